@@ -1,0 +1,220 @@
+"""The benchmarked networks, built the same way for every framework from the same NumPy arrays.
+
+Assignment network (the notebook's, see bench/numpy_step.py for the shapes): built for minigrad from the
+public API only (``minigrad.nn.functional``), and for PyTorch from ``torch.nn.functional``.
+LeNet-like network (issue 4): batch of 1x8x8 float32 images, two conv/ReLU/pool stages, two linear layers,
+MSE against one-hot targets.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+# The notebook's 5x5 input and targets.
+NOTEBOOK_INPUT = np.array([
+    [0.51, 0.90, 0.88, 0.84, 0.05],
+    [0.40, 0.62, 0.22, 0.59, 0.10],
+    [0.11, 0.20, 0.74, 0.33, 0.14],
+    [0.47, 0.01, 0.85, 0.70, 0.09],
+    [0.76, 0.19, 0.72, 0.17, 0.57],
+])
+NOTEBOOK_TARGETS = np.array([0.0, 1.0])
+TRAIN_LR = 0.01          # the notebook's training run
+TRAIN_THRESHOLD = 1e-4   # stop when E < threshold, E checked before each update
+
+
+def notebook_init(seed: int = 0) -> dict[str, np.ndarray]:
+    """Weights as ``np.random.seed(seed)`` + ``randn`` in the notebook's order: w_conv, w1-w4, w5-w8, w9-w12."""
+    rs = np.random.RandomState(seed)
+    w_conv = rs.randn(2, 2)
+    w1_4, w5_8, w9_12 = rs.randn(4), rs.randn(4), rs.randn(4)
+    return {"w_conv": w_conv, "W1": np.stack([w1_4, w5_8]), "W2": w9_12.reshape(2, 2)}
+
+
+# --------------------------------------------------------------------------------------------- minigrad
+class MinigradAssignment:
+    """The notebook network in minigrad; ``step_sgd`` uses mg.optim.SGD, ``step_manual`` a no_grad update."""
+
+    def __init__(self, init: dict[str, np.ndarray], lr: float = TRAIN_LR, backend: str = "numpy") -> None:
+        import minigrad as mg
+        import minigrad.nn.functional as F
+        import minigrad.optim
+
+        self.mg, self.F, self.lr = mg, F, lr
+        f64 = mg.float64
+        self.x = mg.tensor(NOTEBOOK_INPUT.reshape(1, 1, 5, 5), dtype=f64, backend=backend)
+        self.t = mg.tensor(NOTEBOOK_TARGETS.reshape(1, 2), dtype=f64, backend=backend)
+        self.w_conv = mg.tensor(init["w_conv"].reshape(1, 1, 2, 2), dtype=f64, requires_grad=True, backend=backend)
+        self.W1 = mg.tensor(init["W1"], dtype=f64, requires_grad=True, backend=backend)
+        self.W2 = mg.tensor(init["W2"], dtype=f64, requires_grad=True, backend=backend)
+        self.params = [self.w_conv, self.W1, self.W2]
+        self.opt = minigrad.optim.SGD(self.params, lr=lr)
+
+    def loss(self) -> Any:
+        F = self.F
+        feature_map = F.conv2d(self.x, self.w_conv)              # (1, 1, 4, 4)
+        pooled = F.max_pool2d(feature_map, 2)                    # (1, 1, 2, 2)
+        a = F.sigmoid(pooled.flatten(1))                         # (1, 4)
+        h = F.sigmoid(F.linear(a, self.W1))                      # (1, 2)  H1, H2
+        o = F.sigmoid(F.linear(h, self.W2))                      # (1, 2)  O1, O2
+        return F.mse_loss(o, self.t, reduction="sum")            # E = E1 + E2
+
+    def step_sgd(self) -> float:
+        self.opt.zero_grad()
+        loss = self.loss()
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+    def step_manual(self) -> float:
+        loss = self.loss()
+        loss.backward()
+        lr = self.lr
+        with self.mg.no_grad():
+            for p in self.params:
+                p.sub_(p.grad, alpha=lr)
+                p.grad = None
+        return loss.item()
+
+    def grads(self) -> dict[str, np.ndarray]:
+        """Gradients of one fresh backward pass, in NumpyStep's layout (float64 NumPy arrays)."""
+        for p in self.params:
+            p.grad = None
+        self.loss().backward()
+        out = {"w_conv": self.w_conv.grad.numpy().reshape(2, 2), "W1": self.W1.grad.numpy(),
+               "W2": self.W2.grad.numpy()}
+        for p in self.params:
+            p.grad = None
+        return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+
+
+# ---------------------------------------------------------------------------------------------- PyTorch
+class TorchAssignment:
+    """The notebook network in PyTorch eager (float64)."""
+
+    def __init__(self, init: dict[str, np.ndarray], lr: float = TRAIN_LR, device: str = "cpu") -> None:
+        import torch
+        import torch.nn.functional as F
+
+        self.torch, self.F, self.lr = torch, F, lr
+        kw = {"dtype": torch.float64, "device": device}
+        self.x = torch.tensor(NOTEBOOK_INPUT.reshape(1, 1, 5, 5), **kw)
+        self.t = torch.tensor(NOTEBOOK_TARGETS.reshape(1, 2), **kw)
+        self.w_conv = torch.tensor(init["w_conv"].reshape(1, 1, 2, 2), requires_grad=True, **kw)
+        self.W1 = torch.tensor(init["W1"], requires_grad=True, **kw)
+        self.W2 = torch.tensor(init["W2"], requires_grad=True, **kw)
+        self.params = [self.w_conv, self.W1, self.W2]
+        self.opt = torch.optim.SGD(self.params, lr=lr)
+
+    def loss(self) -> Any:
+        F = self.F
+        sigmoid = self.torch.sigmoid
+        a = sigmoid(F.max_pool2d(F.conv2d(self.x, self.w_conv), 2).flatten(1))
+        h = sigmoid(F.linear(a, self.W1))
+        o = sigmoid(F.linear(h, self.W2))
+        return F.mse_loss(o, self.t, reduction="sum")
+
+    def step_sgd(self) -> float:
+        self.opt.zero_grad()
+        loss = self.loss()
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+    def step_manual(self) -> float:
+        loss = self.loss()
+        loss.backward()
+        lr = self.lr
+        with self.torch.no_grad():
+            for p in self.params:
+                p.sub_(p.grad, alpha=lr)
+                p.grad = None
+        return loss.item()
+
+    def grads(self) -> dict[str, np.ndarray]:
+        for p in self.params:
+            p.grad = None
+        self.loss().backward()
+        out = {"w_conv": self.w_conv.grad.cpu().numpy().reshape(2, 2), "W1": self.W1.grad.cpu().numpy(),
+               "W2": self.W2.grad.cpu().numpy()}
+        for p in self.params:
+            p.grad = None
+        return out
+
+
+# ------------------------------------------------------------------------------------------------ LeNet
+LENET_SHAPES = {  # name: shape, PyTorch layout
+    "c1_w": (16, 1, 3, 3), "c1_b": (16,), "c2_w": (32, 16, 3, 3), "c2_b": (32,),
+    "f1_w": (64, 128), "f1_b": (64,), "f2_w": (10, 64), "f2_b": (10,),
+}
+LENET_FAN_IN = {"c1": 9, "c2": 144, "f1": 128, "f2": 64}
+LENET_LR = 0.05
+
+
+def lenet_init(seed: int = 0) -> dict[str, np.ndarray]:
+    """PyTorch's default bounds (U(-1/sqrt(fan_in), 1/sqrt(fan_in))), drawn once in NumPy for both frameworks."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, shape in LENET_SHAPES.items():
+        bound = 1.0 / np.sqrt(LENET_FAN_IN[name[:2]])
+        out[name] = rng.uniform(-bound, bound, size=shape).astype(np.float32)
+    return out
+
+
+def lenet_data(batch: int = 256, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed batch of 1x8x8 float32 images and one-hot targets over 10 classes."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, 1, 8, 8)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, size=batch)]
+    return x, y
+
+
+def _lenet_forward(F: Any, flatten: Callable[[Any], Any], x: Any, p: dict[str, Any]) -> Any:
+    h = F.max_pool2d(F.relu(F.conv2d(x, p["c1_w"], p["c1_b"], padding=1)), 2)   # (B, 16, 4, 4)
+    h = F.max_pool2d(F.relu(F.conv2d(h, p["c2_w"], p["c2_b"], padding=1)), 2)   # (B, 32, 2, 2)
+    h = F.relu(F.linear(flatten(h), p["f1_w"], p["f1_b"]))                       # (B, 64)
+    return F.linear(h, p["f2_w"], p["f2_b"])                                     # (B, 10)
+
+
+class MinigradLeNet:
+    def __init__(self, init: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, lr: float = LENET_LR,
+                 backend: str = "numpy") -> None:
+        import minigrad as mg
+        import minigrad.nn.functional as F
+        import minigrad.optim
+
+        self.F = F
+        self.x = mg.tensor(x, dtype=mg.float32, backend=backend)
+        self.y = mg.tensor(y, dtype=mg.float32, backend=backend)
+        self.p = {k: mg.tensor(v, dtype=mg.float32, requires_grad=True, backend=backend) for k, v in init.items()}
+        self.opt = minigrad.optim.SGD(list(self.p.values()), lr=lr)
+
+    def step(self) -> float:
+        self.opt.zero_grad()
+        out = _lenet_forward(self.F, lambda t: t.flatten(1), self.x, self.p)
+        loss = self.F.mse_loss(out, self.y)
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+
+class TorchLeNet:
+    def __init__(self, init: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, lr: float = LENET_LR,
+                 device: str = "cpu") -> None:
+        import torch
+        import torch.nn.functional as F
+
+        self.F = F
+        self.x = torch.tensor(x, device=device)
+        self.y = torch.tensor(y, device=device)
+        self.p = {k: torch.tensor(v, device=device, requires_grad=True) for k, v in init.items()}
+        self.opt = torch.optim.SGD(list(self.p.values()), lr=lr)
+
+    def step(self) -> float:
+        self.opt.zero_grad()
+        out = _lenet_forward(self.F, lambda t: t.flatten(1), self.x, self.p)
+        loss = self.F.mse_loss(out, self.y)
+        loss.backward()
+        self.opt.step()
+        return loss.item()
