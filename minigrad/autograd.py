@@ -1,0 +1,231 @@
+"""The engine: grad mode, Function (one graph node per op call) and backward().
+
+An op is a Function subclass with ``forward(self, *arrays)`` and ``backward(self, grad)`` on raw arrays.
+The node object itself is the context: forward stores what backward needs as attributes on ``self``.
+``Function.apply`` unwraps tensors, runs forward, and records the node only when a gradient is wanted.
+
+The engine, not the ops, owns three things: undoing broadcasting (summing a gradient back to its input's
+shape), accumulating gradients, and freeing the graph after backward.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+__all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "backward"]
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+class _GradMode:
+    """Sets grad mode to ``self.mode`` inside a ``with`` block, or around every call when used as a decorator."""
+    mode = True
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self.prev, _grad_enabled = _grad_enabled, self.mode
+
+    def __exit__(self, *exc: Any) -> None:
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+    def __call__(self, fn: Callable) -> Callable:
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            global _grad_enabled
+            prev, _grad_enabled = _grad_enabled, mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _grad_enabled = prev
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Build no graph inside: ``with mg.no_grad(): ...`` or ``@mg.no_grad()``."""
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Turn graph building back on inside a ``no_grad`` region."""
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """``mg.set_grad_enabled(False)`` switches grad mode off at once; as a context manager it restores the
+    previous mode on exit (PyTorch's semantics)."""
+
+    def __init__(self, mode: bool) -> None:
+        global _grad_enabled
+        self.mode = bool(mode)
+        self.prev, _grad_enabled = _grad_enabled, self.mode
+
+    def __enter__(self) -> None:
+        pass
+
+
+class Function:
+    """Base of every op. Subclasses define ``forward(self, *arrays, **kw)`` and ``backward(self, grad)``.
+
+    ``backward`` returns one gradient per positional input (a tuple when there are several), each either an
+    array of any shape broadcastable to that input's shape, or None. Class attributes declare what the
+    in-place guard must watch: ``saves`` lists the inputs whose data backward reads, ``saves_output`` says
+    backward reads the output; ``is_view`` says the output shares memory (and so a version counter) with
+    input 0.
+    """
+    saves: tuple[int, ...] = ()
+    saves_output: bool = False
+    is_view: bool = False
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> "Tensor":
+        node = cls.__new__(cls)
+        arrays = []
+        kind = None
+        for a in args:
+            if isinstance(a, Tensor):
+                a = a._data
+                if kind is None:
+                    kind = type(a)
+                elif type(a) is not kind:
+                    _check_same_backend(cls, args)
+            arrays.append(a)
+        out = Tensor._wrap(node.forward(*arrays, **kwargs))
+        if not _grad_enabled:
+            return out
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad:
+                break
+        else:
+            return out
+        out.requires_grad = True
+        out.grad_fn = node
+        node.inputs = args
+        if cls.is_view:
+            out._vc = args[0]._vc
+        if cls.saves or cls.saves_output:
+            watched = [args[i] for i in cls.saves if isinstance(args[i], Tensor)]
+            if cls.saves_output:
+                watched.append(out)
+            node.versions = [(t._vc, t._vc[0]) for t in watched]
+        return out
+
+    def needs_grad(self, i: int) -> bool:
+        """Whether input ``i`` wants a gradient: lets backward skip work nobody asked for."""
+        a = self.inputs[i]
+        return isinstance(a, Tensor) and a.requires_grad
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+def _check_same_backend(cls: type, args: tuple) -> None:
+    kinds = {type(a._data) for a in args if isinstance(a, Tensor)}
+    if len(kinds) > 1:
+        names = sorted({backend_of(a._data) for a in args if isinstance(a, Tensor)})
+        if len(names) > 1:
+            raise RuntimeError(f"{cls.__name__}: expected all tensors on one backend, but got tensors on "
+                               f"{' and '.join(repr(n) for n in names)}; move them with .to(...) first")
+
+
+def _unbroadcast(grad, shape: tuple[int, ...]):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``."""
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    if lead < 0 or any(grad.shape[lead + i] != n for i, n in enumerate(shape) if n != 1):
+        raise RuntimeError(f"internal error: gradient of shape {tuple(grad.shape)} cannot be reduced to shape {shape}")
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+_FREED = ("Trying to backward through the graph a second time (or to use its saved values after they were "
+          "freed). Pass retain_graph=True to the first backward() to keep the graph.")
+
+
+def _topo_order(root: Function) -> list[Function]:
+    """Nodes reachable from ``root``, each after all nodes that consume its output (iterative DFS)."""
+    order: list[Function] = []
+    seen = {root}
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        inputs = getattr(node, "inputs", None)
+        if inputs is None:
+            raise RuntimeError(_FREED)
+        stack.append((node, True))
+        for a in inputs:
+            if isinstance(a, Tensor):
+                fn = a.grad_fn
+                if fn is not None and fn not in seen:
+                    seen.add(fn)
+                    stack.append((fn, False))
+    order.reverse()
+    return order
+
+
+def _check_versions(node: Function) -> None:
+    for cell, version in getattr(node, "versions", ()):
+        if cell[0] != version:
+            raise RuntimeError(
+                f"one of the tensors needed by {node.name()} for its gradient has been modified by an in-place "
+                f"operation (version {cell[0]}, expected {version}). Don't modify it in place before backward(), "
+                "or use .clone() first.")
+
+
+def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) * grad into every leaf's ``.grad`` (and retained non-leaves')."""
+    if root.grad_fn is None:
+        _accumulate(root, grad)
+        return
+    order = _topo_order(root.grad_fn)
+    grads = {root.grad_fn: grad}
+    for node in order:
+        g = grads.pop(node, None)
+        inputs = node.inputs
+        if g is None:  # every path into this node returned None (no grad-requiring leaf behind it)
+            in_grads = ()
+        else:
+            _check_versions(node)
+            in_grads = node.backward(g)
+            if len(inputs) == 1 or not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+        for a, ga in zip(inputs, in_grads):
+            if ga is None or not isinstance(a, Tensor) or not a.requires_grad:
+                continue
+            if ga.shape != a._data.shape:
+                ga = _unbroadcast(ga, a._data.shape)
+            if ga.dtype != a._data.dtype:
+                ga = ga.astype(a._data.dtype)
+            fn = a.grad_fn
+            if fn is None or a._retains_grad:
+                _accumulate(a, ga)
+            if fn is not None:
+                prev = grads.get(fn)
+                grads[fn] = ga if prev is None else prev + ga
+        if not retain_graph:
+            node.__dict__.clear()
+            node.inputs = None
+
+
+def _accumulate(t: "Tensor", g) -> None:
+    # Copy on first store: an op may hand the same array to several inputs (add passes its grad through),
+    # and a user's in-place edit of one .grad must not change another.
+    if t.grad is None:
+        t.grad = Tensor._wrap(g.copy())
+    else:
+        t.grad._data = t.grad._data + g
+
+
+from .backend import backend_of  # noqa: E402
+from .tensor import Tensor  # noqa: E402  (tensor.py imports this module; Tensor is needed only at call time)

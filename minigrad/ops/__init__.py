@@ -1,0 +1,10 @@
+"""The ops: each a Function with its forward and backward side by side, written once against ``xp``.
+
+elementwise.py  add sub mul div neg pow exp log sqrt abs sigmoid relu tanh clone
+reduce.py       sum mean max
+shape.py        reshape permute getitem (view, flatten, squeeze, unsqueeze, transpose build on these)
+linalg.py       matmul linear
+conv.py         conv2d (im2col / col2im) max_pool2d
+loss.py         mse_loss
+convert.py      dtype casts and moves between backends
+"""

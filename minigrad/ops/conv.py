@@ -1,0 +1,106 @@
+"""conv2d and max_pool2d on NCHW arrays, with PyTorch's semantics (cross-correlation, floor output size).
+
+Both loop over the kh*kw kernel offsets only, never over pixels or batch: for one offset (i, j) the input
+pixels that meet kernel tap (i, j) are one strided slice of the padded input. Gathering those slices is
+im2col; scattering gradients back with ``+=`` on the same slices is its adjoint col2im. Within one offset
+the slices never overlap, so no add.at is needed.
+
+Columns are laid out (C*kh*kw, N*Ho*Wo) so the whole batch is a single matrix product.
+"""
+from __future__ import annotations
+
+from ..autograd import Function
+from ..backend import array_module
+
+
+def pair(v, name: str) -> tuple[int, int]:
+    """An int or a pair of ints, as PyTorch takes kernel_size/stride/padding."""
+    t = (v, v) if isinstance(v, int) else tuple(v)
+    if len(t) != 2 or not all(isinstance(n, int) for n in t):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
+    return t
+
+
+def _out_size(size: int, k: int, s: int, p: int) -> int:
+    return (size + 2 * p - k) // s + 1
+
+
+def _window(i: int, j: int, ho: int, wo: int, sh: int, sw: int) -> tuple:
+    """The slice of a (.., .., Hp, Wp) array that kernel offset (i, j) sees at every output pixel."""
+    return (slice(None), slice(None), slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw))
+
+
+def _pad(x, ph: int, pw: int, value=0):
+    if not (ph or pw):
+        return x
+    return array_module(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+class Conv2d(Function):
+    """x (N, C, H, W) * weight (O, C, kh, kw) [+ bias (O,)] -> (N, O, Ho, Wo).
+    Backward reads the weight and its own column copy of x, so only the weight is watched for in-place edits."""
+    saves = (1,)
+
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0)):
+        xp = array_module(x)
+        (n, c, h, wd), (o, _, kh, kw) = x.shape, w.shape
+        (sh, sw), (ph, pw) = stride, padding
+        ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
+        xt = _pad(x, ph, pw).transpose(1, 0, 2, 3)  # (C, N, Hp, Wp): channels first, so cols need no transpose
+        cols = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, i, j] = xt[_window(i, j, ho, wo, sh, sw)]
+        self.cols = cols.reshape(c * kh * kw, n * ho * wo)
+        self.w, self.geom = w, (x.shape, ho, wo, stride, padding)
+        out = w.reshape(o, -1) @ self.cols  # (O, N*Ho*Wo)
+        if b is not None:
+            out += b.reshape(o, 1)
+        return out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
+
+    def backward(self, g):
+        (n, c, h, wd), ho, wo, (sh, sw), (ph, pw) = self.geom
+        w = self.w
+        o, _, kh, kw = w.shape
+        gt = g.transpose(1, 0, 2, 3).reshape(o, n * ho * wo)
+        gx = gw = gb = None
+        if self.needs_grad(1):
+            gw = (gt @ self.cols.T).reshape(w.shape)
+        if len(self.inputs) > 2 and self.needs_grad(2):
+            gb = gt.sum(axis=1)
+        if self.needs_grad(0):
+            xp = array_module(g)
+            dcols = (w.reshape(o, -1).T @ gt).reshape(c, kh, kw, n, ho, wo)
+            gxt = xp.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    gxt[_window(i, j, ho, wo, sh, sw)] += dcols[:, i, j]
+            gx = gxt[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
+        return gx, gw, gb
+
+
+class MaxPool2d(Function):
+    """Max over each kh*kw window of x (N, C, H, W) -> (N, C, Ho, Wo). Padding counts as -inf.
+
+    Ties: the gradient goes to the first maximum of the window in row-major order (argmax order); with
+    overlapping windows a position collects the gradient of every window it wins."""
+
+    def forward(self, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)):
+        xp = array_module(x)
+        (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
+        n, c, h, wd = x.shape
+        ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
+        low = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+        xpad = _pad(x, ph, pw, low)
+        patches = xp.stack([xpad[_window(i, j, ho, wo, sh, sw)] for i in range(kh) for j in range(kw)])
+        self.idx = patches.argmax(axis=0)  # (N, C, Ho, Wo): which offset won
+        self.geom = (x.shape, ho, wo, kernel_size, stride, padding)
+        return xp.take_along_axis(patches, self.idx[None], axis=0)[0]
+
+    def backward(self, g):
+        xp = array_module(g)
+        (n, c, h, wd), ho, wo, (kh, kw), (sh, sw), (ph, pw) = self.geom
+        gx = xp.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
+        for k in range(kh * kw):
+            gx[_window(k // kw, k % kw, ho, wo, sh, sw)] += g * (self.idx == k)
+        return gx[:, :, ph:ph + h, pw:pw + wd]

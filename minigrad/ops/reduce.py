@@ -1,0 +1,78 @@
+"""Reductions over a tuple of axes (None means all). Max routes its gradient to the first maximum."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..autograd import Function
+from ..backend import array_module
+
+
+def normalize_axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+    """PyTorch's ``dim`` argument as a sorted tuple of non-negative axes; None means every axis."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    n = max(ndim, 1)
+    for d in dims:
+        if not -n <= d < n:
+            raise IndexError(f"dimension {d} is out of range for a tensor with {ndim} dims")
+    axes = tuple(sorted({d % n for d in dims}))
+    return axes if ndim else ()
+
+
+def _expand(g, shape, axes, keepdims):
+    """Broadcast a reduced gradient back over the reduced axes (a read-only view, no copy)."""
+    xp = array_module(g)
+    if not keepdims:
+        g = g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return xp.broadcast_to(g, shape)
+
+
+class Sum(Function):
+    def forward(self, a, axis, keepdims):
+        self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        return a.sum(axis=axis, keepdims=keepdims)
+
+    def backward(self, g):
+        return _expand(g, self.shape, self.axis, self.keepdims)
+
+
+class Mean(Function):
+    def forward(self, a, axis, keepdims):
+        self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        self.count = 1
+        for i in axis:
+            self.count *= a.shape[i]
+        return a.mean(axis=axis, keepdims=keepdims)
+
+    def backward(self, g):
+        return _expand(g / self.count, self.shape, self.axis, self.keepdims)
+
+
+class Max(Function):
+    """Max over ``axis``. Ties: the whole gradient goes to the first maximum in row-major order (argmax order),
+    as in PyTorch's max(dim) and max_pool2d; PyTorch's full max() splits it, minigrad's does not."""
+
+    def forward(self, a, axis, keepdims):
+        xp = array_module(a)
+        kept = tuple(i for i in range(a.ndim) if i not in axis)
+        self.perm = kept + axis
+        moved = a.transpose(self.perm) if axis != tuple(range(a.ndim - len(axis), a.ndim)) else a
+        flat = moved.reshape(tuple(a.shape[i] for i in kept) + (-1,))
+        if flat.shape[-1] == 0:
+            raise RuntimeError(f"max(): cannot reduce an empty dimension of shape {a.shape}")
+        self.idx = flat.argmax(axis=-1)[..., None]
+        self.flat_shape, self.moved_shape, self.shape = flat.shape, moved.shape, a.shape
+        self.axis, self.keepdims = axis, keepdims
+        out = xp.take_along_axis(flat, self.idx, axis=-1)[..., 0]
+        if keepdims:
+            out = out.reshape(tuple(1 if i in axis else n for i, n in enumerate(a.shape)))
+        return out
+
+    def backward(self, g):
+        xp = array_module(g)
+        kept_shape = self.flat_shape[:-1]
+        onehot = xp.arange(self.flat_shape[-1]) == self.idx
+        gflat = onehot * g.reshape(kept_shape + (1,))
+        inverse = tuple(self.perm.index(i) for i in range(len(self.perm)))
+        return gflat.reshape(self.moved_shape).transpose(inverse)

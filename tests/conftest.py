@@ -1,0 +1,58 @@
+"""Backend selection and hypothesis profiles for the whole suite.
+
+Backends: every test that takes the ``backend`` fixture runs once per selected backend. Select with
+``--backends numpy,cupy`` or ``MINIGRAD_TEST_BACKENDS=numpy,cupy`` (default: numpy, plus cupy when CuPy
+and a GPU are present). A selected backend that can't run here is skipped with the reason.
+Hypothesis: profile "ci" (default) keeps the suite to a few minutes on 2 cores; "thorough" draws more.
+Pick with HYPOTHESIS_PROFILE=thorough.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import minigrad
+from minigrad.backend import BackendError, get_backend
+
+settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                          derandomize=True)
+settings.register_profile("thorough", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--backends", default=None,
+                     help="comma-separated backends to run backend tests on (default: numpy, plus cupy if usable)")
+
+
+def _selected(config) -> list[str]:
+    raw = config.getoption("--backends") or os.environ.get("MINIGRAD_TEST_BACKENDS")
+    if raw:
+        return [b.strip() for b in raw.split(",") if b.strip()]
+    return ["numpy", "cupy"] if minigrad.cupy_available() else ["numpy"]
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", _selected(metafunc.config), indirect=True)
+
+
+@pytest.fixture
+def backend(request) -> str:
+    """The backend name this test runs on; skips with the reason if it is unusable here."""
+    try:
+        return get_backend(request.param).name
+    except BackendError as e:
+        pytest.skip(f"backend {request.param!r} unavailable: {e}")
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state():
+    """Tests that change default dtype, backend or grad mode can't leak it into others."""
+    dtype, be, grad = minigrad.get_default_dtype(), minigrad.get_default_backend(), minigrad.is_grad_enabled()
+    yield
+    minigrad.set_default_dtype(dtype)
+    minigrad.set_default_backend(be)
+    minigrad.set_grad_enabled(grad)
