@@ -1,0 +1,225 @@
+"""Layers: thin Modules that hold parameters and call `minigrad.nn.functional`.
+
+Shapes follow PyTorch: Linear maps (*, in_features) -> (*, out_features); Conv2d and MaxPool2d take
+(N, C, H, W). Default initialisation is PyTorch's (see `reset_parameters`), drawn from the generator
+that `mg.manual_seed` seeds, so it is reproducible and identical on every backend.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any, Iterator
+
+import minigrad as mg
+
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+__all__ = ["Linear", "Conv2d", "MaxPool2d", "Sigmoid", "ReLU", "Tanh", "Flatten", "Sequential", "MSELoss"]
+
+
+def _pair(value: Any, name: str) -> tuple[int, int]:
+    """An int or a pair of ints as a pair (PyTorch's `_pair`), with a clear error otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value, value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return (value[0], value[1])
+    raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+
+
+def _check_positive(value: Any, name: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias; weight (out_features, in_features), bias (out_features,)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None, backend: str | None = None) -> None:
+        super().__init__()
+        _check_positive(in_features, "in_features")
+        _check_positive(out_features, "out_features")
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(mg.zeros(out_features, in_features, dtype=dtype, backend=backend))
+        if bias:
+            self.bias = Parameter(mg.zeros(out_features, dtype=dtype, backend=backend))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for both."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Conv2d(Module):
+    """2-D cross-correlation; weight (out_channels, in_channels, kh, kw), bias (out_channels,)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        bias: bool = True,
+        dtype: Any = None,
+        backend: str | None = None,
+    ) -> None:
+        super().__init__()
+        _check_positive(in_channels, "in_channels")
+        _check_positive(out_channels, "out_channels")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = _pair(stride, "stride")
+        self.padding = _pair(padding, "padding")
+        if min(self.kernel_size) <= 0 or min(self.stride) <= 0 or min(self.padding) < 0:
+            raise ValueError(
+                f"Conv2d needs kernel_size > 0, stride > 0 and padding >= 0, got kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}"
+            )
+        self.weight = Parameter(mg.zeros(out_channels, in_channels, *self.kernel_size, dtype=dtype, backend=backend))
+        if bias:
+            self.bias = Parameter(mg.zeros(out_channels, dtype=dtype, backend=backend))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Same formulas as Linear, with fan_in = in_channels * kh * kw."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class MaxPool2d(Module):
+    """Max over kernel_size windows; stride defaults to kernel_size. Gradient goes to the first max."""
+
+    def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None, padding: int | tuple[int, int] = 0) -> None:
+        super().__init__()
+        _pair(kernel_size, "kernel_size")  # validate early, keep the user's spelling for repr
+        if stride is not None:
+            _pair(stride, "stride")
+        _pair(padding, "padding")
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        return F.max_pool2d(x, self.kernel_size, stride=self.stride, padding=self.padding)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class Sigmoid(Module):
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        return F.sigmoid(x)
+
+
+class ReLU(Module):
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        return F.relu(x)
+
+
+class Tanh(Module):
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        return F.tanh(x)
+
+
+class Flatten(Module):
+    """Flattens dims start_dim..end_dim into one (default keeps the batch dim)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Sequential(Module):
+    """Runs its modules in order. `Sequential(m0, m1, ...)` names them "0", "1", ...;
+    `Sequential(OrderedDict(name=module, ...))` keeps the given names."""
+
+    def __init__(self, *args: Module) -> None:
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for name, module in args[0].items():
+                self.add_module(name, module)
+        else:
+            for idx, module in enumerate(args):
+                self.add_module(str(idx), module)
+
+    def _index(self, idx: int) -> str:
+        n = len(self._modules)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range for Sequential of length {n}")
+        return list(self._modules)[idx % n]
+
+    def __getitem__(self, idx: int | slice) -> Module:
+        if isinstance(idx, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[idx]))
+        return self._modules[self._index(idx)]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        setattr(self, self._index(idx), module)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def forward(self, x: Any) -> Any:
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+
+class MSELoss(Module):
+    """Mean squared error between input and target of the same shape; reduction "mean", "sum" or "none"."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f'{reduction!r} is not a valid value for reduction (use "mean", "sum" or "none")')
+        self.reduction = reduction
+
+    def forward(self, input: mg.Tensor, target: mg.Tensor) -> mg.Tensor:
+        return F.mse_loss(input, target, reduction=self.reduction)
