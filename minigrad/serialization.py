@@ -46,7 +46,9 @@ def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
     CuPy tensors are copied to the host; names must be non-empty strings.
     """
     if not isinstance(state_dict, Mapping):
-        raise TypeError(f"mg.save expects a dict of name -> Tensor (e.g. model.state_dict()), got {type(state_dict).__name__}")
+        raise TypeError(
+            f"mg.save expects a dict of name -> Tensor (e.g. model.state_dict()), got {type(state_dict).__name__}"
+        )
     arrays = []
     for name, value in state_dict.items():
         if not isinstance(name, str) or not name:

@@ -263,7 +263,8 @@ def test_repr_tree():
         "  (6): Tanh()\n"
         ")"
     )
-    assert repr(nn.Conv2d(2, 3, (3, 1), stride=2, padding=1)) == "Conv2d(2, 3, kernel_size=(3, 1), stride=(2, 2), padding=(1, 1))"
+    conv = nn.Conv2d(2, 3, (3, 1), stride=2, padding=1)
+    assert repr(conv) == "Conv2d(2, 3, kernel_size=(3, 1), stride=(2, 2), padding=(1, 1))"
     assert repr(nn.MSELoss()) == "MSELoss()"
 
 
@@ -277,7 +278,7 @@ def test_repr_matches_torch(torch):
 
 # --------------------------------------------------------------------------- init
 def test_calculate_gain():
-    assert init.calculate_gain("linear") == 1 and init.calculate_gain("conv2d") == 1 and init.calculate_gain("sigmoid") == 1
+    assert init.calculate_gain("linear") == init.calculate_gain("conv2d") == init.calculate_gain("sigmoid") == 1
     assert init.calculate_gain("tanh") == pytest.approx(5 / 3)
     assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
     assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
@@ -302,7 +303,8 @@ def test_init_matches_torch_formulas(torch):
     t = torch.empty(5, 2, 3, 3)
     ours = mg.zeros(5, 2, 3, 3)
     assert init._calculate_fan_in_and_fan_out(ours) == torch.nn.init._calculate_fan_in_and_fan_out(t)
-    for name, arg in [("linear", None), ("tanh", None), ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.2), ("selu", None)]:
+    cases = [("linear", None), ("tanh", None), ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.2), ("selu", None)]
+    for name, arg in cases:
         assert init.calculate_gain(name, arg) == pytest.approx(torch.nn.init.calculate_gain(name, arg), rel=1e-15)
 
 
@@ -463,7 +465,8 @@ def test_conv2d_vs_torch(torch, backend, stride, padding, bias):
 @pytest.mark.parametrize("kernel, stride, padding", [(2, None, 0), (3, 1, 1), ((2, 3), (1, 2), 0)])
 def test_maxpool2d_vs_torch(torch, backend, kernel, stride, padding):
     x = np.random.default_rng(2).permutation(2 * 3 * 6 * 7).reshape(2, 3, 6, 7).astype(np.float64)  # no ties
-    _check_against_torch(nn.MaxPool2d(kernel, stride, padding), torch.nn.MaxPool2d(kernel, stride, padding), torch, [x], backend)
+    ours, theirs = nn.MaxPool2d(kernel, stride, padding), torch.nn.MaxPool2d(kernel, stride, padding)
+    _check_against_torch(ours, theirs, torch, [x], backend)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -478,7 +481,8 @@ def test_assignment_shaped_network_vs_torch(torch, backend):
     mg.manual_seed(4)
     ours = nn.Sequential(
         nn.Conv2d(1, 1, 2, bias=False, dtype=mg.float64), nn.MaxPool2d(2), nn.Flatten(), nn.Sigmoid(),
-        nn.Linear(4, 2, bias=False, dtype=mg.float64), nn.Sigmoid(), nn.Linear(2, 2, bias=False, dtype=mg.float64), nn.Sigmoid(),
+        nn.Linear(4, 2, bias=False, dtype=mg.float64), nn.Sigmoid(),
+        nn.Linear(2, 2, bias=False, dtype=mg.float64), nn.Sigmoid(),
     )
     T = torch.nn
     theirs = T.Sequential(

@@ -134,9 +134,9 @@ def test_step_under_no_grad_and_closure():
 
 def test_maximize_is_minimize_of_the_negation():
     a, _ = _params()
-    b = nn.Parameter(a.detach().clone())
-    for make in (lambda p, m: optim.SGD(p, lr=0.1, momentum=0.9, maximize=m), lambda p, m: optim.Adam(p, lr=0.1, maximize=m)):
-        pa, pb = nn.Parameter(a.detach().clone()), nn.Parameter(b.detach().clone())
+    makers = (lambda p, m: optim.SGD(p, lr=0.1, momentum=0.9, maximize=m), lambda p, m: optim.Adam(p, lr=0.1, maximize=m))
+    for make in makers:
+        pa, pb = nn.Parameter(a.detach().clone()), nn.Parameter(a.detach().clone())
         oa, ob = make([pa], False), make([pb], True)
         for _ in range(3):
             oa.zero_grad(), ob.zero_grad()
@@ -186,12 +186,14 @@ OPTIMIZERS = [
     ("SGD", dict(lr=0.1, momentum=0.9)),
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
     ("SGD", dict(lr=0.1, momentum=0.8, dampening=0.3, weight_decay=0.01)),
-    ("SGD", dict(lr=0.1, momentum=0.5, weight_decay=0.1, nesterov=True, maximize=False)),
+    ("SGD", dict(lr=0.1, momentum=0.5, weight_decay=0.1, nesterov=True)),
+    ("SGD", dict(lr=0.01, momentum=0.9, weight_decay=0.1, maximize=True)),
     ("Adam", dict(lr=0.01)),
     ("Adam", dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6)),
     ("Adam", dict(lr=0.02, weight_decay=0.1)),
     ("Adam", dict(lr=0.02, amsgrad=True)),
     ("Adam", dict(lr=0.05, betas=(0.3, 0.9), weight_decay=0.05, amsgrad=True)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, maximize=True)),
 ]
 
 
@@ -212,7 +214,8 @@ def test_trajectory_matches_torch(torch, backend, name, kwargs):
         topt.step()
         for k in params:
             np.testing.assert_allclose(
-                params[k].numpy(), tparams[k].detach().numpy(), rtol=1e-11, atol=1e-13, err_msg=f"{k} after step {step + 1}"
+                params[k].numpy(), tparams[k].detach().numpy(), rtol=1e-11, atol=1e-13,
+                err_msg=f"{k} after step {step + 1}",
             )
     assert params["w1"].backend == backend
 
@@ -242,7 +245,9 @@ def test_adam_first_step_is_lr_times_sign():
 
 
 # --------------------------------------------------------------------------- optimizer state_dict
-@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1, momentum=0.9), lambda p: optim.Adam(p, lr=0.05, amsgrad=True)])
+@pytest.mark.parametrize(
+    "make", [lambda p: optim.SGD(p, lr=0.1, momentum=0.9), lambda p: optim.Adam(p, lr=0.05, amsgrad=True)]
+)
 def test_optimizer_state_dict_round_trip(make):
     _, params, loss = _problem("numpy")
     opt = make(list(params.values()))

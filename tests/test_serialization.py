@@ -14,7 +14,8 @@ from minigrad import nn
 
 
 def _model(backend: str | None = None) -> nn.Module:
-    return nn.Sequential(nn.Conv2d(1, 2, 2, bias=False, backend=backend), nn.Flatten(), nn.Linear(8, 3, dtype=mg.float64, backend=backend))
+    conv = nn.Conv2d(1, 2, 2, bias=False, backend=backend)  # float32 (default dtype)
+    return nn.Sequential(conv, nn.Flatten(), nn.Linear(8, 3, dtype=mg.float64, backend=backend))
 
 
 def test_round_trip_model_state(tmp_path, backend):

@@ -24,8 +24,9 @@ def _pair(value: Any, name: str) -> tuple[int, int]:
     """An int or a pair of ints as a pair (PyTorch's `_pair`), with a clear error otherwise."""
     if isinstance(value, int) and not isinstance(value, bool):
         return (value, value)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        return (value[0], value[1])
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return (value[0], value[1])
     raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
 
 
@@ -37,7 +38,9 @@ def _check_positive(value: Any, name: str) -> None:
 class Linear(Module):
     """y = x @ weight.T + bias; weight (out_features, in_features), bias (out_features,)."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None, backend: str | None = None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None, backend: str | None = None
+    ) -> None:
         super().__init__()
         _check_positive(in_features, "in_features")
         _check_positive(out_features, "out_features")
@@ -122,7 +125,12 @@ class Conv2d(Module):
 class MaxPool2d(Module):
     """Max over kernel_size windows; stride defaults to kernel_size. Gradient goes to the first max."""
 
-    def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None, padding: int | tuple[int, int] = 0) -> None:
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+    ) -> None:
         super().__init__()
         _pair(kernel_size, "kernel_size")  # validate early, keep the user's spelling for repr
         if stride is not None:

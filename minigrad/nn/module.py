@@ -278,7 +278,9 @@ class Module:
         return self.to(float64)
 
     # ----------------------------------------------------------------- state
-    def state_dict(self, destination: OrderedDict | None = None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
+    def state_dict(
+        self, destination: OrderedDict | None = None, prefix: str = "", keep_vars: bool = False
+    ) -> OrderedDict:
         """OrderedDict of dotted name -> parameter (detached, sharing memory unless keep_vars).
 
         Like PyTorch, a parameter shared by two modules is listed under both names.
