@@ -97,6 +97,8 @@ class Function:
                     _check_same_backend(cls, args)
             arrays.append(a)
         out = Tensor._wrap(node.forward(*arrays, **kwargs))
+        if cls.is_view:
+            out._vc = args[0]._vc
         if not _grad_enabled:
             return out
         for a in args:
@@ -107,8 +109,6 @@ class Function:
         out.requires_grad = True
         out.grad_fn = node
         node.inputs = args
-        if cls.is_view:
-            out._vc = args[0]._vc
         if cls.saves or cls.saves_output:
             watched = [args[i] for i in cls.saves if isinstance(args[i], Tensor)]
             if cls.saves_output:
@@ -224,7 +224,7 @@ def _accumulate(t: "Tensor", g) -> None:
     if t.grad is None:
         t.grad = Tensor._wrap(g.copy())
     else:
-        t.grad._data = t.grad._data + g
+        t.grad._data += g  # in place, like PyTorch: the grad array is always our own copy
 
 
 from .backend import backend_of  # noqa: E402

@@ -88,6 +88,6 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
                     where = numpy.unravel_index(j, xs[i].shape)
                     raise GradcheckError(
                         f"Jacobian mismatch for input {i} (shape {xs[i].shape}) at element {tuple(int(n) for n in where)}, "
-                        f"output element {k}: numerical {numerical[k]!r}, analytical {got[k]!r} "
+                        f"output element {k}: numerical {float(numerical[k])!r}, analytical {float(got[k])!r} "
                         f"(eps={eps}, atol={atol}, rtol={rtol})")
     return True
