@@ -82,38 +82,41 @@ class Function:
     saves: tuple[int, ...] = ()
     saves_output: bool = False
     is_view: bool = False
+    versions: tuple = ()  # (version cell, version at forward) pairs, filled per node when watched
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        cls._watch = bool(cls.saves or cls.saves_output)
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> "Tensor":
-        node = cls.__new__(cls)
+        """Run forward on the arrays of ``args`` and, if a gradient is wanted, record this node."""
         arrays = []
         kind = None
+        requires = False
         for a in args:
             if isinstance(a, Tensor):
+                if a.requires_grad:
+                    requires = True
                 a = a._data
                 if kind is None:
                     kind = type(a)
                 elif type(a) is not kind:
                     _check_same_backend(cls, args)
             arrays.append(a)
-        out = Tensor._wrap(node.forward(*arrays, **kwargs))
+        node = cls.__new__(cls)
+        out = _wrap(node.forward(*arrays, **kwargs))
         if cls.is_view:
             out._vc = args[0]._vc
-        if not _grad_enabled:
-            return out
-        for a in args:
-            if isinstance(a, Tensor) and a.requires_grad:
-                break
-        else:
-            return out
-        out.requires_grad = True
-        out.grad_fn = node
-        node.inputs = args
-        if cls.saves or cls.saves_output:
-            watched = [args[i] for i in cls.saves if isinstance(args[i], Tensor)]
-            if cls.saves_output:
-                watched.append(out)
-            node.versions = [(t._vc, t._vc[0]) for t in watched]
+        if requires and _grad_enabled:
+            out.requires_grad = True
+            out.grad_fn = node
+            node.inputs = args
+            if cls._watch:
+                watched = [args[i] for i in cls.saves if isinstance(args[i], Tensor)]
+                if cls.saves_output:
+                    watched.append(out)
+                node.versions = [(t._vc, t._vc[0]) for t in watched]
         return out
 
     def needs_grad(self, i: int) -> bool:
@@ -175,7 +178,7 @@ def _topo_order(root: Function) -> list[Function]:
 
 
 def _check_versions(node: Function) -> None:
-    for cell, version in getattr(node, "versions", ()):
+    for cell, version in node.versions:
         if cell[0] != version:
             raise RuntimeError(
                 f"one of the tensors needed by {node.name()} for its gradient has been modified by an in-place "
@@ -188,31 +191,33 @@ def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
     if root.grad_fn is None:
         _accumulate(root, grad)
         return
-    order = _topo_order(root.grad_fn)
     grads = {root.grad_fn: grad}
-    for node in order:
-        g = grads.pop(node, None)
+    pop, get = grads.pop, grads.get
+    for node in _topo_order(root.grad_fn):
+        g = pop(node, None)
         inputs = node.inputs
-        if g is None:  # every path into this node returned None (no grad-requiring leaf behind it)
-            in_grads = ()
-        else:
-            _check_versions(node)
+        if g is not None:  # None: no path into this node carried a gradient
+            if node.versions:
+                _check_versions(node)
             in_grads = node.backward(g)
-            if len(inputs) == 1 or not isinstance(in_grads, tuple):
+            if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
-        for a, ga in zip(inputs, in_grads):
-            if ga is None or not isinstance(a, Tensor) or not a.requires_grad:
-                continue
-            if ga.shape != a._data.shape:
-                ga = _unbroadcast(ga, a._data.shape)
-            if ga.dtype != a._data.dtype:
-                ga = ga.astype(a._data.dtype)
-            fn = a.grad_fn
-            if fn is None or a._retains_grad:
-                _accumulate(a, ga)
-            if fn is not None:
-                prev = grads.get(fn)
-                grads[fn] = ga if prev is None else prev + ga
+            for a, ga in zip(inputs, in_grads):
+                if ga is None or not isinstance(a, Tensor) or not a.requires_grad:
+                    continue
+                data = a._data
+                if ga.shape != data.shape:
+                    ga = _unbroadcast(ga, data.shape)
+                if ga.dtype != data.dtype:
+                    ga = ga.astype(data.dtype)
+                fn = a.grad_fn
+                if fn is None:
+                    _accumulate(a, ga)
+                else:
+                    if a._retains_grad:
+                        _accumulate(a, ga)
+                    prev = get(fn)
+                    grads[fn] = ga if prev is None else prev + ga
         if not retain_graph:
             node.__dict__.clear()
             node.inputs = None
@@ -222,10 +227,10 @@ def _accumulate(t: "Tensor", g) -> None:
     # Copy on first store: an op may hand the same array to several inputs (add passes its grad through),
     # and a user's in-place edit of one .grad must not change another.
     if t.grad is None:
-        t.grad = Tensor._wrap(g.copy())
+        t.grad = _wrap(g.copy())
     else:
         t.grad._data += g  # in place, like PyTorch: the grad array is always our own copy
 
 
 from .backend import backend_of  # noqa: E402
-from .tensor import Tensor  # noqa: E402  (tensor.py imports this module; Tensor is needed only at call time)
+from .tensor import Tensor, wrap as _wrap  # noqa: E402  (tensor.py imports this module first)

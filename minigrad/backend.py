@@ -85,11 +85,16 @@ def backend_of(array) -> str:
     return "cupy" if type(array).__module__.startswith("cupy") else "numpy"
 
 
+_module_of_type: dict[type, ModuleType] = {numpy.ndarray: numpy}
+
+
 def array_module(array) -> ModuleType:
     """The array module (numpy or cupy) that ``array`` belongs to: the ``xp`` of op code."""
-    if type(array).__module__.startswith("cupy"):
-        return _load_cupy().xp
-    return numpy
+    xp = _module_of_type.get(type(array))
+    if xp is None:  # first array of a new type: a NumPy scalar, a cupy.ndarray, ...
+        xp = _load_cupy().xp if type(array).__module__.startswith("cupy") else numpy
+        _module_of_type[type(array)] = xp
+    return xp
 
 
 def _check_name(name: str) -> str:

@@ -7,7 +7,7 @@ import numpy
 
 from . import dtypes
 from .backend import get_backend
-from .tensor import Tensor, _size_args
+from .tensor import Tensor, _size_args, wrap
 
 __all__ = ["zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "randn", "rand", "arange",
            "from_numpy", "manual_seed", "default_generator"]
@@ -28,7 +28,7 @@ def default_generator() -> numpy.random.Generator:
 
 def _make(array: Any, requires_grad: bool, backend: str | None) -> Tensor:
     b = get_backend(backend)
-    t = Tensor._wrap(array if b.name == "numpy" else b.xp.asarray(array))
+    t = wrap(array if b.name == "numpy" else b.xp.asarray(array))
     return t.requires_grad_() if requires_grad else t
 
 
@@ -37,7 +37,7 @@ def _float(dtype: Any) -> numpy.dtype:
 
 
 def _filled(size: Sequence[int], value: Any, dtype: Any, requires_grad: bool, backend: str | None) -> Tensor:
-    t = Tensor._wrap(get_backend(backend).xp.full(tuple(int(n) for n in size), value, dtype=dtype))
+    t = wrap(get_backend(backend).xp.full(tuple(int(n) for n in size), value, dtype=dtype))
     return t.requires_grad_() if requires_grad else t
 
 
@@ -105,4 +105,4 @@ def from_numpy(array: numpy.ndarray) -> Tensor:
     """A numpy-backend tensor that shares memory with ``array`` (no copy, dtype kept)."""
     if not isinstance(array, numpy.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
-    return Tensor._wrap(array)
+    return wrap(array)

@@ -37,18 +37,6 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _wrap(cls, array: Any) -> "Tensor":
-        """Fast path for ops: adopt an array without copying (0-d NumPy results arrive as scalars)."""
-        t = object.__new__(Tensor)
-        t._data = array if type(array) in ARRAY_TYPES else _coerce(array)
-        t.grad = None
-        t.grad_fn = None
-        t.requires_grad = False
-        t._vc = [0]
-        t._retains_grad = False
-        return t
-
     # ----------------------------------------------------------------- attributes
     @property
     def data(self):
@@ -148,7 +136,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's data (and version counter), cut from the graph."""
-        t = Tensor._wrap(self._data)
+        t = wrap(self._data)
         t._vc = self._vc
         return t
 
@@ -312,7 +300,7 @@ class Tensor:
 
     # comparisons: results are bool tensors and never require grad
     def _compare(self, other, op):
-        return Tensor._wrap(op(self._data, _raw(other)))
+        return wrap(op(self._data, _raw(other)))
 
     def __eq__(self, other): return self._compare(other, lambda a, b: a == b)
     def __ne__(self, other): return self._compare(other, lambda a, b: a != b)
@@ -348,10 +336,10 @@ class Tensor:
         return values_indices(-values, self.argmin(dim, keepdim))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return Tensor._wrap(_arg_reduce(self._data.argmax, dim, keepdim, self.ndim))
+        return wrap(_arg_reduce(self._data.argmax, dim, keepdim, self.ndim))
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return Tensor._wrap(_arg_reduce(self._data.argmin, dim, keepdim, self.ndim))
+        return wrap(_arg_reduce(self._data.argmin, dim, keepdim, self.ndim))
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: int | Sequence[int]) -> "Tensor":
@@ -441,6 +429,22 @@ class Tensor:
 
 
 # --------------------------------------------------------------------- helpers
+_new = object.__new__
+
+
+def wrap(array: Any) -> Tensor:
+    """Fast path for ops: adopt an array as a new tensor without copying or checks (hot path)."""
+    t = _new(Tensor)
+    t._data = array if type(array) in ARRAY_TYPES else _coerce(array)  # 0-d NumPy results arrive as scalars
+    t.grad = None
+    t.grad_fn = None
+    t.requires_grad = False
+    t._vc = [0]
+    t._retains_grad = False
+    return t
+
+
+
 def _coerce(a: Any):
     """0-d NumPy results come back as NumPy scalars; make them arrays again."""
     if type(a) in ARRAY_TYPES:

@@ -25,9 +25,11 @@ def _out_size(size: int, k: int, s: int, p: int) -> int:
     return (size + 2 * p - k) // s + 1
 
 
-def _window(i: int, j: int, ho: int, wo: int, sh: int, sw: int) -> tuple:
-    """The slice of a (.., .., Hp, Wp) array that kernel offset (i, j) sees at every output pixel."""
-    return (slice(None), slice(None), slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw))
+def _windows(kh: int, kw: int, ho: int, wo: int, sh: int, sw: int) -> list:
+    """For each kernel offset (i, j), row-major: the slice of a (.., .., Hp, Wp) array that it sees at every
+    output pixel."""
+    return [((i, j), (slice(None), slice(None), slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw)))
+            for i in range(kh) for j in range(kw)]
 
 
 def _pad(x, ph: int, pw: int, value=0):
@@ -48,9 +50,9 @@ class Conv2d(Function):
         ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
         xt = _pad(x, ph, pw).transpose(1, 0, 2, 3)  # (C, N, Hp, Wp): channels first, so cols need no transpose
         cols = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                cols[:, i, j] = xt[_window(i, j, ho, wo, sh, sw)]
+        self.windows = _windows(kh, kw, ho, wo, sh, sw)
+        for (i, j), win in self.windows:
+            cols[:, i, j] = xt[win]
         self.cols = cols.reshape(c * kh * kw, n * ho * wo)
         self.w, self.geom = w, (x.shape, ho, wo, stride, padding)
         out = w.reshape(o, -1) @ self.cols  # (O, N*Ho*Wo)
@@ -72,9 +74,8 @@ class Conv2d(Function):
             xp = array_module(g)
             dcols = (w.reshape(o, -1).T @ gt).reshape(c, kh, kw, n, ho, wo)
             gxt = xp.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
-            for i in range(kh):
-                for j in range(kw):
-                    gxt[_window(i, j, ho, wo, sh, sw)] += dcols[:, i, j]
+            for (i, j), win in self.windows:
+                gxt[win] += dcols[:, i, j]
             gx = gxt[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
         return gx, gw, gb
 
@@ -90,17 +91,31 @@ class MaxPool2d(Function):
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
         n, c, h, wd = x.shape
         ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
+        self.geom = (x.shape, ho, wo, kernel_size, stride, padding)
+        self.tiled = kernel_size == stride and padding == (0, 0)
+        if self.tiled:  # windows tile the input: one reshape gathers them all, no per-offset loop
+            patches = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw).transpose(0, 1, 2, 4, 3, 5)
+            patches = patches.reshape(n, c, ho, wo, kh * kw)
+            self.idx = patches.argmax(axis=-1)
+            return patches.max(axis=-1)
         low = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
         xpad = _pad(x, ph, pw, low)
-        patches = xp.stack([xpad[_window(i, j, ho, wo, sh, sw)] for i in range(kh) for j in range(kw)])
-        self.idx = patches.argmax(axis=0)  # (N, C, Ho, Wo): which offset won
-        self.geom = (x.shape, ho, wo, kernel_size, stride, padding)
-        return xp.take_along_axis(patches, self.idx[None], axis=0)[0]
+        self.windows = _windows(kh, kw, ho, wo, sh, sw)
+        patches = xp.stack([xpad[win] for _, win in self.windows])  # (kh*kw, N, C, Ho, Wo)
+        self.idx = patches.argmax(axis=0)  # which offset won, first in row-major order on ties
+        return patches.max(axis=0)
 
     def backward(self, g):
         xp = array_module(g)
         (n, c, h, wd), ho, wo, (kh, kw), (sh, sw), (ph, pw) = self.geom
+        if self.tiled:
+            onehot = xp.arange(kh * kw) == self.idx[..., None]  # (N, C, Ho, Wo, kh*kw)
+            gx = (onehot * g[..., None]).reshape(n, c, ho, wo, kh, kw).transpose(0, 1, 2, 4, 3, 5)
+            gx = gx.reshape(n, c, ho * kh, wo * kw)
+            if gx.shape[2:] != (h, wd):  # rows/columns that no window covered get no gradient
+                gx = xp.pad(gx, ((0, 0), (0, 0), (0, h - ho * kh), (0, wd - wo * kw)))
+            return gx
         gx = xp.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
-        for k in range(kh * kw):
-            gx[_window(k // kw, k % kw, ho, wo, sh, sw)] += g * (self.idx == k)
+        for k, (_, win) in enumerate(self.windows):
+            gx[win] += g * (self.idx == k)
         return gx[:, :, ph:ph + h, pw:pw + wd]

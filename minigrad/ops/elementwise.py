@@ -114,12 +114,13 @@ class Abs(Function):
 
 
 class Sigmoid(Function):
-    """1 / (1 + exp(-x)) as exp(-log(1 + exp(-x))): logaddexp never overflows, so ±1e4 give exactly 0 and 1."""
+    """exp(x - log(1 + exp(x))), with log(1 + exp(x)) from logaddexp: it never overflows, so ±1e4 give exactly
+    0 and 1 without warnings, and small results keep full relative precision (no 1 - p cancellation)."""
     saves_output = True
 
     def forward(self, a):
         xp = array_module(a)
-        self.out = xp.exp(-xp.logaddexp(0, -a))
+        self.out = xp.exp(a - xp.logaddexp(0, a))
         return self.out
 
     def backward(self, g):
