@@ -112,7 +112,7 @@ def test_step_bumps_version_so_stale_graphs_fail():
     version = w._version
     opt.step()
     assert w._version > version
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         loss.backward()
 
 
