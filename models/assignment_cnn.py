@@ -570,12 +570,13 @@ def _pyplot() -> Any:
     return plt
 
 
-def save_plot(plt: Any, history: list[float], threshold: float, path: str, title: str) -> None:
+def save_plot(plt: Any, history: list[float], threshold: float, path: str, title: str, ylabel: str = "E") -> None:
+    """Loss per update step (log scale) with the threshold line, written to `path` as PNG."""
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.semilogy(range(len(history)), history, lw=1)
     ax.axhline(threshold, color="grey", ls="--", lw=0.8, label=f"threshold {threshold:g}")
     ax.set_xlabel("update step")
-    ax.set_ylabel("E")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend()
     fig.tight_layout()
@@ -623,8 +624,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.save:
         mg.save(model.state_dict(), args.save)
     if plt is not None:
+        ylabel = "E (sum of squared errors)" if args.variant == "notebook" else "loss (mean squared error)"
         save_plot(plt, history, args.threshold, args.plot,
-                  f"{args.variant} model, {backend} {args.dtype}, lr {args.lr:g}: {result['steps']:,} steps")
+                  f"{args.variant} variant, {backend} {args.dtype}, lr {args.lr:g}: {result['steps']:,} steps", ylabel)
     if args.json:
         print(json.dumps(result))
         return 0
