@@ -15,7 +15,7 @@ from .backend import ARRAY_TYPES, array_module, backend_of, get_backend
 
 __all__ = ["Tensor", "tensor"]
 
-_Scalar = (int, float, bool)
+_PASS_THROUGH = (int, float, bool)  # Tensor is added below, once it exists
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
@@ -343,8 +343,8 @@ class Tensor:
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: int | Sequence[int]) -> "Tensor":
-        shape = _size_args(shape)
-        return shape_ops.Reshape.apply(self, shape=_infer_shape(shape, self._data.size, self.shape))
+        # NumPy checks the shape (one -1 allowed) and names both sizes in its error
+        return shape_ops.Reshape.apply(self, shape=_size_args(shape))
 
     def view(self, *shape: int | Sequence[int]) -> "Tensor":
         return self.reshape(*shape)
@@ -429,6 +429,7 @@ class Tensor:
 
 
 # --------------------------------------------------------------------- helpers
+_PASS_THROUGH = (Tensor, *_PASS_THROUGH)
 _new = object.__new__
 
 
@@ -487,7 +488,7 @@ def _to_array(data: Any, dtype: Any, backend: str | None):
 
 def _operand(other: Any, like: Tensor) -> Any:
     """Python scalars stay scalars (cheap, and NumPy keeps the tensor's dtype); arrays become tensors."""
-    if isinstance(other, (Tensor, *_Scalar)):
+    if isinstance(other, _PASS_THROUGH):
         return other
     return Tensor(other, dtype=None if not isinstance(other, (list, tuple)) else like.dtype, backend=like.backend)
 
@@ -519,19 +520,6 @@ def _size_args(args: tuple) -> tuple:
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(args[0])
     return tuple(args)
-
-
-def _infer_shape(shape: tuple, size: int, old: tuple) -> tuple:
-    if shape.count(-1) > 1:
-        raise ValueError(f"reshape: only one dimension can be -1, got {shape}")
-    if -1 in shape:
-        rest = _prod(n for n in shape if n != -1)
-        if rest == 0 or size % rest:
-            raise ValueError(f"reshape: shape {shape} is invalid for input of size {size} (shape {old})")
-        shape = tuple(size // rest if n == -1 else n for n in shape)
-    if _prod(shape) != size:
-        raise ValueError(f"reshape: shape {shape} is invalid for input of size {size} (shape {old})")
-    return tuple(int(n) for n in shape)
 
 
 def _arg_reduce(method, dim, keepdim, ndim):

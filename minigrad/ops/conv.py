@@ -1,11 +1,10 @@
 """conv2d and max_pool2d on NCHW arrays, with PyTorch's semantics (cross-correlation, floor output size).
 
-Both loop over the kh*kw kernel offsets only, never over pixels or batch: for one offset (i, j) the input
-pixels that meet kernel tap (i, j) are one strided slice of the padded input. Gathering those slices is
-im2col; scattering gradients back with ``+=`` on the same slices is its adjoint col2im. Within one offset
-the slices never overlap, so no add.at is needed.
-
-Columns are laid out (C*kh*kw, N*Ho*Wo) so the whole batch is a single matrix product.
+im2col is a single gather with a cached index (every kernel tap at every output pixel), and the
+convolution one batched matrix product with the weight. The backward loops over the kh*kw kernel offsets
+only, never over pixels or batch: the pixels that meet kernel tap (i, j) are one strided slice of the padded
+input, so col2im is ``+=`` on kh*kw slices. Within one offset the slices never overlap, so no add.at is
+needed. max_pool2d takes its windows from the same slices.
 """
 from __future__ import annotations
 
@@ -15,7 +14,9 @@ from ..backend import array_module
 
 def pair(v, name: str) -> tuple[int, int]:
     """An int or a pair of ints, as PyTorch takes kernel_size/stride/padding."""
-    t = (v, v) if isinstance(v, int) else tuple(v)
+    if type(v) is int:
+        return v, v
+    t = tuple(v)
     if len(t) != 2 or not all(isinstance(n, int) for n in t):
         raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
     return t
@@ -38,6 +39,22 @@ def _pad(x, ph: int, pw: int, value=0):
     return array_module(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
+_tap_index_cache: dict = {}
+
+
+def _tap_index(xp, c: int, hp: int, wp: int, kh: int, kw: int, ho: int, wo: int, sh: int, sw: int):
+    """im2col as one gather: for a (C, Hp, Wp) image flattened, the position of kernel tap (c, i, j) (rows,
+    C*kh*kw of them) at output pixel (oh, ow) (columns, Ho*Wo). Cached per geometry and array module."""
+    key = (xp.__name__, c, hp, wp, kh, kw, ho, wo, sh, sw)
+    idx = _tap_index_cache.get(key)
+    if idx is None:
+        tap = (xp.arange(c)[:, None, None] * (hp * wp) + xp.arange(kh)[None, :, None] * wp
+               + xp.arange(kw)[None, None, :]).reshape(-1, 1)
+        pixel = ((xp.arange(ho) * sh)[:, None] * wp + (xp.arange(wo) * sw)[None, :]).reshape(1, -1)
+        idx = _tap_index_cache[key] = tap + pixel
+    return idx
+
+
 class Conv2d(Function):
     """x (N, C, H, W) * weight (O, C, kh, kw) [+ bias (O,)] -> (N, O, Ho, Wo).
     Backward reads the weight and its own column copy of x, so only the weight is watched for in-place edits."""
@@ -48,35 +65,31 @@ class Conv2d(Function):
         (n, c, h, wd), (o, _, kh, kw) = x.shape, w.shape
         (sh, sw), (ph, pw) = stride, padding
         ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
-        xt = _pad(x, ph, pw).transpose(1, 0, 2, 3)  # (C, N, Hp, Wp): channels first, so cols need no transpose
-        cols = xp.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
-        self.windows = _windows(kh, kw, ho, wo, sh, sw)
-        for (i, j), win in self.windows:
-            cols[:, i, j] = xt[win]
-        self.cols = cols.reshape(c * kh * kw, n * ho * wo)
+        idx = _tap_index(xp, c, h + 2 * ph, wd + 2 * pw, kh, kw, ho, wo, sh, sw)
+        self.cols = _pad(x, ph, pw).reshape(n, -1)[:, idx]  # (N, C*kh*kw, Ho*Wo)
         self.w, self.geom = w, (x.shape, ho, wo, stride, padding)
-        out = w.reshape(o, -1) @ self.cols  # (O, N*Ho*Wo)
+        out = w.reshape(o, -1) @ self.cols  # (N, O, Ho*Wo): NCHW order, no transpose needed
         if b is not None:
             out += b.reshape(o, 1)
-        return out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
+        return out.reshape(n, o, ho, wo)
 
     def backward(self, g):
         (n, c, h, wd), ho, wo, (sh, sw), (ph, pw) = self.geom
         w = self.w
         o, _, kh, kw = w.shape
-        gt = g.transpose(1, 0, 2, 3).reshape(o, n * ho * wo)
+        g3 = g.reshape(n, o, ho * wo)
         gx = gw = gb = None
         if self.needs_grad(1):
-            gw = (gt @ self.cols.T).reshape(w.shape)
+            gw = (g3 @ self.cols.swapaxes(1, 2)).sum(axis=0).reshape(w.shape)
         if len(self.inputs) > 2 and self.needs_grad(2):
-            gb = gt.sum(axis=1)
-        if self.needs_grad(0):
+            gb = g3.sum(axis=(0, 2))
+        if self.needs_grad(0):  # col2im: scatter each tap's column back onto its strided slice
             xp = array_module(g)
-            dcols = (w.reshape(o, -1).T @ gt).reshape(c, kh, kw, n, ho, wo)
-            gxt = xp.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
-            for (i, j), win in self.windows:
-                gxt[win] += dcols[:, i, j]
-            gx = gxt[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
+            dcols = (w.reshape(o, -1).T @ g3).reshape(n, c, kh, kw, ho, wo)
+            gxp = xp.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
+            for (i, j), win in _windows(kh, kw, ho, wo, sh, sw):
+                gxp[win] += dcols[:, :, i, j]
+            gx = gxp[:, :, ph:ph + h, pw:pw + wd]
         return gx, gw, gb
 
 
