@@ -83,13 +83,16 @@ class Conv2d(Function):
             gw = (g3 @ self.cols.swapaxes(1, 2)).sum(axis=0).reshape(w.shape)
         if len(self.inputs) > 2 and self.needs_grad(2):
             gb = g3.sum(axis=(0, 2))
-        if self.needs_grad(0):  # col2im: scatter each tap's column back onto its strided slice
+        if self.needs_grad(0):
+            # col2im with the batch as the innermost axis: each tap's += then runs over long contiguous rows
+            # (with NCHW order it would run over rows only Wo long, several times slower).
             xp = array_module(g)
-            dcols = (w.reshape(o, -1).T @ g3).reshape(n, c, kh, kw, ho, wo)
-            gxp = xp.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
-            for (i, j), win in _windows(kh, kw, ho, wo, sh, sw):
-                gxp[win] += dcols[:, :, i, j]
-            gx = gxp[:, :, ph:ph + h, pw:pw + wd]
+            gt = g.transpose(1, 2, 3, 0).reshape(o, ho * wo * n)
+            dcols = (w.reshape(o, -1).T @ gt).reshape(c, kh, kw, ho, wo, n)
+            gxp = xp.zeros((c, h + 2 * ph, wd + 2 * pw, n), dtype=g.dtype)
+            for (i, j), (_, _, rows, cols) in _windows(kh, kw, ho, wo, sh, sw):
+                gxp[:, rows, cols] += dcols[:, i, j]
+            gx = gxp[:, ph:ph + h, pw:pw + wd].transpose(3, 0, 1, 2)
         return gx, gw, gb
 
 
@@ -104,30 +107,24 @@ class MaxPool2d(Function):
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
         n, c, h, wd = x.shape
         ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
-        self.geom = (x.shape, ho, wo, kernel_size, stride, padding)
-        self.tiled = kernel_size == stride and padding == (0, 0)
-        if self.tiled:  # windows tile the input: one reshape gathers them all, no per-offset loop
-            patches = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw).transpose(0, 1, 2, 4, 3, 5)
-            patches = patches.reshape(n, c, ho, wo, kh * kw)
-            self.idx = patches.argmax(axis=-1)
-            return patches.max(axis=-1)
         low = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
         xpad = _pad(x, ph, pw, low)
         self.windows = _windows(kh, kw, ho, wo, sh, sw)
-        patches = xp.stack([xpad[win] for _, win in self.windows])  # (kh*kw, N, C, Ho, Wo)
-        self.idx = patches.argmax(axis=0)  # which offset won, first in row-major order on ties
-        return patches.max(axis=0)
+        # One strided view per window offset: whole-array maximum/compare, no copies of the windows, and no
+        # argmax over a short trailing axis (which would loop once per window).
+        slabs = [xpad[win] for _, win in self.windows]
+        out = slabs[0]
+        for s in slabs[1:]:
+            out = xp.maximum(out, s)  # propagates NaN, as PyTorch does
+        idx = xp.zeros(out.shape, dtype=xp.int32)  # the first offset holding the max: overwrite descending
+        for k in range(len(slabs) - 1, -1, -1):
+            idx = xp.where(slabs[k] == out, k, idx)
+        self.idx, self.geom = idx, (x.shape, padding)
+        return out if len(slabs) > 1 else out.copy()
 
     def backward(self, g):
         xp = array_module(g)
-        (n, c, h, wd), ho, wo, (kh, kw), (sh, sw), (ph, pw) = self.geom
-        if self.tiled:
-            onehot = xp.arange(kh * kw) == self.idx[..., None]  # (N, C, Ho, Wo, kh*kw)
-            gx = (onehot * g[..., None]).reshape(n, c, ho, wo, kh, kw).transpose(0, 1, 2, 4, 3, 5)
-            gx = gx.reshape(n, c, ho * kh, wo * kw)
-            if gx.shape[2:] != (h, wd):  # rows/columns that no window covered get no gradient
-                gx = xp.pad(gx, ((0, 0), (0, 0), (0, h - ho * kh), (0, wd - wo * kw)))
-            return gx
+        (n, c, h, wd), (ph, pw) = self.geom
         gx = xp.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
         for k, (_, win) in enumerate(self.windows):
             gx[win] += g * (self.idx == k)
