@@ -8,6 +8,8 @@ needed. max_pool2d takes its windows from the same slices.
 """
 from __future__ import annotations
 
+import functools
+
 from ..autograd import Function
 from ..backend import array_module
 
@@ -26,11 +28,12 @@ def _out_size(size: int, k: int, s: int, p: int) -> int:
     return (size + 2 * p - k) // s + 1
 
 
-def _windows(kh: int, kw: int, ho: int, wo: int, sh: int, sw: int) -> list:
+@functools.lru_cache(maxsize=256)
+def _windows(kh: int, kw: int, ho: int, wo: int, sh: int, sw: int) -> tuple:
     """For each kernel offset (i, j), row-major: the slice of a (.., .., Hp, Wp) array that it sees at every
     output pixel."""
-    return [((i, j), (slice(None), slice(None), slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw)))
-            for i in range(kh) for j in range(kw)]
+    return tuple(((i, j), (slice(None), slice(None), slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw)))
+            for i in range(kh) for j in range(kw))
 
 
 def _pad(x, ph: int, pw: int, value=0):
@@ -108,24 +111,31 @@ class MaxPool2d(Function):
         n, c, h, wd = x.shape
         ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
         low = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
-        xpad = _pad(x, ph, pw, low)
         self.windows = _windows(kh, kw, ho, wo, sh, sw)
-        # One strided view per window offset: whole-array maximum/compare, no copies of the windows, and no
-        # argmax over a short trailing axis (which would loop once per window).
-        slabs = [xpad[win] for _, win in self.windows]
-        out = slabs[0]
-        for s in slabs[1:]:
-            out = xp.maximum(out, s)  # propagates NaN, as PyTorch does
-        idx = xp.zeros(out.shape, dtype=xp.int32)  # the first offset holding the max: overwrite descending
-        for k in range(len(slabs) - 1, -1, -1):
-            idx = xp.where(slabs[k] == out, k, idx)
-        self.idx, self.geom = idx, (x.shape, padding)
-        return out if len(slabs) > 1 else out.copy()
+        # (kh*kw, N, C, Ho, Wo): one leading slab per window offset, so both reductions run across slabs
+        xpad = _pad(x, ph, pw, low)
+        patches = xp.stack([xpad[win] for _, win in self.windows])
+        out = patches.max(axis=0)
+        if out.size <= 4096:  # few windows: one argmax call is cheapest
+            self.idx = patches.argmax(axis=0)  # first maximum in row-major window order
+        else:  # many windows: argmax over a short axis loops per window; compare slabs, first match wins
+            idx = xp.zeros(out.shape, dtype=xp.int32)
+            for k in range(len(patches) - 1, -1, -1):
+                idx = xp.where(patches[k] == out, k, idx)
+            self.idx = idx
+        self.geom = (x.shape, ho, wo, kernel_size, kernel_size == stride and padding == (0, 0), padding)
+        return out
 
     def backward(self, g):
         xp = array_module(g)
-        (n, c, h, wd), (ph, pw) = self.geom
+        (n, c, h, wd), ho, wo, (kh, kw), tiled, (ph, pw) = self.geom
+        if tiled:  # windows tile the input: one reshape puts every slab back in place
+            won = xp.arange(kh * kw).reshape(-1, 1, 1, 1, 1) == self.idx
+            gx = (won * g).reshape(kh, kw, n, c, ho, wo).transpose(2, 3, 4, 0, 5, 1).reshape(n, c, ho * kh, wo * kw)
+            if gx.shape[2:] != (h, wd):  # rows/columns that no window covered get no gradient
+                gx = xp.pad(gx, ((0, 0), (0, 0), (0, h - ho * kh), (0, wd - wo * kw)))
+            return gx
         gx = xp.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
-        for k, (_, win) in enumerate(self.windows):
+        for k, (_, win) in enumerate(self.windows):  # overlapping windows: each adds what it won
             gx[win] += g * (self.idx == k)
         return gx[:, :, ph:ph + h, pw:pw + wd]
