@@ -316,6 +316,9 @@ class Tensor:
         return reduce.Sum.apply(self, axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
 
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> "Tensor":
+        if not dtypes.is_floating(self._data.dtype):
+            raise RuntimeError(f"mean() needs a floating point tensor, got dtype {self._data.dtype}; "
+                               "convert with .double() or .float() first")
         return reduce.Mean.apply(self, axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
 
     def max(self, dim: int | None = None, keepdim: bool = False):
@@ -487,7 +490,10 @@ def _to_array(data: Any, dtype: Any, backend: str | None):
 
 
 def _operand(other: Any, like: Tensor) -> Any:
-    """Python scalars stay scalars (cheap, and NumPy keeps the tensor's dtype); arrays become tensors."""
+    """Python scalars stay scalars (cheap, and NumPy keeps the tensor's dtype); arrays become tensors.
+    NumPy scalars count as Python scalars, so ``float32_tensor * np.float64(2)`` stays float32, as in PyTorch."""
+    if isinstance(other, numpy.generic):  # before the scalar test: np.float64 is a float subclass
+        return other.item()
     if isinstance(other, _PASS_THROUGH):
         return other
     return Tensor(other, dtype=None if not isinstance(other, (list, tuple)) else like.dtype, backend=like.backend)

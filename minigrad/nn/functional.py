@@ -100,8 +100,8 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     _check_tensor(input, "input", "mse_loss")
     if reduction not in loss.REDUCTIONS:
         raise ValueError(f"mse_loss: reduction must be one of {loss.REDUCTIONS}, got {reduction!r}")
-    tshape = target.shape if isinstance(target, Tensor) else None
-    if tshape != input.shape:
-        raise ValueError(f"mse_loss: input shape {input.shape} and target shape {tshape} must match exactly "
+    _check_tensor(target, "target", "mse_loss")
+    if target.shape != input.shape:
+        raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} must match exactly "
                          "(minigrad does not broadcast in losses, so a shape slip can't go unnoticed)")
     return loss.MSELoss.apply(input, target, reduction=reduction)

@@ -53,7 +53,8 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """a ** b for a tensor or scalar exponent; d/db = a**b * log(a) is only formed when b wants a gradient."""
+    """a ** b for a tensor or scalar exponent. As in PyTorch, a zero exponent has zero gradient and a zero base
+    contributes nothing to d/db (instead of 0 * inf = nan); d/db is only formed when b wants a gradient."""
     saves = (0, 1)
     saves_output = True
 
@@ -63,9 +64,14 @@ class Pow(Function):
         return self.out
 
     def backward(self, g):
+        xp = array_module(self.out)
         a, b = self.a, self.b
-        ga = g * b * a ** (b - 1) if self.needs_grad(0) else None
-        gb = g * self.out * array_module(self.out).log(a) if self.needs_grad(1) else None
+        ga = gb = None
+        if self.needs_grad(0):
+            ga = g * b * a ** (b - 1) if isinstance(b, (int, float)) and b != 0 else \
+                g * xp.where(b == 0, 0, b * a ** xp.where(b == 0, 1, b - 1))
+        if self.needs_grad(1):
+            gb = g * self.out * xp.log(xp.where(a == 0, 1, a))
         return ga, gb
 
 

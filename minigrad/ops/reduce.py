@@ -17,6 +17,8 @@ def normalize_axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...
         if not -n <= d < n:
             raise IndexError(f"dimension {d} is out of range for a tensor with {ndim} dims")
     axes = tuple(sorted({d % n for d in dims}))
+    if len(axes) != len(dims):
+        raise ValueError(f"dim {dims} names the same dimension more than once")
     return axes if ndim else ()
 
 
