@@ -14,7 +14,7 @@ from bench.harness import Competitor, Config, Table, WorkloadResult, fmt_ratio, 
 from bench.nets import (NOTEBOOK_INPUT, NOTEBOOK_TARGETS, TRAIN_LR, TRAIN_THRESHOLD, MinigradAssignment,
                         TorchAssignment, notebook_init)
 from bench.numpy_step import NumpyStep
-from bench.threads import set_all_threads
+from bench.threads import set_threads_for
 
 GRAD_TOL = 1e-12
 
@@ -56,8 +56,9 @@ def _step_competitors(dev: Device, threads_n: int, *, torch_threads: tuple[int, 
             t_manual = TorchAssignment(init, device=dev.torch_device)
             t_sgd = TorchAssignment(init, device=dev.torch_device)
             comps.append(Competitor(f"PyTorch (manual update, {n} thr)", t_manual.step_manual, threads=n,
+                                    lib="torch", sync=dev.torch_sync))
+            comps.append(Competitor(f"PyTorch (optim.SGD, {n} thr)", t_sgd.step_sgd, threads=n, lib="torch",
                                     sync=dev.torch_sync))
-            comps.append(Competitor(f"PyTorch (optim.SGD, {n} thr)", t_sgd.step_sgd, threads=n, sync=dev.torch_sync))
     return comps
 
 
@@ -80,8 +81,6 @@ def assignment_step(cfg: Config, dev: Device) -> WorkloadResult:
     torch_ref = "PyTorch (manual update, 1 thr)"
     if torch_ref in timings:
         res.add_target(f"minigrad (manual) ÷ {torch_ref}", manual / timings[torch_ref].median_s, 0.5)
-        res.add_target("minigrad (optim.SGD) ÷ PyTorch (optim.SGD, 1 thr) [info]",
-                       sgd / timings["PyTorch (optim.SGD, 1 thr)"].median_s, 0.5)
     else:
         res.notes.append(f"assignment-step: {dev.torch_note}")
         res.add_target(f"minigrad (manual) ÷ {torch_ref}", None, 0.5)
@@ -119,7 +118,7 @@ def assignment_train(cfg: Config, dev: Device) -> WorkloadResult:
         for c in list(active):
             s = state[c.name]
             if c.threads is not None:
-                set_all_threads(c.threads)
+                set_threads_for(c.lib, c.threads)
             t0 = time.perf_counter()
             try:
                 next(runs[c.name])

@@ -17,6 +17,8 @@ from typing import Any, Callable
 
 from bench import threads
 
+SETTLE_S = 0.005
+
 
 @dataclass
 class Config:
@@ -36,13 +38,14 @@ class Config:
 class Competitor:
     """One contestant: ``fn()`` is one unit of work (e.g. one training step).
 
-    ``setup`` runs untimed before each block (e.g. to set thread counts); ``sync`` runs inside the timed
-    region after the block (device synchronisation on GPUs).
+    ``threads`` is set for ``lib``'s pool untimed before each block, then ``setup`` runs (untimed);
+    ``sync`` runs inside the timed region after the block (device synchronisation on GPUs).
     """
 
     name: str
     fn: Callable[[], Any]
     threads: int | None = None
+    lib: str = "numpy"  # whose thread pool fn uses: "numpy" (BLAS; minigrad, hand-written) or "torch"
     setup: Callable[[], None] | None = None
     sync: Callable[[], None] | None = None
 
@@ -59,9 +62,11 @@ class Timing:
 
 def _prepare(c: Competitor) -> None:
     if c.threads is not None:
-        threads.set_all_threads(c.threads)
+        threads.set_threads_for(c.lib, c.threads)
     if c.setup is not None:
         c.setup()
+    # Untimed pause: lets the previous competitor's spinning pool workers go idle before we time.
+    time.sleep(SETTLE_S)
 
 
 def _block(c: Competitor, inner: int) -> float:
@@ -159,7 +164,8 @@ def markdown_report(results: list[WorkloadResult], meta: dict[str, Any]) -> str:
            f"torch {meta['versions']['torch']}, cupy {meta['versions']['cupy']}; "
            f"BLAS threads set per row ({th['blas_method']}), default-thread rows use {meta['default_threads']}; "
            f"medians of {meta['repeats']} interleaved repeats; ratio = minigrad time / competitor time "
-           "(below 1 means minigrad is faster).",
+           "(below 1 means minigrad is faster); 1-min load average at start/end "
+           f"{m.get('loadavg_start', (float('nan'),))[0]:.2f}/{m.get('loadavg_end', (float('nan'),))[0]:.2f}.",
            ""]
     for r in results:
         for t in r.tables:

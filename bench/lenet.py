@@ -40,7 +40,7 @@ def lenet_step(cfg: Config, dev: Device, batch: int = 256) -> WorkloadResult:
                                 threads=n, sync=dev.mg_sync))
         if dev.torch_device:
             comps.append(Competitor(f"PyTorch ({n} thr)", TorchLeNet(init, x, y, device=dev.torch_device).step,
-                                    threads=n, sync=dev.torch_sync))
+                                    threads=n, lib="torch", sync=dev.torch_sync))
     timings = time_interleaved(comps, cfg)
     res.raw["timings"] = timing_raw(timings)
     rows = []

@@ -98,7 +98,7 @@ def ops(cfg: Config, dev: Device) -> WorkloadResult:
         for n in thread_counts if case.size == "large" else (1,):
             comps = [Competitor("minigrad", _minigrad_fn(case, arrays, grad, dev.backend), threads=n, sync=dev.mg_sync),
                      Competitor("PyTorch", _torch_fn(case, arrays, grad, dev.torch_device), threads=n,
-                                sync=dev.torch_sync)]
+                                lib="torch", sync=dev.torch_sync)]
             t = time_interleaved(comps, cfg)
             key = f"{case.op}/{case.size}/{n}thr"
             res.raw[key] = {"label": case.label, "dtype": case.dtype, **timing_raw(t)}

@@ -38,7 +38,7 @@ def profile(steps: int = 20_000, update: str = "manual", backend: str = "numpy",
     buf = io.StringIO()
     stats = pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(sort)
     buf.write(f"minigrad assignment step ({update} update, {backend}): {unprofiled * 1e6:.1f} µs/step unprofiled; "
-              f"{steps} profiled steps, per-call times below are for all of them\n")
+              f"cProfile totals over {steps} steps (divide by {steps} for per-step seconds)\n")
     stats.print_stats(top)
     return buf.getvalue()
 

@@ -1,6 +1,7 @@
 """Run the chosen workloads in order and report them (table on stdout, raw numbers in JSON)."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Callable
@@ -44,8 +45,10 @@ def run_all(cfg: Config, names: list[str], json_path: str | None) -> int:
     except RuntimeError as e:  # only --backend cupy without CuPy or a GPU gets here
         print(f"bench: --backend {cfg.backend} skipped: {e}", file=sys.stderr)
         return 0
+    load_start = os.getloadavg()  # the machine may be shared: other processes skew multi-thread rows most
     results = run_workloads(cfg, names, log, dev)
     meta = metadata(cfg)
+    meta["machine"]["loadavg_start"], meta["machine"]["loadavg_end"] = load_start, os.getloadavg()
     print(markdown_report(results, meta))
     if json_path:
         write_json(json_path, results, meta)

@@ -84,15 +84,20 @@ def get_blas_threads() -> int | None:
     return None
 
 
-def set_all_threads(n: int) -> None:
-    """Same thread count for every competitor: NumPy's BLAS and torch's intra-op pool."""
-    set_blas_threads(n)
+def set_threads_for(lib: str, n: int) -> None:
+    """Give ``lib`` ("numpy" or "torch") ``n`` threads and the other library's pool 1 thread.
+
+    Both pools live in one process; on a 2-core machine, idle-but-spinning workers of the pool not in use
+    would steal cores from the one being timed, so only the timed library gets more than one thread.
+    """
+    set_blas_threads(n if lib == "numpy" else 1)
     try:
         import torch
     except ImportError:
         return
-    if torch.get_num_threads() != n:
-        torch.set_num_threads(n)
+    want = n if lib == "torch" else 1
+    if torch.get_num_threads() != want:
+        torch.set_num_threads(want)
 
 
 def thread_report() -> dict[str, Any]:
