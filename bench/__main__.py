@@ -23,7 +23,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None,
                    help="thread count of the multi-thread rows, for BLAS and torch alike (default: all cores); "
                         "1-thread rows are always measured")
-    p.add_argument("--json", default="bench-results.json", metavar="PATH", help="where to write raw numbers")
+    p.add_argument("--json", default="bench-results.json", metavar="PATH", help="where to write the raw numbers (default bench-results.json; '' to skip)")
     p.add_argument("--quick", action="store_true",
                    help="fewer repeats, smaller sizes, training capped at 2,000 steps, memory over 5,000 steps")
     p.add_argument("--max-train-steps", type=int, default=None,
