@@ -205,15 +205,21 @@ def _version(mod: str) -> str | None:
     return getattr(module, "__version__", "unknown")
 
 
-def metadata(cfg: Config) -> dict[str, Any]:
-    """Machine, library versions and thread settings for the JSON (and the table header)."""
+def metadata(cfg: Config, initial_threads: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Machine, library versions and thread settings for the JSON (and the table header).
+
+    ``initial_threads`` is the thread report taken before any workload ran (rows then set their own
+    counts, recorded with each timing as ``threads``).
+    """
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     meta: dict[str, Any] = {
         "machine": {"cpu": _cpu_model(), "logical_cores": os.cpu_count(), "usable_cores": affinity,
                     "platform": platform.platform()},
         "versions": {"python": platform.python_version(), "numpy": _version("numpy"), "torch": _version("torch"),
                      "cupy": _version("cupy"), "minigrad": _version("minigrad")},
-        "threads": threads.thread_report(),
+        "threads": initial_threads or threads.thread_report(),
+        "threads_note": "each row sets its own library's pool (BLAS for minigrad/hand-written, torch intra-op "
+                        "for PyTorch) to its 'threads' and the other pool to 1",
         "default_threads": cfg.threads,
         "repeats": cfg.repeats,
         "backend": cfg.backend,

@@ -8,6 +8,7 @@ from typing import Callable
 
 from bench.device import Device, resolve
 from bench.harness import Config, WorkloadResult, markdown_report, metadata, write_json
+from bench.threads import thread_report
 
 
 def _registry() -> dict[str, Callable[[Config, Device], WorkloadResult]]:
@@ -45,9 +46,10 @@ def run_all(cfg: Config, names: list[str], json_path: str | None) -> int:
     except RuntimeError as e:  # only --backend cupy without CuPy or a GPU gets here
         print(f"bench: --backend {cfg.backend} skipped: {e}", file=sys.stderr)
         return 0
+    initial_threads = thread_report()
     load_start = os.getloadavg()  # the machine may be shared: other processes skew multi-thread rows most
     results = run_workloads(cfg, names, log, dev)
-    meta = metadata(cfg)
+    meta = metadata(cfg, initial_threads)
     meta["machine"]["loadavg_start"], meta["machine"]["loadavg_end"] = load_start, os.getloadavg()
     print(markdown_report(results, meta))
     if json_path:
