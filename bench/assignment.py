@@ -38,7 +38,7 @@ def check_gradients(backend: str = "numpy", tol: float = GRAD_TOL) -> float:
     return worst
 
 
-def _step_competitors(dev: Device, threads_n: int, *, torch_threads: tuple[int, ...]) -> list[Competitor]:
+def _step_competitors(dev: Device, *, torch_threads: tuple[int, ...]) -> list[Competitor]:
     """Fresh models from the notebook init, one per competitor (each owns its weights)."""
     init = notebook_init()
     xp = dev.xp
@@ -67,7 +67,7 @@ def assignment_step(cfg: Config, dev: Device) -> WorkloadResult:
     worst = check_gradients(dev.backend)
     res.notes.append(f"assignment-step: hand-written step's gradients match minigrad's (max abs diff {worst:.1e}).")
     thread_counts = (1,) if cfg.threads == 1 else (1, cfg.threads)
-    comps = _step_competitors(dev, cfg.threads, torch_threads=thread_counts)
+    comps = _step_competitors(dev, torch_threads=thread_counts)
     timings = time_interleaved(comps, cfg)
     res.raw = {"timings": timing_raw(timings), "grad_max_abs_diff": worst}
     sgd, manual = timings["minigrad (optim.SGD)"].median_s, timings["minigrad (manual update)"].median_s
@@ -107,7 +107,7 @@ def train_to_threshold(step: Callable[[], float], max_steps: int, threshold: flo
 def assignment_train(cfg: Config, dev: Device) -> WorkloadResult:
     """Each competitor trains from the same init; chunks are interleaved round-robin so noise hits all alike."""
     res = WorkloadResult("assignment-train")
-    comps = _step_competitors(dev, cfg.threads, torch_threads=(1,))
+    comps = _step_competitors(dev, torch_threads=(1,))
     chunk = 5_000
     state: dict[str, dict[str, Any]] = {}
     runs = {c.name: train_to_threshold(c.fn, cfg.max_train_steps, chunk=chunk) for c in comps}
