@@ -10,11 +10,15 @@ shape), accumulating gradients, and freeing the graph after backward.
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 from typing import Any, Callable
 
 __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "backward"]
 
 _grad_enabled = True
+_next_seq = itertools.count().__next__  # creation order of graph nodes
+_seq = operator.attrgetter("seq")
 
 
 def is_grad_enabled() -> bool:
@@ -112,6 +116,7 @@ class Function:
             out.requires_grad = True
             out.grad_fn = node
             node.inputs = args
+            node.seq = _next_seq()
             if cls._watch:
                 watched = [args[i] for i in cls.saves if isinstance(args[i], Tensor)]
                 if cls.saves_output:
@@ -154,27 +159,23 @@ _FREED = ("Trying to backward through the graph a second time (or to use its sav
 
 
 def _topo_order(root: Function) -> list[Function]:
-    """Nodes reachable from ``root``, each after all nodes that consume its output (iterative DFS)."""
-    order: list[Function] = []
+    """Every node reachable from ``root``, newest first. A node is always created after the nodes that made
+    its inputs, so reverse creation order is a valid order for backward (PyTorch's engine uses the same
+    sequence numbers); collecting is one loop with no recursion, and the sort is in C."""
+    nodes = [root]
     seen = {root}
-    stack = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        inputs = getattr(node, "inputs", None)
+    for node in nodes:  # grows while we walk it
+        inputs = node.inputs
         if inputs is None:
             raise RuntimeError(_FREED)
-        stack.append((node, True))
         for a in inputs:
             if isinstance(a, Tensor):
                 fn = a.grad_fn
                 if fn is not None and fn not in seen:
                     seen.add(fn)
-                    stack.append((fn, False))
-    order.reverse()
-    return order
+                    nodes.append(fn)
+    nodes.sort(key=_seq, reverse=True)
+    return nodes
 
 
 def _check_versions(node: Function) -> None:
@@ -208,7 +209,7 @@ def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
                 data = a._data
                 if ga.shape != data.shape:
                     ga = _unbroadcast(ga, data.shape)
-                if ga.dtype != data.dtype:
+                if ga.dtype is not data.dtype and ga.dtype != data.dtype:
                     ga = ga.astype(data.dtype)
                 fn = a.grad_fn
                 if fn is None:

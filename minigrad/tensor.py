@@ -353,13 +353,14 @@ class Tensor:
         return self.reshape(*shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
-        if self.ndim == 0:
+        shp = self._data.shape
+        if not shp:
             return self.reshape(1)
-        s, e = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
+        s, e = _dim(start_dim, len(shp)), _dim(end_dim, len(shp))
         if s > e:
             raise ValueError(f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})")
-        shp = self.shape
-        return self.reshape(shp[:s] + (_prod(shp[s:e + 1]),) + shp[e + 1:])
+        middle = -1 if self._data.size else _prod(shp[s:e + 1])  # -1 is ambiguous for empty tensors
+        return shape_ops.Reshape.apply(self, shape=shp[:s] + (middle,) + shp[e + 1:])
 
     def squeeze(self, dim: int | None = None) -> "Tensor":
         shp = self.shape

@@ -58,8 +58,10 @@ class Linear(Function):
         if self.needs_grad(1):
             if g.ndim == 1:
                 gw = g[:, None] * x[None, :]
-            else:
+            elif g.ndim == 2:
+                gw = g.T @ x
+            else:  # batch dims fold into one
                 gw = g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
         if len(self.inputs) > 2 and self.needs_grad(2):
-            gb = g.reshape(-1, g.shape[-1]).sum(axis=0)
+            gb = g.sum(axis=tuple(range(g.ndim - 1)))
         return gx, gw, gb
