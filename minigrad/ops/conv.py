@@ -110,11 +110,15 @@ class MaxPool2d(Function):
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
         n, c, h, wd = x.shape
         ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
-        low = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
         self.windows = _windows(kh, kw, ho, wo, sh, sw)
-        # (kh*kw, N, C, Ho, Wo): one leading slab per window offset, so both reductions run across slabs
-        xpad = _pad(x, ph, pw, low)
-        patches = xp.stack([xpad[win] for _, win in self.windows])
+        tiled = kernel_size == stride and padding == (0, 0)
+        # patches (kh*kw, N, C, Ho, Wo): one leading slab per window offset, so both reductions run across slabs
+        if tiled:  # the windows tile the input: one reshape gathers them
+            patches = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw).transpose(3, 5, 0, 1, 2, 4)
+            patches = patches.reshape(kh * kw, n, c, ho, wo)
+        else:
+            xpad = _pad(x, ph, pw, -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min)
+            patches = xp.stack([xpad[win] for _, win in self.windows])
         out = patches.max(axis=0)
         if out.size <= 4096:  # few windows: one argmax call is cheapest
             self.idx = patches.argmax(axis=0)  # first maximum in row-major window order
@@ -123,7 +127,7 @@ class MaxPool2d(Function):
             for k in range(len(patches) - 1, -1, -1):
                 idx = xp.where(patches[k] == out, k, idx)
             self.idx = idx
-        self.geom = (x.shape, ho, wo, kernel_size, kernel_size == stride and padding == (0, 0), padding)
+        self.geom = (x.shape, ho, wo, kernel_size, tiled, padding)
         return out
 
     def backward(self, g):
