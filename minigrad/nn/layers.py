@@ -30,6 +30,26 @@ def _pair(value: Any, name: str) -> tuple[int, int]:
     raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
 
 
+def _add_weight_and_bias(m: Module, shape: tuple[int, ...], bias: bool, dtype: Any, backend: str | None) -> None:
+    """Register ``weight`` of ``shape`` and ``bias`` of shape[0] (or None), then give them PyTorch's default
+    init: kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the weight, the same bound for
+    the bias."""
+    m.weight = Parameter(mg.zeros(*shape, dtype=dtype, backend=backend))
+    if bias:
+        m.bias = Parameter(mg.zeros(shape[0], dtype=dtype, backend=backend))
+    else:
+        m.register_parameter("bias", None)
+    m.reset_parameters()
+
+
+def _reset_weight_and_bias(weight: Parameter, bias: Parameter | None) -> None:
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
 def _check_positive(value: Any, name: str) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -46,20 +66,11 @@ class Linear(Module):
         _check_positive(out_features, "out_features")
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(mg.zeros(out_features, in_features, dtype=dtype, backend=backend))
-        if bias:
-            self.bias = Parameter(mg.zeros(out_features, dtype=dtype, backend=backend))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _add_weight_and_bias(self, (out_features, in_features), bias, dtype, backend)
 
     def reset_parameters(self) -> None:
         """PyTorch's default: kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for both."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, x: mg.Tensor) -> mg.Tensor:
         return F.linear(x, self.weight, self.bias)
@@ -95,20 +106,11 @@ class Conv2d(Module):
                 f"Conv2d needs kernel_size > 0, stride > 0 and padding >= 0, got kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}"
             )
-        self.weight = Parameter(mg.zeros(out_channels, in_channels, *self.kernel_size, dtype=dtype, backend=backend))
-        if bias:
-            self.bias = Parameter(mg.zeros(out_channels, dtype=dtype, backend=backend))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _add_weight_and_bias(self, (out_channels, in_channels, *self.kernel_size), bias, dtype, backend)
 
     def reset_parameters(self) -> None:
         """Same formulas as Linear, with fan_in = in_channels * kh * kw."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, x: mg.Tensor) -> mg.Tensor:
         return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
