@@ -167,6 +167,11 @@ def markdown_report(results: list[WorkloadResult], meta: dict[str, Any]) -> str:
            "(below 1 means minigrad is faster); 1-min load average at start/end "
            f"{m.get('loadavg_start', (float('nan'),))[0]:.2f}/{m.get('loadavg_end', (float('nan'),))[0]:.2f}.",
            ""]
+    load = max(m.get("loadavg_start", (0,))[0], m.get("loadavg_end", (0,))[0])
+    if load > 1.5:  # this run itself accounts for about 1; more means other processes shared the cores
+        out += [f"**Warning:** the load average reached {load:.2f} on {m['logical_cores']} cores: other processes "
+                "were running, so multi-thread rows (whose threads wait on each other) are unreliable; rerun on an "
+                "idle machine for them.", ""]
     for r in results:
         for t in r.tables:
             out += [markdown_table(t), ""]
