@@ -4,17 +4,9 @@ NumPy step's gradients are checked against finite differences and against minigr
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-# bench/ is a package at the repository root, not installed with minigrad: make it importable under a
-# bare `pytest` too (`python -m pytest` already puts the working directory on sys.path).
-ROOT = str(Path(__file__).resolve().parents[1])
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 from bench.harness import Config
 from bench.nets import NOTEBOOK_INPUT, NOTEBOOK_TARGETS, notebook_init
