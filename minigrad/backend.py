@@ -7,13 +7,14 @@ without it.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from types import ModuleType
 from typing import NamedTuple
 
 import numpy
 
-__all__ = ["Backend", "BackendError", "get_backend", "backend_of", "array_module", "cupy_available",
+__all__ = ["Backend", "BackendError", "get_backend", "backend_of", "array_module", "cupy_available", "ignore_overflow",
            "set_default_backend", "get_default_backend", "ARRAY_TYPES"]
 
 
@@ -95,6 +96,12 @@ def array_module(array) -> ModuleType:
         xp = _load_cupy().xp if type(array).__module__.startswith("cupy") else numpy
         _module_of_type[type(array)] = xp
     return xp
+
+
+def ignore_overflow(xp: ModuleType) -> contextlib.AbstractContextManager:
+    """Silence floating-point overflow warnings where an op relies on inf (NumPy's errstate); CuPy's kernels
+    raise no such warnings, so there it does nothing."""
+    return numpy.errstate(over="ignore") if xp is numpy else contextlib.nullcontext()
 
 
 def _check_name(name: str) -> str:
