@@ -36,6 +36,12 @@ def _windows(kh: int, kw: int, ho: int, wo: int, sh: int, sw: int) -> tuple:
             for i in range(kh) for j in range(kw))
 
 
+@functools.lru_cache(maxsize=64)
+def _offsets(xp, k: int):
+    """0 .. k-1 as a (k, 1, 1, 1, 1) column, to compare against the winning offset of every window."""
+    return xp.arange(k).reshape(-1, 1, 1, 1, 1)
+
+
 def _pad(x, ph: int, pw: int, value=0):
     if not (ph or pw):
         return x
@@ -110,13 +116,13 @@ class MaxPool2d(Function):
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
         n, c, h, wd = x.shape
         ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
-        self.windows = _windows(kh, kw, ho, wo, sh, sw)
         tiled = kernel_size == stride and padding == (0, 0)
         # patches (kh*kw, N, C, Ho, Wo): one leading slab per window offset, so both reductions run across slabs
         if tiled:  # the windows tile the input: one reshape gathers them
             patches = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw).transpose(3, 5, 0, 1, 2, 4)
             patches = patches.reshape(kh * kw, n, c, ho, wo)
         else:
+            self.windows = _windows(kh, kw, ho, wo, sh, sw)
             xpad = _pad(x, ph, pw, -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min)
             patches = xp.stack([xpad[win] for _, win in self.windows])
         out = patches.max(axis=0)
@@ -134,7 +140,7 @@ class MaxPool2d(Function):
         xp = array_module(g)
         (n, c, h, wd), ho, wo, (kh, kw), tiled, (ph, pw) = self.geom
         if tiled:  # windows tile the input: one reshape puts every slab back in place
-            won = xp.arange(kh * kw).reshape(-1, 1, 1, 1, 1) == self.idx
+            won = _offsets(xp, kh * kw) == self.idx
             gx = (won * g).reshape(kh, kw, n, c, ho, wo).transpose(2, 3, 4, 0, 5, 1).reshape(n, c, ho * kh, wo * kw)
             if gx.shape[2:] != (h, wd):  # rows/columns that no window covered get no gradient
                 gx = xp.pad(gx, ((0, 0), (0, 0), (0, h - ho * kh), (0, wd - wo * kw)))
