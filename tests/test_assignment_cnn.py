@@ -187,8 +187,9 @@ def test_step_count_semantics_stop_before_update():
     assert r["steps"] == 5 and r["loss"] == hist[5]
 
 
-def _np_gradient_descent(lr: float, threshold: float, max_steps: int) -> tuple[int, float]:
-    """The same training run written by hand in vectorised NumPy (an independent reference, not minigrad):
+def _np_train(update, lr: float, threshold: float, max_steps: int) -> tuple[int, float]:
+    """The notebook network's forward pass written by hand in vectorised NumPy (an independent reference, not
+    minigrad), trained with ``update(wc, w1, w2, win, s, h, o, t, lr)`` (in place) from the notebook's init:
     returns (updates applied before the forward pass with E < threshold, that E)."""
     rng4 = np.arange(4)
     patches = np.array([acnn.INPUT_5X5[i:i + 2, j:j + 2].ravel() for i in range(4) for j in range(4)])  # (16,4)
@@ -205,13 +206,23 @@ def _np_gradient_descent(lr: float, threshold: float, max_steps: int) -> tuple[i
         e = float(np.sum((o - t) ** 2))
         if e < threshold or step == max_steps:
             return step, e
-        d_o = 2 * (o - t) * o * (1 - o)
-        d_h = (w2.T @ d_o) * h * (1 - h)
-        d_f = (w1.T @ d_h) * s * (1 - s)
-        wc -= lr * (patches[win].T @ d_f)
-        w1 -= lr * np.outer(d_h, s)
-        w2 -= lr * np.outer(d_o, h)
+        update(wc, w1, w2, patches[win], s, h, o, t, lr)
     raise AssertionError("unreachable")
+
+
+def _gradient_descent_update(wc, w1, w2, p, s, h, o, t, lr) -> None:
+    """Correct gradient descent, gradients derived by hand (p: the input patch under each window's max)."""
+    d_o = 2 * (o - t) * o * (1 - o)
+    d_h = (w2.T @ d_o) * h * (1 - h)
+    d_f = (w1.T @ d_h) * s * (1 - s)
+    wc -= lr * (p.T @ d_f)
+    w1 -= lr * np.outer(d_h, s)
+    w2 -= lr * np.outer(d_o, h)
+
+
+def _np_gradient_descent(lr: float, threshold: float, max_steps: int) -> tuple[int, float]:
+    """The same training run as minigrad's, written by hand (see _np_train)."""
+    return _np_train(_gradient_descent_update, lr, threshold, max_steps)
 
 
 def test_numpy_reference_matches_a_short_minigrad_run():
@@ -236,32 +247,21 @@ def test_full_training_run_converges():
     assert o1 < 0.01 and o2 > 0.99
 
 
-def _np_notebook_simplecnn_rule(lr: float, threshold: float, max_steps: int) -> tuple[int, float]:
+def _notebook_simplecnn_update(wc, w1, w2, p, s, h, o, t, lr) -> None:
     """The notebook's SimpleCNN.backward update rule, transcribed: w9-w12 get their (correct) gradients and
     are updated first; the feature gradient then uses the UPDATED w9-w12 in its mixed-up dE/dH; w_conv is
-    updated; w1-w8 are never updated. Returns (iteration at which E < threshold, that E)."""
-    rng4 = np.arange(4)
-    patches = np.array([acnn.INPUT_5X5[i:i + 2, j:j + 2].ravel() for i in range(4) for j in range(4)])
-    windows = np.array([[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15]])
-    w = acnn.notebook_weights(0)
-    wc, w1, w2 = w["conv.weight"].ravel().copy(), w["hidden.weight"].copy(), w["out.weight"].copy()
-    t = np.array(acnn.TARGETS)
-    for step in range(max_steps + 1):
-        fm = patches @ wc
-        win = windows[rng4, fm[windows].argmax(1)]
-        s = 1 / (1 + np.exp(-fm[win]))
-        h = 1 / (1 + np.exp(-(w1 @ s)))
-        o = 1 / (1 + np.exp(-(w2 @ h)))
-        e = float(np.sum((o - t) ** 2))
-        if e < threshold or step == max_steps:
-            return step, e
-        d_e = 2 * (o - t)
-        w2 -= lr * np.outer(d_e * o * (1 - o), h)
-        (w9, w10), (w11, w12) = w2
-        grad_s = (w1[0] * (d_e[0] * w9 + d_e[0] * w11) * o[0] * (1 - o[0])
-                  + w1[1] * (d_e[1] * w10 + d_e[1] * w12) * o[1] * (1 - o[1]))
-        wc -= lr * (patches[win].T @ (grad_s * s * (1 - s)))
-    raise AssertionError("unreachable")
+    updated; w1-w8 are never updated."""
+    d_e = 2 * (o - t)
+    w2 -= lr * np.outer(d_e * o * (1 - o), h)
+    (w9, w10), (w11, w12) = w2
+    grad_s = (w1[0] * (d_e[0] * w9 + d_e[0] * w11) * o[0] * (1 - o[0])
+              + w1[1] * (d_e[1] * w10 + d_e[1] * w12) * o[1] * (1 - o[1]))
+    wc -= lr * (p.T @ (grad_s * s * (1 - s)))
+
+
+def _np_notebook_simplecnn_rule(lr: float, threshold: float, max_steps: int) -> tuple[int, float]:
+    """Training with the notebook's own update rule: (iteration at which E < threshold, that E)."""
+    return _np_train(_notebook_simplecnn_update, lr, threshold, max_steps)
 
 
 @pytest.mark.skipif(os.environ.get("MINIGRAD_SKIP_FULL_RUN") == "1", reason="MINIGRAD_SKIP_FULL_RUN=1 is set")
