@@ -431,6 +431,21 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
+    # ----------------------------------------------------------------- softmax family (losses branch)
+    # Thin aliases of minigrad.nn.functional, imported late because nn builds on Tensor.
+    def softmax(self, dim: int, dtype: Any = None) -> "Tensor":
+        from .nn import functional
+        return functional.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim: int, dtype: Any = None) -> "Tensor":
+        from .nn import functional
+        return functional.log_softmax(self, dim, dtype=dtype)
+
+    def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> "Tensor":
+        from .nn import functional
+        return functional.logsumexp(self, dim, keepdim)
+    # ----------------------------------------------------------------- end of the softmax family block
+
 
 # --------------------------------------------------------------------- helpers
 _PASS_THROUGH = (Tensor, *_PASS_THROUGH)
