@@ -334,9 +334,9 @@ class Tensor:
     def min(self, dim: int | None = None, keepdim: bool = False):
         """Like :meth:`max`, for the smallest element (first minimum gets the gradient)."""
         if dim is None:
-            return -((-self).max())
-        values, _ = (-self).max(dim, keepdim)
-        return values_indices(-values, self.argmin(dim, keepdim))
+            return reduce.Min.apply(self, axis=reduce.normalize_axes(None, self.ndim), keepdims=False)
+        values = reduce.Min.apply(self, axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
+        return values_indices(values, self.argmin(dim, keepdim))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         return wrap(_arg_reduce(self._data.argmax, dim, keepdim, self.ndim))
@@ -367,7 +367,9 @@ class Tensor:
         if dim is None:
             return self.reshape(tuple(n for n in shp if n != 1))
         d = _dim(dim, self.ndim)
-        return self if shp[d] != 1 else self.reshape(shp[:d] + shp[d + 1:])
+        if not shp or shp[d] != 1:  # a 0-d tensor or a dim that is not 1: nothing to squeeze, as in PyTorch
+            return shape_ops.Reshape.apply(self, shape=shp)
+        return self.reshape(shp[:d] + shp[d + 1:])
 
     def unsqueeze(self, dim: int) -> "Tensor":
         d = _dim(dim, self.ndim + 1)
@@ -382,7 +384,8 @@ class Tensor:
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
         axes = list(range(self.ndim))
         d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
-        axes[d0], axes[d1] = axes[d1], axes[d0]
+        if axes:  # a 0-d tensor takes dims -1 and 0 and stays as it is
+            axes[d0], axes[d1] = axes[d1], axes[d0]
         return shape_ops.Permute.apply(self, axes=tuple(axes))
 
     @property
@@ -526,7 +529,8 @@ def _raw_index(index: Any) -> Any:
 
 
 def _dim(d: int, ndim: int) -> int:
-    if not -ndim <= d < max(ndim, 1):
+    """``d`` as a non-negative dim of a tensor with ``ndim`` dims; a 0-d tensor takes -1 and 0, as in PyTorch."""
+    if not -max(ndim, 1) <= d < max(ndim, 1):
         raise IndexError(f"dimension {d} is out of range for a tensor with {ndim} dims")
     return d % max(ndim, 1)
 
@@ -545,7 +549,9 @@ def _size_args(args: tuple) -> tuple:
 
 
 def _arg_reduce(method, dim, keepdim, ndim):
-    if dim is None:
+    if dim is None or ndim == 0:  # a 0-d tensor accepts dim 0 and -1; its only index is 0
+        if dim is not None:
+            _dim(dim, ndim)
         return method()
     out = method(axis=_dim(dim, ndim))
     if keepdim:
