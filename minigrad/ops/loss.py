@@ -123,9 +123,11 @@ def _pick(xp, logp, y, weight, ignore_index: int):
 
 
 def _weighted_mean(xp, total, den):
-    """total / den, with PyTorch's nan when every sample is ignored or weighs 0 (and no division warning)."""
+    """total / den, with PyTorch's nan when every sample is ignored or weighs 0 (and no division warning).
+    Also the divisor for backward: there every sample's gradient is already 0, and stays 0 as in PyTorch."""
     zero = den == 0
-    return xp.where(zero, xp.nan, total / xp.where(zero, 1, den)).astype(total.dtype), xp.where(zero, xp.nan, den)
+    safe = xp.where(zero, 1, den).astype(den.dtype)
+    return xp.where(zero, xp.nan, total / safe).astype(total.dtype), safe
 
 
 class _ClassLoss(Function):
@@ -224,9 +226,12 @@ def _clamped_log(xp, v):
     return xp.where(pos, xp.maximum(xp.log(xp.where(pos, v, 1)), -100), -100).astype(v.dtype, copy=False)
 
 
+_BCE_EPS = 9.999999960041972e-13  # PyTorch's 1e-12 floor of x (1 - x), which it stores as a float32
+
+
 class BinaryCrossEntropy(Function):
     """-w (t log x + (1 - t) log(1 - x)) on probabilities x, each log clamped at -100 (PyTorch's rule).
-    d/dx = w (x - t) / max(x (1 - x), 1e-12); d/dt = w (log(1 - x) - log x) with the same clamped logs."""
+    d/dx = w (x - t) / max(x (1 - x), eps) with PyTorch's eps; d/dt = w (log(1 - x) - log x) with the same clamped logs."""
     saves = (0, 1)
 
     def forward(self, x, t, weight=None, reduction="mean"):
@@ -244,7 +249,7 @@ class BinaryCrossEntropy(Function):
         gs = _upstream(g, self.reduction, x.size)
         if w is not None:
             gs = gs * w
-        gx = gs * (x - t) / xp.maximum(x * (1 - x), 1e-12)
+        gx = gs * (x - t) / xp.maximum(x * (1 - x), _BCE_EPS)
         gt = gs * (self.log1mx - self.logx) if self.needs_grad(1) else None
         return gx, gt
 

@@ -69,7 +69,9 @@ class LogSumExp(Function):
             out = x.sum(axis=axis, keepdims=True)
         else:
             m = _shift(xp, x, axis)
-            out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
+            s = xp.exp(x - m).sum(axis=axis, keepdims=True)
+            pos = s > 0  # an all -inf slice sums to 0: its log is -inf, without a divide-by-zero warning
+            out = xp.where(pos, xp.log(xp.where(pos, s, 1)), -xp.inf).astype(x.dtype, copy=False) + m
         self.out_kept = out
         return out if keepdims else out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axis))
 
