@@ -21,7 +21,8 @@ class _BatchNorm(Module):
     _ranks: tuple[int, ...] = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: Any = None, backend: str | None = None) -> None:
+                 track_running_stats: bool = True, dtype: Any = None, backend: str | None = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features <= 0:
             raise ValueError(f"num_features must be a positive int, got {num_features!r}")
@@ -29,11 +30,14 @@ class _BatchNorm(Module):
             raise TypeError(f"momentum must be a float or None (cumulative average), got {momentum!r}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
+        self.use_bias = affine and bias  # PyTorch 2.13's keyword-only `bias`: a scale without a shift
         if affine:
             self.weight = Parameter(mg.ones(num_features, dtype=dtype, backend=backend))
-            self.bias = Parameter(mg.zeros(num_features, dtype=dtype, backend=backend))
         else:
             self.register_parameter("weight", None)
+        if self.use_bias:
+            self.bias = Parameter(mg.zeros(num_features, dtype=dtype, backend=backend))
+        else:
             self.register_parameter("bias", None)
         if track_running_stats:
             self.register_buffer("running_mean", mg.zeros(num_features, dtype=dtype, backend=backend))
@@ -55,6 +59,7 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input: mg.Tensor) -> mg.Tensor:
@@ -80,7 +85,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.use_bias}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
