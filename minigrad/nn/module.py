@@ -88,6 +88,21 @@ def _converted(value: Any, target: Tensor) -> Any:
     return target.xp.array(value, dtype=target.dtype, copy=True)
 
 
+def _is_dtype_name(name: str) -> bool:
+    """"float64" is a dtype, "cuda" a backend: a string that names a backend is a backend."""
+    from ..backend import BackendError, get_backend
+    try:
+        get_backend(name)
+        return False
+    except BackendError:
+        pass
+    try:
+        numpy.dtype(name)
+        return True
+    except TypeError:
+        return False
+
+
 def _to_args(args: tuple, kwargs: dict) -> tuple[str | None, Any]:
     """(backend, dtype) from Module.to's arguments, which are Tensor.to's."""
     backend = kwargs.pop("backend", None) or kwargs.pop("device", None)
@@ -97,7 +112,7 @@ def _to_args(args: tuple, kwargs: dict) -> tuple[str | None, Any]:
     for a in args:
         if isinstance(a, Tensor):
             backend, dtype = a.backend, a.dtype
-        elif isinstance(a, str):
+        elif isinstance(a, str) and not _is_dtype_name(a):
             backend = a
         else:
             dtype = a
