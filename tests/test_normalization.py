@@ -141,6 +141,8 @@ def test_batchnorm_errors():
         F.batch_norm(mg.randn(2, 3), mg.zeros(2), mg.ones(2))
     with pytest.raises(ValueError, match="give both running_mean and running_var"):
         F.batch_norm(mg.randn(2, 3), mg.zeros(3), None)
+    with pytest.raises(RuntimeError, match="not differentiable with respect to the running statistics"):
+        F.batch_norm(mg.randn(2, 3), mg.zeros(3, requires_grad=True), mg.ones(3))
 
 
 def test_running_stats_are_not_part_of_the_graph():

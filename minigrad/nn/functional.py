@@ -414,6 +414,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                                  f"got {t.shape}")
             if t.backend != input.backend:
                 raise RuntimeError(f"{fn}: {name} is on backend {t.backend!r} but input is on {input.backend!r}")
+            if name.startswith("running") and t.requires_grad and _grad_on():
+                raise RuntimeError(f"{fn}: {name} requires grad, but batch_norm is not differentiable with "
+                                   f"respect to the running statistics; pass {name}.detach()")
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{fn}: give both running_mean and running_var, or neither")
     eps = _nonneg_float(eps, "eps", fn)

@@ -6,6 +6,7 @@ from typing import Iterable
 
 from ..autograd import no_grad
 from ..backend import array_module
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor, wrap
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -57,7 +58,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
         raise TypeError(f"{fn}: max_norm must be a number, got {max_norm!r}")
     grads = _grads(parameters, fn)
     if not grads:
-        return wrap(array_module(0.0).zeros(()))
+        return wrap(array_module(0.0).zeros((), dtype=get_default_dtype()))  # PyTorch: tensor(0.)
     backends = {g.backend for g in grads}
     if len(backends) > 1:
         raise RuntimeError(f"{fn}: gradients are on several backends ({sorted(backends)}); move the model first")
