@@ -108,34 +108,49 @@ def test_pow_gradient_at_zero_base_matches_torch(backend, name):
 
 
 # Result dtypes of mixed operands, as PyTorch promotes them: Python and NumPy scalars never widen a float
-# tensor; an integer tensor meeting a float (scalar or tensor) takes the float's kind at the default/tensor dtype.
-_PROMOTION_BUG = ("documented deviation (README, Types): an integer tensor meeting a float promotes as in NumPy "
-                  "(to float64), where PyTorch gives the default dtype")
+# tensor; an integer tensor meeting a float (scalar or tensor) takes the float's dtype, the default dtype for a
+# Python float; true division and float functions of integers give the default dtype; a 0-d tensor counts
+# only when its category (bool < int < float) is higher.
 DTYPE_CASES = {
-    "f32 * python float": (lambda a, i: a * 2.5, False),
-    "f32 * python int": (lambda a, i: a * 2, False),
-    "python float ** f32": (lambda a, i: 2.0**a, False),
-    "f32 * np.float32": (lambda a, i: a * np.float32(2), False),
-    "i64 * python int": (lambda a, i: i * 2, False),
-    "f32 * np.float64": (lambda a, i: a * np.float64(2), False),
-    "i64 * python float": (lambda a, i: i * 2.5, True),
-    "i64 / i64": (lambda a, i: i / i, True),
-    "i64 + f32 tensor": (lambda a, i: i + a, True),
+    "f32 * python float": lambda a, i, b: a * 2.5,
+    "f32 * python int": lambda a, i, b: a * 2,
+    "python float ** f32": lambda a, i, b: 2.0**a,
+    "f32 * np.float32": lambda a, i, b: a * np.float32(2),
+    "i64 * python int": lambda a, i, b: i * 2,
+    "f32 * np.float64": lambda a, i, b: a * np.float64(2),
+    "i64 * python float": lambda a, i, b: i * 2.5,
+    "python float - i64": lambda a, i, b: 2.5 - i,
+    "i64 / i64": lambda a, i, b: i / i,
+    "i64 / python int": lambda a, i, b: i / 2,
+    "python int / i64": lambda a, i, b: 2 / i,
+    "i64 + f32 tensor": lambda a, i, b: i + a,
+    "f32 tensor * i64": lambda a, i, b: a * i,
+    "i64 ** python float": lambda a, i, b: i**0.5,
+    "python float ** i64": lambda a, i, b: 2.0**i,
+    "i64 ** python int": lambda a, i, b: i**2,
+    "exp(i64)": lambda a, i, b: i.exp(),
+    "log(i64)": lambda a, i, b: i.log(),
+    "sqrt(i64)": lambda a, i, b: i.sqrt(),
+    "sigmoid(i64)": lambda a, i, b: i.sigmoid(),
+    "tanh(i64)": lambda a, i, b: i.tanh(),
+    "bool + python int": lambda a, i, b: b + 1,
+    "bool * python float": lambda a, i, b: b * 1.5,
+    "bool + i64": lambda a, i, b: b + i,
+    "f32 + 0-d f64 tensor": lambda a, i, b: a + a.double().sum(),
+    "i64 + 0-d f64 tensor": lambda a, i, b: i + a.double().sum(),
+    "i64 + 0-d i32 tensor": lambda a, i, b: i + i.int()[0],
+    "i32 + 0-d i64 tensor": lambda a, i, b: i.int() + i[0],
 }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=[pytest.mark.xfail(strict=True, reason=_PROMOTION_BUG)] if bug else [])
-        for n, (_, bug) in DTYPE_CASES.items()
-    ],
-)
+@pytest.mark.parametrize("name", list(DTYPE_CASES))
 def test_result_dtype_matches_torch(backend, name):
-    fn, _ = DTYPE_CASES[name]
-    want = fn(torch.tensor([1.0, 2.0]), torch.tensor([1, 2]))
-    got = fn(mg.tensor([1.0, 2.0], backend=backend), mg.tensor([1, 2], backend=backend))
+    fn = DTYPE_CASES[name]
+    want = fn(torch.tensor([1.0, 2.0]), torch.tensor([1, 2]), torch.tensor([True, False]))
+    got = fn(mg.tensor([1.0, 2.0], backend=backend), mg.tensor([1, 2], backend=backend),
+             mg.tensor([True, False], backend=backend))
     assert got.dtype == want.numpy().dtype, f"{name}: minigrad {got.dtype}, torch {want.dtype}"
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
 
 
 KINKS = {

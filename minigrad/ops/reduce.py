@@ -5,6 +5,7 @@ from typing import Sequence
 
 from ..autograd import Function
 from ..backend import array_module
+from ..errors import DimError, ShapeError
 
 
 def normalize_axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
@@ -15,10 +16,11 @@ def normalize_axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...
     n = max(ndim, 1)
     for d in dims:
         if not -n <= d < n:
-            raise IndexError(f"dimension {d} is out of range for a tensor with {ndim} dims")
+            raise DimError(f"dimension {d} is out of range for a tensor with {ndim} dims "
+                           f"(expected a dim in [{-n}, {n - 1}])")
     axes = tuple(sorted({d % n for d in dims}))
     if len(axes) != len(dims):
-        raise ValueError(f"dim {dims} names the same dimension more than once")
+        raise ShapeError(f"dim {dims} names the same dimension more than once")
     return axes if ndim else ()
 
 
