@@ -301,3 +301,16 @@ def test_regression_loss_errors():
         F.huber_loss(x, x, delta=0)
     with pytest.raises(ValueError, match="reduction must be one of"):
         F.l1_loss(x, x, reduction="mean ")
+
+
+def test_shape_and_dim_errors_are_catchable_as_pytorch_code_expects():
+    """PyTorch raises RuntimeError (and ValueError/IndexError in places): mg.ShapeError and mg.DimError are both."""
+    x = mg.randn(3, 4, dtype=mg.float64)
+    for exc in (mg.ShapeError, ValueError, RuntimeError):
+        with pytest.raises(exc, match="target of class indices must have shape"):
+            F.cross_entropy(x, mg.tensor([0, 1]))
+        with pytest.raises(exc, match="must match exactly"):
+            F.binary_cross_entropy_with_logits(x, mg.zeros(4, 3, dtype=mg.float64))
+    for exc in (mg.DimError, IndexError, RuntimeError):
+        with pytest.raises(exc, match="log_softmax: dim=-3 is out of range"):
+            F.log_softmax(x, -3)

@@ -113,6 +113,7 @@ import operator as _operator  # noqa: E402
 import warnings as _warnings  # noqa: E402
 
 from ..autograd import is_grad_enabled as _grad_on, no_grad as _no_grad  # noqa: E402
+from ..errors import DimError as _DimError, ShapeError as _ShapeError  # noqa: E402
 from ..ops import normalization as _norm_ops  # noqa: E402
 from ..ops import softmax as _softmax_ops  # noqa: E402
 
@@ -134,7 +135,7 @@ def _dim_arg(dim, ndim: int, fn: str, name: str = "dim") -> int:
     d = _int_arg(dim, name, fn)
     n = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
     if not -n <= d < n:
-        raise IndexError(f"{fn}: {name}={d} is out of range for a tensor with {ndim} dims "
+        raise _DimError(f"{fn}: {name}={d} is out of range for a tensor with {ndim} dims "
                          f"(expected {-n} <= {name} < {n})")
     return d % n
 
@@ -153,7 +154,7 @@ def _reduction_arg(reduction, fn: str) -> None:
 def _same_shape(input: Tensor, target, fn: str) -> None:
     _check_tensor(target, "target", fn)
     if target.shape != input.shape:
-        raise ValueError(f"{fn}: input shape {input.shape} and target shape {target.shape} must match exactly "
+        raise _ShapeError(f"{fn}: input shape {input.shape} and target shape {target.shape} must match exactly "
                          "(minigrad does not broadcast in losses, so a shape slip can't go unnoticed)")
 
 
@@ -180,9 +181,9 @@ def _constant_arg(t, name: str, input: Tensor, fn: str, shape: tuple | None = No
     if t.backend != input.backend:
         raise RuntimeError(f"{fn}: {name} is on backend {t.backend!r} but input is on {input.backend!r}")
     if shape is not None and t.shape != shape:
-        raise ValueError(f"{fn}: {name} must have shape {shape} (one value per class), got {t.shape}")
+        raise _ShapeError(f"{fn}: {name} must have shape {shape} (one value per class), got {t.shape}")
     if shape is None and not _broadcasts_to(t.shape, input.shape):
-        raise ValueError(f"{fn}: {name} of shape {t.shape} does not broadcast to the input's shape {input.shape}")
+        raise _ShapeError(f"{fn}: {name} of shape {t.shape} does not broadcast to the input's shape {input.shape}")
     if t.dtype.kind not in "fiub":
         raise TypeError(f"{fn}: {name} must be a real tensor, got dtype {t.dtype}")
     return t.data.astype(input.dtype, copy=False)
@@ -245,7 +246,7 @@ def _class_target(input: Tensor, target, fn: str, ignore_index: int) -> Tensor:
                         f"(for class probabilities, target must be a float tensor of the input's shape "
                         f"{input.shape})")
     if target.shape != want:
-        raise ValueError(f"{fn}: target of class indices must have shape {want} for input of shape "
+        raise _ShapeError(f"{fn}: target of class indices must have shape {want} for input of shape "
                          f"{input.shape} (classes on dim 1), got {target.shape}")
     t = target.data
     bad = (t != ignore_index) & ((t < 0) | (t >= c))
@@ -258,9 +259,9 @@ def _class_target(input: Tensor, target, fn: str, ignore_index: int) -> Tensor:
 def _class_input(input, fn: str) -> None:
     _float_input(input, fn)
     if input.ndim == 0:
-        raise ValueError(f"{fn}: input must have shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
+        raise _ShapeError(f"{fn}: input must have shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
     if input.shape[1 if input.ndim > 1 else 0] == 0:
-        raise ValueError(f"{fn}: input of shape {input.shape} has no classes (dim 1 has size 0)")
+        raise _ShapeError(f"{fn}: input of shape {input.shape} has no classes (dim 1 has size 0)")
 
 
 def _unbatched(input: Tensor, target: Tensor, reduction: str, loss_fn):
@@ -403,14 +404,14 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     fn = "batch_norm"
     _float_input(input, fn)
     if input.ndim < 2:
-        raise ValueError(f"{fn}: input must have shape (N, C, *), got {input.shape}")
+        raise _ShapeError(f"{fn}: input must have shape (N, C, *), got {input.shape}")
     c = input.shape[1]
     for t, name in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
                     (bias, "bias")):
         if t is not None:
             _check_tensor(t, name, fn)
             if t.shape != (c,):
-                raise ValueError(f"{fn}: {name} must have shape ({c},) for input of shape {input.shape}, "
+                raise _ShapeError(f"{fn}: {name} must have shape ({c},) for input of shape {input.shape}, "
                                  f"got {t.shape}")
             if t.backend != input.backend:
                 raise RuntimeError(f"{fn}: {name} is on backend {t.backend!r} but input is on {input.backend!r}")
@@ -424,7 +425,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if use_batch:
         count = input.numel() // max(c, 1)
         if count <= 1:
-            raise ValueError(f"{fn}: expected more than 1 value per channel when training, got input of shape "
+            raise _ShapeError(f"{fn}: expected more than 1 value per channel when training, got input of shape "
                              f"{input.shape}")
     if not use_batch:
         return _norm_ops.BatchNorm.apply(input, weight, bias, mean=running_mean.data, var=running_var.data,
