@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..backend import array_module
+from .softmax import log_softmax
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -99,13 +100,6 @@ class HuberLoss(_DifferenceLoss):
 
 
 # ----------------------------------------------------------------------------- class losses
-def log_softmax(xp, x, axis: int):
-    """Shifted log-softmax on raw arrays (shared by the fused losses)."""
-    z = x - x.max(axis=axis, keepdims=True)
-    z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
-    return z
-
-
 def _class_shape(weight, ndim: int):
     """A (C,) weight shaped to broadcast over (N, C, *)."""
     return weight.reshape((1, -1) + (1,) * (ndim - 2))
@@ -175,7 +169,7 @@ class CrossEntropy(_ClassLoss):
     def forward(self, x, y, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
         xp = array_module(x)
         eps, c = label_smoothing, x.shape[1]
-        self.logp = logp = log_softmax(xp, x, 1)
+        self.logp = logp = log_softmax(x, 1)
         onehot, valid, wy, picked = _pick(xp, logp, y, weight, ignore_index)
         loss = -(1 - eps) * wy * picked
         coef = onehot * ((1 - eps) * wy)[:, None]
@@ -202,7 +196,7 @@ class CrossEntropyProbs(_ClassLoss):
     def forward(self, x, t, weight=None, label_smoothing=0.0, reduction="mean"):
         xp = array_module(x)
         eps, c = label_smoothing, x.shape[1]
-        self.logp = logp = log_softmax(xp, x, 1) if x.size else x.copy()
+        self.logp = logp = log_softmax(x, 1) if x.size else x.copy()
         self.wc = 1 if weight is None else _class_shape(weight, x.ndim)
         self.eps = eps
         coef = t * (1 - eps) + eps / c if eps else t

@@ -34,20 +34,22 @@ class Softmax(Function):
         return gy - y * gy.sum(axis=self.axis, keepdims=True)
 
 
+def log_softmax(x, axis: int):
+    """Shifted log-softmax of a raw array (also the first half of the fused cross entropy)."""
+    xp = array_module(x)
+    z = x - x.max(axis=axis, keepdims=True)
+    z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+    return z
+
+
 class LogSoftmax(Function):
     """x - max - log(sum(exp(x - max))) over ``axis``. Backward: g - softmax * sum(g)."""
     saves_output = True
 
     def forward(self, x, axis):
         self.axis = axis
-        if x.size == 0:
-            self.out = x.copy()
-            return self.out
-        xp = array_module(x)
-        z = x - x.max(axis=axis, keepdims=True)
-        z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
-        self.out = z
-        return z
+        self.out = x.copy() if x.size == 0 else log_softmax(x, axis)
+        return self.out
 
     def backward(self, g):
         xp = array_module(g)
