@@ -151,3 +151,20 @@ def test_running_stats_are_not_part_of_the_graph():
     m(x).sum().backward()
     assert not m.running_mean.requires_grad and m.running_mean.grad_fn is None
     assert x.grad is not None
+
+
+def test_checkpoint_round_trip_through_mg_save(tmp_path):
+    m = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3, momentum=None))
+    for _ in range(3):
+        m(mg.randn(4, 2))
+    path = tmp_path / "bn.npz"
+    mg.save(m.state_dict(), str(path))
+    m2 = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3, momentum=None))
+    m2.load_state_dict(mg.load(str(path)))
+    for (k, a), (_, b) in zip(m.state_dict().items(), m2.state_dict().items()):
+        assert a.dtype == b.dtype, k
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+    assert m2[1].num_batches_tracked.item() == 3
+    m.eval(), m2.eval()
+    x = mg.randn(5, 2)
+    np.testing.assert_array_equal(m(x).numpy(), m2(x).numpy())
