@@ -125,7 +125,8 @@ def test_cross_entropy_masked_logit_with_class_target():
     """A -inf logit (a masked class) is fine as long as it is not the target and there is no smoothing."""
     a, ta = _pair([[0.5, -np.inf, 1.0], [2.0, 0.0, -np.inf]])
     t = np.array([0, 1])
-    _check(F.cross_entropy(a, mg.tensor(t), reduction="none"), TF.cross_entropy(ta, torch.tensor(t), reduction="none"), a, ta)
+    _check(F.cross_entropy(a, mg.tensor(t), reduction="none"),
+           TF.cross_entropy(ta, torch.tensor(t), reduction="none"), a, ta)
 
 
 @pytest.mark.parametrize("fn, tfn", [(F.cross_entropy, TF.cross_entropy), (F.nll_loss, TF.nll_loss)])

@@ -136,7 +136,7 @@ def _dim_arg(dim, ndim: int, fn: str, name: str = "dim") -> int:
     n = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
     if not -n <= d < n:
         raise _DimError(f"{fn}: {name}={d} is out of range for a tensor with {ndim} dims "
-                         f"(expected {-n} <= {name} < {n})")
+                        f"(expected {-n} <= {name} < {n})")
     return d % n
 
 
@@ -155,7 +155,7 @@ def _same_shape(input: Tensor, target, fn: str) -> None:
     _check_tensor(target, "target", fn)
     if target.shape != input.shape:
         raise _ShapeError(f"{fn}: input shape {input.shape} and target shape {target.shape} must match exactly "
-                         "(minigrad does not broadcast in losses, so a shape slip can't go unnoticed)")
+                          "(minigrad does not broadcast in losses, so a shape slip can't go unnoticed)")
 
 
 def _as_input_dtype(target: Tensor, input: Tensor) -> Tensor:
@@ -247,7 +247,7 @@ def _class_target(input: Tensor, target, fn: str, ignore_index: int) -> Tensor:
                         f"{input.shape})")
     if target.shape != want:
         raise _ShapeError(f"{fn}: target of class indices must have shape {want} for input of shape "
-                         f"{input.shape} (classes on dim 1), got {target.shape}")
+                          f"{input.shape} (classes on dim 1), got {target.shape}")
     t = target.data
     bad = (t != ignore_index) & ((t < 0) | (t >= c))
     if bad.any():
@@ -412,7 +412,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             _check_tensor(t, name, fn)
             if t.shape != (c,):
                 raise _ShapeError(f"{fn}: {name} must have shape ({c},) for input of shape {input.shape}, "
-                                 f"got {t.shape}")
+                                  f"got {t.shape}")
             if t.backend != input.backend:
                 raise RuntimeError(f"{fn}: {name} is on backend {t.backend!r} but input is on {input.backend!r}")
             if name.startswith("running") and t.requires_grad and _grad_on():
@@ -426,7 +426,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         count = input.numel() // max(c, 1)
         if count <= 1:
             raise _ShapeError(f"{fn}: expected more than 1 value per channel when training, got input of shape "
-                             f"{input.shape}")
+                              f"{input.shape}")
     if not use_batch:
         return _norm_ops.BatchNorm.apply(input, weight, bias, mean=running_mean.data, var=running_var.data,
                                          eps=eps, training=False)

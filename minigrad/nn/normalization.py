@@ -67,10 +67,10 @@ class _BatchNorm(Module):
             raise TypeError(f"{type(self).__name__}: input must be a minigrad Tensor, got {type(input).__name__}")
         if input.ndim not in self._ranks:
             raise mg.ShapeError(f"{type(self).__name__}: expected {' or '.join(f'{r}D' for r in self._ranks)} input "
-                             f"(got {input.ndim}D input of shape {input.shape})")
+                                f"(got {input.ndim}D input of shape {input.shape})")
         if input.shape[1] != self.num_features:
             raise mg.ShapeError(f"{type(self).__name__}: input has {input.shape[1]} channels (shape {input.shape}) "
-                             f"but the layer was built for num_features={self.num_features}")
+                                f"but the layer was built for num_features={self.num_features}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             with mg.no_grad():

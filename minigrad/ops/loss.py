@@ -225,7 +225,8 @@ _BCE_EPS = 9.999999960041972e-13  # PyTorch's 1e-12 floor of x (1 - x), which it
 
 class BinaryCrossEntropy(Function):
     """-w (t log x + (1 - t) log(1 - x)) on probabilities x, each log clamped at -100 (PyTorch's rule).
-    d/dx = w (x - t) / max(x (1 - x), eps) with PyTorch's eps; d/dt = w (log(1 - x) - log x) with the same clamped logs."""
+    d/dx = w (x - t) / max(x (1 - x), eps) with PyTorch's eps; d/dt = w (log(1 - x) - log x) with the same
+    clamped logs."""
     saves = (0, 1)
 
     def forward(self, x, t, weight=None, reduction="mean"):
