@@ -93,7 +93,7 @@ class Tracer:
     """Records one call of a function as Python source over arrays (see the module docstring)."""
 
     def __init__(self, inputs: list[Tensor]) -> None:
-        self.lines: list[tuple[str, str, tuple]] = []  # (kind: code | acc | live, statement, names it binds)
+        self.lines: list[tuple[str, str, tuple]] = []  # (kind: input|code|acc|live, statement, names it binds)
         self.ns: dict[str, Any] = {"_coerce": _coerce, "wrap": wrap, "_acc": autograd._accumulate,
                                    "_unbroadcast": autograd._unbroadcast, "_Recapture": _Recapture}
         self.var: dict[int, str] = {}         # id(array) -> the variable that holds it in the replay
@@ -106,7 +106,7 @@ class Tracer:
         for i, t in enumerate(inputs):
             self.tensor_name[id(t)] = f"T{i}"
             self._name_array(t._data, f"a{i}")
-            self.lines.append(("code", f"a{i} = T{i}._data", (f"a{i}",)))
+            self.lines.append(("input", f"a{i} = T{i}._data", (f"a{i}",)))
 
     # ------------------------------------------------------------------ naming
     def _name_array(self, array: Any, name: str) -> str:
@@ -304,8 +304,13 @@ class _Graphs:
         self.items: list[tuple[str, Any, tuple[str, ...]]] = []  # ("live", call) | ("graph", function, names)
         self.acc_targets: dict[int, list[str]] = {}  # stretch index -> names of the tensors it accumulates into
         segment: list[tuple[str, str, tuple]] = []
+        inputs = [line for line in program.tracer.lines if line[0] == "input"]  # read afresh in every stretch
         for kind, text, extra in program.tracer.lines + [("live", None, ())]:
+            if kind == "input":
+                continue
             if kind != "live":
+                if not segment:
+                    segment.extend(inputs)
                 segment.append((kind, text, extra))
                 continue
             if segment:
@@ -324,12 +329,12 @@ class _Graphs:
         self.captured_arrays: list[tuple[Tensor, Any]] = []
 
     def _segment(self, lines: list, index: int) -> tuple[Callable, tuple[str, ...]]:
-        names = tuple(sorted({n for kind, _, extra in lines if kind == "code" for n in extra}))
+        names = tuple(sorted({n for kind, _, extra in lines if kind in ("code", "input") for n in extra}))
         params = ", ".join(f"T{i}" for i in range(self.program.n_inputs))
         body = [f"    global {', '.join(names)}"] if names else []
         acc = itertools.count()
         for kind, text, extra in lines:
-            if kind == "code":
+            if kind in ("code", "input"):
                 body.append(f"    {text}")
             else:
                 key = index * 1000 + next(acc)
