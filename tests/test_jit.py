@@ -271,3 +271,23 @@ def test_graph_replay_outputs_are_copies_and_zero_grad_outside_the_step(backend)
         for p, q in zip(model.parameters(), eager_model.parameters()):
             np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
     assert len({o.item() for o in outs}) == 6  # earlier outputs kept their own values
+
+
+def test_in_place_ops_and_data_rebinding_inside_a_capture_are_refused():
+    buf = mg.zeros(2)
+
+    @mg.jit
+    def f(x):
+        buf.add_(x)
+        return x
+    f(mg.ones(2))
+    with pytest.raises(RuntimeError, match="in-place op add_"):
+        f(mg.ones(2))
+
+    @mg.jit
+    def g(x):
+        buf.data = x.data
+        return x
+    g(mg.ones(2))
+    with pytest.raises(RuntimeError, match="rebinding"):
+        g(mg.ones(2))
