@@ -444,7 +444,9 @@ class _EmulatedGraph:
         self.fn(*self.inputs)
         ns = self.ns
         for n, buf in self.buffers.items():
-            if ns[n] is not buf:
+            # A read-only result (a broadcast view of a temporary) has no memory of its own to fix; on a GPU
+            # its base would be rewritten in place, here it is simply the new view.
+            if ns[n] is not buf and getattr(buf, "flags", None) is not None and buf.flags.writeable:
                 buf[...] = ns[n]
                 ns[n] = buf
 

@@ -291,3 +291,4 @@ def test_in_place_ops_and_data_rebinding_inside_a_capture_are_refused():
     g(mg.ones(2))
     with pytest.raises(RuntimeError, match="rebinding"):
         g(mg.ones(2))
+
