@@ -16,8 +16,8 @@ import warnings
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
-from .autograd import enable_grad
-from .tensor import Tensor
+from ..autograd import enable_grad
+from ..tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 
