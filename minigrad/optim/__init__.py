@@ -1,5 +1,13 @@
-"""minigrad.optim: optimizers with PyTorch's names, defaults and update formulas, and `lr_scheduler`."""
+"""minigrad.optim: optimizers with PyTorch's names, defaults and update formulas, and `lr_scheduler`.
 
-from .optimizer import SGD, Adam, Optimizer
+    opt = optim.AdamW(model.parameters(), lr=1e-3)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
+"""
 
-__all__ = ["Optimizer", "SGD", "Adam"]
+from .optimizer import Optimizer
+from .sgd import SGD
+from .adam import Adam, AdamW
+from .rmsprop import RMSprop
+from .adagrad import Adagrad
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]

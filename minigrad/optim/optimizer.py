@@ -1,12 +1,18 @@
-"""Optimizers with PyTorch's interface and update formulas: `Optimizer`, `SGD`, `Adam`.
+"""`Optimizer`: the base class of every optimizer (param groups, per-parameter state, state dicts).
 
-`step()` works on the raw backend arrays (`p.data`, `p.grad.data`), so it builds no graph and costs a
-few array operations per parameter; the training loops minigrad targets are tiny and Python overhead is
-most of their cost. Each update writes the parameter's array in place and reassigns it through the
-`data` property, which bumps the version counter: a graph recorded before the step that saved the old
-weights then refuses to backpropagate instead of silently using the new ones.
+Rules every `step()` in this package follows, so that `mg.jit` can capture and replay a training step:
+- It works on the raw backend arrays (`p.data`, `p.grad.data`), so it builds no graph and costs a few
+  array operations per parameter; the training loops minigrad targets are tiny and Python overhead is
+  most of their cost.
+- Parameters and state arrays are updated in place (`-=`, `*=`, `out=`), so their addresses never
+  change once created. Each update reassigns the parameter's array through the `data` property, which
+  bumps the version counter: a graph recorded before the step that saved the old weights then refuses
+  to backpropagate instead of silently using the new ones.
+- Values that change from step to step (the step count, `group["lr"]` set by a scheduler) are Python
+  numbers read at each call, and no step ever reads a value back from a device array.
 
-`optimizer.state[p]` holds raw backend arrays (not Tensors); `state_dict()` returns Tensor copies.
+`optimizer.state[p]` holds raw backend arrays (not Tensors) and Python numbers; `state_dict()` returns
+Tensor copies of the arrays.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any, Callable, Iterable
 from ..autograd import enable_grad
 from ..tensor import Tensor
 
-__all__ = ["Optimizer", "SGD", "Adam"]
+__all__ = ["Optimizer"]
 
 
 class Optimizer:
@@ -118,7 +124,12 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore hyperparameters and state saved by `state_dict()` from an optimizer of the same shape."""
+        """Restore hyperparameters and state saved by `state_dict()` from an optimizer of the same shape.
+
+        Parameters are matched by position, as in PyTorch. State arrays are copied onto each parameter's
+        backend (floating ones in its dtype); an array whose shape differs from its parameter's raises.
+        Create a learning-rate scheduler before loading, or it overwrites the loaded learning rates.
+        """
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
@@ -134,16 +145,22 @@ class Optimizer:
         }
         state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for i, s in state_dict["state"].items():
-            i = int(i)
+            i = int(i)  # a state dict that went through a file may carry its indices as strings
             if i not in id_map:
                 continue
             p = id_map[i]
-            state[p] = {k: _state_from_saved(v, p, k) for k, v in s.items()}
+            state[p] = {k: _state_from_saved(v, p, k, i) for k, v in s.items()}
         self.state = state
-        self.param_groups = [
-            dict(copy.deepcopy({k: v for k, v in theirs.items() if k != "params"}), params=ours["params"])
-            for ours, theirs in zip(self.param_groups, saved_groups)
-        ]
+        groups = []
+        for ours, theirs in zip(self.param_groups, saved_groups):
+            group = copy.deepcopy({k: v for k, v in theirs.items() if k != "params"})
+            for name, default in self.defaults.items():  # options newer than the saved dict
+                group.setdefault(name, default)
+            if isinstance(group.get("betas"), list):  # a file round trip may turn the tuple into a list
+                group["betas"] = tuple(group["betas"])
+            group["params"] = ours["params"]
+            groups.append(group)
+        self.param_groups = groups
 
     def __repr__(self) -> str:
         text = type(self).__name__ + " ("
@@ -162,14 +179,28 @@ def _state_to_tensor(value: Any) -> Any:
     return value
 
 
-def _state_from_saved(value: Any, param: Tensor, key: str) -> Any:
-    """A saved state entry as a fresh array on the parameter's backend (floating entries take its dtype)."""
+def _state_from_saved(value: Any, param: Tensor, key: str, index: int) -> Any:
+    """A saved state entry as a fresh array on the parameter's backend (floating entries take its dtype).
+
+    A step count stays a Python number (PyTorch saves it as a 0-d tensor): the update reads it on the
+    host at every step, and a device array there would cost a device-to-host read per step.
+    """
     if isinstance(value, Tensor):
         value = value.to(param.backend).data
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        dtype = param.dtype if value.dtype.kind == "f" else value.dtype
-        return param.xp.array(value, dtype=dtype, copy=True)
-    return value
+    if not (hasattr(value, "shape") and hasattr(value, "dtype")):
+        return value
+    if key == "step":
+        if value.size != 1:
+            raise ValueError(f"optimizer state {index} has a 'step' of shape {tuple(value.shape)}, expected one number")
+        step = value.item()
+        return int(step) if float(step).is_integer() else float(step)
+    if tuple(value.shape) != tuple(param.shape):
+        raise ValueError(
+            f"optimizer state {index}[{key!r}] has shape {tuple(value.shape)} but its parameter has shape "
+            f"{tuple(param.shape)}: the state dict belongs to other parameters"
+        )
+    dtype = param.dtype if value.dtype.kind == "f" else value.dtype
+    return param.xp.array(value, dtype=dtype, copy=True)
 
 
 def _check_lr(lr: float) -> None:
@@ -177,155 +208,15 @@ def _check_lr(lr: float) -> None:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
-class SGD(Optimizer):
-    """Stochastic gradient descent, optionally with momentum, Nesterov momentum and weight decay.
-
-    Per parameter, exactly as torch.optim.SGD (g = -grad when maximize):
-        g = g + weight_decay * p
-        buf = g (first step, no dampening)  |  buf = momentum * buf + (1 - dampening) * g
-        g = g + momentum * buf (nesterov)   |  g = buf
-        p = p - lr * g
-    """
-
-    def __init__(
-        self,
-        params: Iterable[Tensor] | Iterable[dict],
-        lr: float = 1e-3,
-        momentum: float = 0,
-        dampening: float = 0,
-        weight_decay: float = 0,
-        nesterov: bool = False,
-        *,
-        maximize: bool = False,
-    ) -> None:
-        _check_lr(lr)
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        defaults = dict(
-            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize
-        )
-        super().__init__(params, defaults)
-
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient; returns closure() when one is given."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            lr = group["lr"]
-            momentum = group["momentum"]
-            weight_decay = group["weight_decay"]
-            maximize = group["maximize"]
-            if momentum == 0 and weight_decay == 0 and not maximize:
-                # Plain gradient descent: the hot path of the tiny training loops, kept minimal.
-                for p in group["params"]:
-                    g = p.grad
-                    if g is not None:
-                        p.data -= lr * g.data
-                continue
-            dampening = group["dampening"]
-            nesterov = group["nesterov"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = p.data
-                g = -p.grad.data if maximize else p.grad.data
-                if weight_decay != 0:
-                    g = g + weight_decay * d
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        # a fresh array (xp.array copies; g may be p.grad's own array or a 0-d scalar)
-                        buf = state["momentum_buffer"] = p.xp.array(g)
-                    else:
-                        buf *= momentum
-                        buf += (1 - dampening) * g
-                    g = g + momentum * buf if nesterov else buf
-                d -= lr * g
-                p.data = d  # through the property: bumps the version counter
-        return loss
+def _check_nonnegative(name: str, value: float) -> None:
+    """PyTorch's wording for a hyperparameter that must be >= 0."""
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {name} value: {value}")
 
 
-class Adam(Optimizer):
-    """Adam (Kingma & Ba), optionally with L2 weight decay and AMSGrad, exactly as torch.optim.Adam.
-
-    Per parameter at step t (g = -grad when maximize; g += weight_decay * p when weight_decay):
-        m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g;  (amsgrad: v_max = max(v_max, v))
-        p = p - lr / (1 - beta1**t) * m / (sqrt(v or v_max) / sqrt(1 - beta2**t) + eps)
-    """
-
-    def __init__(
-        self,
-        params: Iterable[Tensor] | Iterable[dict],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        amsgrad: bool = False,
-        *,
-        maximize: bool = False,
-    ) -> None:
-        _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        defaults = dict(
-            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
-        )
-        super().__init__(params, defaults)
-
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient; returns closure() when one is given."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            lr = group["lr"]
-            beta1, beta2 = group["betas"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = p.data
-                xp = p.xp
-                g = -p.grad.data if maximize else p.grad.data
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = xp.zeros_like(d)
-                    state["exp_avg_sq"] = xp.zeros_like(d)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = xp.zeros_like(d)
-                state["step"] += 1
-                step = state["step"]
-                if weight_decay != 0:
-                    g = g + weight_decay * d
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                # torch's lerp(m, g, w): m + w * (g - m) for w < 0.5, else g - (g - m) * (1 - w)
-                w = 1 - beta1
-                if w < 0.5:
-                    m += w * (g - m)
-                else:
-                    m[...] = g - (g - m) * (1 - w)
-                v *= beta2
-                v += (1 - beta2) * g * g
-                bias_correction1 = 1 - beta1**step
-                bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-                if amsgrad:
-                    v_max = state["max_exp_avg_sq"]
-                    xp.maximum(v_max, v, out=v_max)
-                    denom = xp.sqrt(v_max) / bias_correction2_sqrt + eps
-                else:
-                    denom = xp.sqrt(v) / bias_correction2_sqrt + eps
-                d -= (lr / bias_correction1) * m / denom
-                p.data = d  # through the property: bumps the version counter
-        return loss
+def _lerp_(start: Any, end: Any, weight: float) -> None:
+    """start += weight * (end - start), in place, in torch.lerp's two-branch form (exact at weight 0 and 1)."""
+    if weight < 0.5:
+        start += weight * (end - start)
+    else:
+        start[...] = end - (end - start) * (1 - weight)
