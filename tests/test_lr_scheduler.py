@@ -170,6 +170,42 @@ def test_state_dict_resume_continues_the_schedule(name, kwargs):
         assert sched2.get_last_lr() == lrs[epoch - 1], f"epoch {epoch}"
 
 
+def test_checkpoint_file_with_optimizer_and_scheduler(tmp_path):
+    """Model, optimizer and scheduler in one mg.save file; resumed training equals the uninterrupted run."""
+    def build():
+        mg.manual_seed(1)
+        mg.set_default_dtype(mg.float64)
+        model = nn.Linear(3, 2)
+        opt = optim.AdamW(model.parameters(), lr=0.05)
+        return model, opt, lr_scheduler.MultiStepLR(opt, milestones=[3, 6], gamma=0.5)
+
+    rng = np.random.default_rng(0)
+    x, y = mg.tensor(rng.standard_normal((8, 3))), mg.tensor(rng.standard_normal((8, 2)))
+
+    def epochs(model, opt, sched, n):
+        for _ in range(n):
+            opt.zero_grad()
+            ((model(x) - y) ** 2).mean().backward()
+            opt.step()
+            sched.step()
+
+    ref = build()
+    epochs(*ref, 9)
+    model, opt, sched = build()
+    epochs(model, opt, sched, 4)
+    mg.save({"model": model.state_dict(), "optim": opt.state_dict(), "sched": sched.state_dict()},
+            tmp_path / "ckpt.npz")
+    model, opt, sched = build()
+    ckpt = mg.load(tmp_path / "ckpt.npz")
+    model.load_state_dict(ckpt["model"])
+    opt.load_state_dict(ckpt["optim"])
+    sched.load_state_dict(ckpt["sched"])
+    epochs(model, opt, sched, 5)
+    assert sched.get_last_lr() == ref[2].get_last_lr() == [0.0125]
+    for a, b in zip(model.parameters(), ref[0].parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def _check_plain(value, where="state_dict"):
     """Only what a file format of nested plain values holds: str-keyed dicts, lists, numbers, bools, str, None."""
     if isinstance(value, dict):

@@ -481,8 +481,8 @@ def test_load_state_dict_keeps_parameter_dtype_and_backend(backend):
 
 @pytest.mark.parametrize("make", ALL, ids=ALL_IDS)
 def test_checkpoint_resume_matches_an_uninterrupted_run(tmp_path, make):
-    """Train 5 steps, checkpoint model and optimizer, rebuild both from scratch, load, train 5 more:
-    bit-for-bit the same weights as 10 uninterrupted steps."""
+    """Train 5 steps, checkpoint model and optimizer to one file with mg.save (no pickle), rebuild both from
+    scratch, load, train 5 more: bit-for-bit the same weights as 10 uninterrupted steps."""
     def build():
         mg.manual_seed(7)
         mg.set_default_dtype(mg.float64)  # the autouse fixture restores it
@@ -503,12 +503,13 @@ def test_checkpoint_resume_matches_an_uninterrupted_run(tmp_path, make):
 
     model, opt = build()
     train(model, opt, 5)
-    mg.save(model.state_dict(), tmp_path / "model.npz")
-    checkpoint = opt.state_dict()
+    mg.save({"model": model.state_dict(), "optim": opt.state_dict(), "step": 5}, tmp_path / "checkpoint.npz")
     del model, opt
     model, opt = build()
-    model.load_state_dict(mg.load(tmp_path / "model.npz"))
-    opt.load_state_dict(checkpoint)
+    checkpoint = mg.load(tmp_path / "checkpoint.npz")
+    assert checkpoint["step"] == 5
+    model.load_state_dict(checkpoint["model"])
+    opt.load_state_dict(checkpoint["optim"])
     train(model, opt, 5)
     for (name, a), (_, b) in zip(model.state_dict().items(), reference.state_dict().items()):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)

@@ -244,8 +244,8 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     """Multiply lr by gamma at each milestone epoch (a milestone listed n times multiplies by gamma**n).
 
-    In state_dict() the milestones are a sorted list (PyTorch keeps a Counter, whose int keys a file
-    format of str-keyed dicts cannot hold); load_state_dict() takes either.
+    In state_dict() the milestones are a sorted list of plain ints (PyTorch saves its Counter); load_state_dict()
+    takes either that list or a {epoch: count} dict.
     """
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
