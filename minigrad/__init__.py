@@ -13,7 +13,7 @@ from .tensor import Tensor, tensor
 from .factories import (arange, empty, from_numpy, full, full_like, manual_seed, ones, ones_like, rand, randn,
                         zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck
-from . import nn, optim, utils  # noqa: E402
+from . import nn, optim, utils, viz  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
