@@ -85,6 +85,25 @@ def test_param_groups_fill_defaults_and_accept_generators():
     assert repr(opt).startswith("SGD (\nParameter Group 0\n    dampening: 0\n    lr: 0.1\n")
 
 
+def test_named_parameters_keep_their_names(torch):
+    net = nn.Sequential(nn.Linear(3, 2), nn.Tanh(), nn.Linear(2, 1))
+    opt = optim.AdamW(net.named_parameters(), lr=0.01)
+    assert opt.param_groups[0]["param_names"] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert opt.param_groups[0]["params"] == list(net.parameters())
+    tnet = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1))
+    tsaved = torch.optim.AdamW(tnet.named_parameters(), lr=0.01).state_dict()["param_groups"][0]
+    saved = opt.state_dict()["param_groups"][0]
+    assert saved["param_names"] == tsaved["param_names"] and saved["params"] == tsaved["params"]
+    with pytest.raises(ValueError, match="cannot add param group without names"):
+        opt.add_param_group({"params": [nn.Parameter(mg.ones(1))]})
+    w, b = _params()
+    with pytest.raises(ValueError, match="Some param names are missing"):
+        optim.SGD([("w", w), b], lr=0.1)
+    fresh = optim.AdamW(net.parameters())
+    fresh.load_state_dict(opt.state_dict())  # saved names come along, as in PyTorch
+    assert fresh.param_groups[0]["param_names"] == saved["param_names"]
+
+
 @pytest.mark.parametrize(
     "name, defaults",
     [

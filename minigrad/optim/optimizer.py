@@ -32,7 +32,8 @@ __all__ = ["Optimizer"]
 class Optimizer:
     """Base class: holds `param_groups` (dicts with "params" plus hyperparameters) and per-parameter `state`.
 
-    `params` is an iterable of Tensors, or of dicts `{"params": [...], "lr": ...}` whose missing
+    `params` is an iterable of Tensors, of (name, Tensor) pairs (`model.named_parameters()`: the names are
+    kept in each group's "param_names"), or of dicts `{"params": [...], "lr": ...}` whose missing
     hyperparameters are filled from `defaults`.
     """
 
@@ -66,12 +67,23 @@ class Optimizer:
                 "tensors in sets will change between runs. Please use a list instead."
             )
         params = list(params)
+        # model.named_parameters() gives (name, tensor) pairs: keep the names as "param_names", as PyTorch does
+        names = [p[0] for p in params if isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            params = [p[1] for p in params]
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
+        if self.param_groups and bool(names) != ("param_names" in self.param_groups[0]):
+            raise ValueError("all optimizer param groups should be with/without names. cannot add param group "
+                             f"{'with' if names else 'without'} names to the optimizer")
         group = dict(param_group, params=params)
+        if names:
+            group["param_names"] = names
         for name, default in self.defaults.items():
             group.setdefault(name, default)
         if len({id(p) for p in params}) != len(params):
@@ -164,6 +176,8 @@ class Optimizer:
             group = copy.deepcopy({k: v for k, v in theirs.items() if k != "params"})
             for name, default in self.defaults.items():  # options newer than the saved dict
                 group.setdefault(name, default)
+            if "param_names" in ours and "param_names" not in group:
+                group["param_names"] = ours["param_names"]
             if isinstance(group.get("betas"), list):  # a file round trip may turn the tuple into a list
                 group["betas"] = tuple(group["betas"])
             group["params"] = ours["params"]
