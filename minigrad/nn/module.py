@@ -15,6 +15,8 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy
 
+from .. import autograd as _autograd
+from ..jit import replayed
 from ..tensor import Tensor
 
 __all__ = ["Module", "Parameter"]
@@ -258,6 +260,8 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _autograd._tracer is not None:  # mg.jit records: a replay is only valid in the same train/eval mode
+            _autograd._tracer.guard(self, "training")
         return self.forward(*args, **kwargs)
 
     # ----------------------------------------------------------------- traversal
@@ -357,6 +361,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @replayed  # under mg.jit: runs live on every replay
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None (default, like PyTorch) or to zeros."""
         for p in self.parameters():
