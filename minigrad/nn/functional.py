@@ -401,6 +401,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     given, updates them in place: running = (1 - momentum) * running + momentum * batch, with the batch's
     unbiased variance for running_var. Otherwise normalizes by the running statistics.
     """
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps,
+                num_batches_tracked: Tensor | None = None) -> Tensor:
+    """batch_norm, plus what BatchNorm layers need: a batch counter to increment, and momentum None (a
+    cumulative average, 1 / count). The update happens inside the op, so mg.jit replays it."""
     fn = "batch_norm"
     _float_input(input, fn)
     if input.ndim < 2:
@@ -421,21 +428,20 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{fn}: give both running_mean and running_var, or neither")
     eps = _nonneg_float(eps, "eps", fn)
-    use_batch = training or running_mean is None
-    if use_batch:
-        count = input.numel() // max(c, 1)
-        if count <= 1:
-            raise _ShapeError(f"{fn}: expected more than 1 value per channel when training, got input of shape "
-                              f"{input.shape}")
-    if not use_batch:
-        return _norm_ops.BatchNorm.apply(input, weight, bias, mean=running_mean.data, var=running_var.data,
-                                         eps=eps, training=False)
-    axes = (0,) + tuple(range(2, input.ndim))
-    mean, var = _norm_ops.batch_stats(input.data, axes)
-    out = _norm_ops.BatchNorm.apply(input, weight, bias, mean=mean, var=var, eps=eps, training=True)
-    if training and running_mean is not None:
-        m = float(momentum)
-        with _no_grad():
-            running_mean.mul_(1 - m).add_((m * mean).astype(running_mean.dtype, copy=False))
-            running_var.mul_(1 - m).add_((m * count / (count - 1) * var).astype(running_var.dtype, copy=False))
+    use_batch = bool(training) or running_mean is None
+    if use_batch and input.numel() // max(c, 1) <= 1:
+        raise _ShapeError(f"{fn}: expected more than 1 value per channel when training, got input of shape "
+                          f"{input.shape}")
+    updates = use_batch and running_mean is not None
+    if momentum is not None:
+        momentum = _nonneg_float(momentum, "momentum", fn)
+    elif updates and num_batches_tracked is None:
+        raise ValueError(f"{fn}: momentum must be a float (None, a cumulative average, needs a batch counter)")
+    out = _norm_ops.BatchNorm.apply(input, weight, bias, running_mean, running_var,
+                                    num_batches_tracked if updates else None,
+                                    training=use_batch, momentum=momentum, eps=eps)
+    if updates:  # the op wrote into these buffers: count it as the in-place change it is
+        for t in (running_mean, running_var, num_batches_tracked):
+            if t is not None:
+                t._vc[0] += 1
     return out

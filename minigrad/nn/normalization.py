@@ -71,17 +71,12 @@ class _BatchNorm(Module):
         if input.shape[1] != self.num_features:
             raise mg.ShapeError(f"{type(self).__name__}: input has {input.shape[1]} channels (shape {input.shape}) "
                                 f"but the layer was built for num_features={self.num_features}")
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            with mg.no_grad():
-                self.num_batches_tracked.add_(1)
-            if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked.item())
         # Batch statistics in training, and in eval when no running statistics are kept (PyTorch's rule).
         use_batch = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
-                            self.weight, self.bias, use_batch, factor, self.eps)
+        counter = self.num_batches_tracked if self.training and self.track_running_stats else None
+        return F._batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
+                             self.weight, self.bias, use_batch, self.momentum, self.eps, counter)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
