@@ -207,3 +207,36 @@ def test_clipping_on_a_backend(backend):
     nn.utils.clip_grad_value_([p], 0.1)
     np.testing.assert_allclose(p.grad.numpy(), np.full(3, 0.1, np.float32))
     assert p.grad.backend == backend
+
+
+@pytest.mark.parametrize("clip", [
+    lambda ps: nn.utils.clip_grad_norm_(ps, 0.5),
+    lambda ps: nn.utils.clip_grad_norm_(ps, 0.3, norm_type="inf"),
+    lambda ps: nn.utils.clip_grad_value_(ps, 0.05),
+])
+def test_clipping_inside_a_step_under_mg_jit_equals_eager(backend, clip):
+    """Clipping between backward and the optimizer step runs live on every replay, so each replay clips that
+    call's gradients (a recording of the first call's clip factor would be silently wrong)."""
+    def train(jit: bool):
+        mg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 4)).to(mg.float64).to(backend)
+        opt = mg.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+
+        def step(x, t):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), t)
+            loss.backward()
+            clip(model.parameters())
+            opt.step()
+            return loss
+
+        run = mg.jit(step) if jit else step
+        rng = np.random.default_rng(3)
+        losses = [run(mg.tensor(rng.standard_normal((6, 3)) * (1 + i), backend=backend),
+                      mg.tensor(rng.integers(0, 4, 6), backend=backend)).item() for i in range(6)]
+        return losses, [p.numpy() for p in model.parameters()]
+
+    (eager, eager_params), (jitted, jit_params) = train(False), train(True)
+    assert jitted == eager
+    for a, b in zip(eager_params, jit_params):
+        np.testing.assert_array_equal(a, b)

@@ -1,10 +1,16 @@
-"""Gradient clipping, as torch.nn.utils: ``clip_grad_norm_`` and ``clip_grad_value_`` (in place on ``.grad``)."""
+"""Gradient clipping, as torch.nn.utils: ``clip_grad_norm_`` and ``clip_grad_value_`` (in place on ``.grad``).
+
+Both work inside a function captured by ``mg.jit``: there they run live on every replay (like
+``Optimizer.step``), between the recorded backward and whatever follows, so each replay clips that call's
+gradients.
+"""
 from __future__ import annotations
 
 import math
 from typing import Iterable
 
 from ..autograd import no_grad
+from ..jit import capturing, replayed
 from ..backend import array_module
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor, wrap
@@ -12,12 +18,12 @@ from ..tensor import Tensor, wrap
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 
-def _grads(parameters: Tensor | Iterable[Tensor], fn: str) -> list[Tensor]:
+def _params(parameters: Tensor | Iterable[Tensor], fn: str) -> list[Tensor]:
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
             raise TypeError(f"{fn}: parameters must be Tensors, got {type(p).__name__} at position {i}")
-    return [p.grad for p in params if p.grad is not None]
+    return params
 
 
 def _vector_norm(xp, a, p: float):
@@ -39,6 +45,18 @@ def _vector_norm(xp, a, p: float):
     return (a ** p).sum() ** (1 / p)
 
 
+class _Live:
+    """One clipping call bound to its parameters, run live by mg.jit on every replay (a replayed method may
+    take no tensors, so the parameters travel inside the object)."""
+
+    def __init__(self, fn, *args) -> None:
+        self.fn, self.args = fn, args
+
+    @replayed
+    def run(self):
+        return self.fn(*self.args)
+
+
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float | str = 2.0,
                     error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """Scale the gradients of ``parameters`` in place so that their joint norm is at most ``max_norm``.
@@ -56,7 +74,15 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
         raise ValueError(f"{fn}: norm_type must be a number or 'inf', got {norm_type!r}") from None
     if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)) or max_norm != max_norm:
         raise TypeError(f"{fn}: max_norm must be a number, got {max_norm!r}")
-    grads = _grads(parameters, fn)
+    params = _params(parameters, fn)
+    if capturing():
+        return _Live(_clip_norm, params, max_norm, p, norm_type, error_if_nonfinite).run()
+    return _clip_norm(params, max_norm, p, norm_type, error_if_nonfinite)
+
+
+def _clip_norm(params: list[Tensor], max_norm: float, p: float, norm_type, error_if_nonfinite: bool) -> Tensor:
+    fn = "clip_grad_norm_"
+    grads = [q.grad for q in params if q.grad is not None]
     if not grads:
         return wrap(array_module(0.0).zeros((), dtype=get_default_dtype()))  # PyTorch: tensor(0.)
     backends = {g.backend for g in grads}
@@ -80,6 +106,15 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
     fn = "clip_grad_value_"
     if isinstance(clip_value, bool) or not isinstance(clip_value, (int, float)) or not clip_value >= 0:
         raise ValueError(f"{fn}: clip_value must be a number >= 0, got {clip_value!r}")
+    params = _params(parameters, fn)
+    if capturing():
+        return _Live(_clip_value, params, clip_value).run()
+    _clip_value(params, clip_value)
+
+
+def _clip_value(params: list[Tensor], clip_value: float) -> None:
     with no_grad():
-        for g in _grads(parameters, fn):
-            g.copy_(array_module(g.data).clip(g.data, -clip_value, clip_value))
+        for p in params:
+            if p.grad is not None:
+                g = p.grad
+                g.copy_(array_module(g.data).clip(g.data, -clip_value, clip_value))
