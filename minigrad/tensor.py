@@ -5,6 +5,8 @@ Every differentiable method delegates to an op in ``minigrad/ops``; this file ho
 from __future__ import annotations
 
 import builtins
+import operator
+import sys
 from collections import namedtuple
 from typing import Any, Iterable, Sequence
 
@@ -17,6 +19,8 @@ __all__ = ["Tensor", "tensor"]
 
 _PASS_THROUGH = (int, float, bool)  # Tensor is added below, once it exists
 values_indices = namedtuple("values_indices", ["values", "indices"])
+_NOT_FLOAT_GRAD = "only Tensors of floating point dtype can require gradients (got dtype {})"
+_DATA_KINDS = "biuf"  # bool, signed and unsigned int, float: what a tensor may hold
 
 
 class Tensor:
@@ -24,23 +28,28 @@ class Tensor:
 
     ``Tensor(data, requires_grad=False, dtype=None, backend=None)`` is the same as :func:`minigrad.tensor`.
     """
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_vc", "_retains_grad", "__weakref__")
+    __slots__ = ("_data", "_grad", "_requires_grad", "grad_fn", "_vc", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, backend: str | None = None):
         self._data = _to_array(data, dtype, backend)
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._vc = [0]  # version counter, shared with views and detach()ed aliases
         self._retains_grad = False
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     # ----------------------------------------------------------------- attributes
     @property
     def data(self):
-        """The raw backend array. Assigning replaces it and counts as an in-place change."""
+        """The raw backend array, outside autograd: writing into it is not recorded and not version-checked.
+
+        Assigning ``t.data = value`` (a Tensor or array) replaces the array without recording anything, as in
+        PyTorch (shape and dtype may change); it counts as an in-place change, so a graph that saved the old
+        values raises at backward. A tensor that requires grad only accepts floating point data.
+        """
         return self._data
 
     @data.setter
@@ -48,8 +57,46 @@ class Tensor:
         value = value._data if isinstance(value, Tensor) else value
         if type(value) not in ARRAY_TYPES:
             value = _coerce(value)
+        if value.dtype.kind not in _DATA_KINDS:
+            raise TypeError(f"Tensor.data: can't assign data of dtype {value.dtype}; expected bool, int or float")
+        if self._requires_grad and value.dtype.kind != "f":
+            raise RuntimeError("Tensor.data: this tensor requires grad, and " + _NOT_FLOAT_GRAD.format(value.dtype))
         self._data = value
         self._vc[0] += 1
+
+    # Plain reads are C attrgetters (the engine reads these on every op); writes are checked.
+    def _set_requires_grad(self, value: bool) -> None:
+        if value:
+            if self._data.dtype.kind != "f":
+                raise RuntimeError(_NOT_FLOAT_GRAD.format(self._data.dtype))
+            self._requires_grad = True
+        elif self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf tensors; use .detach() to get a "
+                               "tensor that does not require grad")
+        else:
+            self._requires_grad = False
+
+    requires_grad = property(operator.attrgetter("_requires_grad"), _set_requires_grad,
+                             doc="Whether autograd records ops on this tensor (only floating dtypes may).")
+
+    def _set_grad(self, value: Any) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            d, g = self._data, value._data
+            if type(g) is not type(d):
+                raise RuntimeError(f"assigned grad is on backend {backend_of(g)!r} but the tensor is on "
+                                   f"{backend_of(d)!r}")
+            if g.dtype != d.dtype:
+                raise RuntimeError(f"assigned grad has dtype {g.dtype} but the tensor has dtype {d.dtype}")
+            if g.shape != d.shape:
+                raise RuntimeError(f"assigned grad has shape {tuple(g.shape)} but the tensor has shape "
+                                   f"{tuple(d.shape)}")
+        self._grad = value
+
+    grad = property(operator.attrgetter("_grad"), _set_grad,
+                    doc="The accumulated gradient (a Tensor of this tensor's shape, dtype and backend) or None.")
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -96,10 +143,10 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad and not dtypes.is_floating(self._data.dtype):
-            raise RuntimeError(f"only floating point tensors can require gradients (got dtype {self._data.dtype})")
+            raise RuntimeError(_NOT_FLOAT_GRAD.format(self._data.dtype))
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) is only allowed on leaf tensors; use .detach()")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def retain_grad(self) -> None:
@@ -142,17 +189,23 @@ class Tensor:
 
     def detach_(self) -> "Tensor":
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> numpy.ndarray:
-        """A host NumPy copy of the data (never a view: writing to it cannot corrupt a graph)."""
+        """A host NumPy copy of the data (never a view: writing to it cannot corrupt a graph).
+
+        Unlike PyTorch, this also works on a tensor that requires grad: it is the explicit export, and a copy
+        cannot carry anything back into the graph. Implicit conversion (``np.asarray(t)``, ``np.exp(t)``) refuses.
+        """
         d = self._data
         return d.copy() if isinstance(d, numpy.ndarray) else d.get()
 
     def __array__(self, dtype=None, copy=None):
-        a = self.detach().numpy()
+        if self._requires_grad:  # np.exp(t) would silently leave the graph
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
     def item(self) -> float | int | bool:
@@ -176,8 +229,13 @@ class Tensor:
         out = self
         if backend is not None and get_backend(backend).name != self.backend:
             out = convert.ToBackend.apply(out, get_backend(backend).name)
-        if dtype is not None and numpy.dtype(dtype) != out.dtype:
-            out = convert.Cast.apply(out, numpy.dtype(dtype))
+        if dtype is not None:
+            dtype = dtypes.as_dtype(dtype)
+            if dtype.kind not in _DATA_KINDS:
+                raise TypeError(f"to(dtype): minigrad tensors hold bool, int or float data, got dtype {dtype}")
+            if dtype != out.dtype:
+                # An integer or bool result never requires grad (as in PyTorch): its gradient would be zero.
+                out = convert.Cast.apply(out if dtype.kind == "f" else out.detach(), dtype)
         return out
 
     def float(self) -> "Tensor":
@@ -185,6 +243,21 @@ class Tensor:
 
     def double(self) -> "Tensor":
         return self.to(dtype=numpy.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(dtype=numpy.float16)
+
+    def long(self) -> "Tensor":
+        """An int64 copy; it never requires grad."""
+        return self.to(dtype=numpy.int64)
+
+    def int(self) -> "Tensor":
+        """An int32 copy; it never requires grad."""
+        return self.to(dtype=numpy.int32)
+
+    def bool(self) -> "Tensor":
+        """A bool copy; it never requires grad."""
+        return self.to(dtype=numpy.bool_)
 
     def cpu(self) -> "Tensor":
         return self.to("numpy")
@@ -198,30 +271,76 @@ class Tensor:
     def clone(self) -> "Tensor":
         return elementwise.Clone.apply(self)
 
-    # ----------------------------------------------------------------- in-place (no graph; version bump)
+    # ----------------------------------------------------------------- in-place
+    # Outside grad mode, or when nothing involved requires grad, in-place ops write into the array and bump
+    # the version. When a value that requires grad is written into a tensor that does not, the op is recorded
+    # (as PyTorch does): the result is computed out of place, written back into this tensor's array (so arrays
+    # sharing its memory see it) and this tensor object takes the result's grad_fn, so every reference to it
+    # sees the graph. In-place ops on tensors that already require grad raise, as before.
     def _inplace(self, name: str) -> Any:
-        if autograd.is_grad_enabled() and self.requires_grad:
+        if autograd.is_grad_enabled() and self._requires_grad:
             what = "a leaf Variable that requires grad" if self.grad_fn is None else "a tensor that is part of a graph"
             raise RuntimeError(f"{name}: {what} is being used in an in-place operation; wrap it in mg.no_grad()")
         self._vc[0] += 1
         return self._data
 
+    def _records_into(self, value: Any) -> bool:
+        """Whether writing ``value`` into this tensor must be recorded (see above)."""
+        return (type(value) is Tensor or isinstance(value, Tensor)) and value._requires_grad \
+            and not self._requires_grad and autograd.is_grad_enabled()
+
+    def _snapshot(self, name: str) -> "Tensor":
+        """This tensor's current value as a constant for the recorded op, after checking it can be rebound."""
+        # Only this object's slot and the call's argument may refer to the version counter: views and
+        # detach() aliases share it, and those could not be given the graph (they would silently detach).
+        if sys.getrefcount(self._vc) > 2:
+            raise RuntimeError(
+                f"{name}: writing a value that requires grad into a tensor that does not, in place, makes this "
+                "tensor part of the graph; but it shares memory with other tensors (a view, a detach() alias) or "
+                "was saved for a backward pass, and those can't be given the graph. Use an out-of-place op "
+                "(t = t + x) or write into a fresh tensor (t = t.clone()) instead.")
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(f"{name}: the value requires grad but this tensor has dtype {self._data.dtype}, and "
+                               + _NOT_FLOAT_GRAD.format(self._data.dtype) + "; use an out-of-place op")
+        return wrap(self._data.copy())
+
+    def _rebind(self, name: str, out: "Tensor") -> "Tensor":
+        """Make this tensor the recorded result ``out`` (same shape; cast to this tensor's dtype)."""
+        if out.shape != self.shape:
+            raise RuntimeError(f"{name}: output with shape {self.shape} doesn't match the broadcast shape "
+                               f"{out.shape}")
+        if out.dtype != self._data.dtype:
+            out = convert.Cast.apply(out, self._data.dtype)
+        self._data[...] = out._data
+        self._vc[0] += 1
+        self.grad_fn = out.grad_fn
+        self._requires_grad = True
+        return self
+
     def add_(self, other: Any, alpha: float = 1) -> "Tensor":
+        if self._records_into(other):
+            return self._rebind("add_", self._snapshot("add_") + (other if alpha == 1 else other * alpha))
         d, o = self._inplace("add_"), _raw(other)
         d += o if alpha == 1 else alpha * o
         return self
 
     def sub_(self, other: Any, alpha: float = 1) -> "Tensor":
+        if self._records_into(other):
+            return self._rebind("sub_", self._snapshot("sub_") - (other if alpha == 1 else other * alpha))
         d, o = self._inplace("sub_"), _raw(other)
         d -= o if alpha == 1 else alpha * o
         return self
 
     def mul_(self, other: Any) -> "Tensor":
+        if self._records_into(other):
+            return self._rebind("mul_", self._snapshot("mul_") * other)
         d = self._inplace("mul_")
         d *= _raw(other)
         return self
 
     def div_(self, other: Any) -> "Tensor":
+        if self._records_into(other):
+            return self._rebind("div_", self._snapshot("div_") / other)
         d = self._inplace("div_")
         d /= _raw(other)
         return self
@@ -231,10 +350,21 @@ class Tensor:
         return self
 
     def fill_(self, value: float) -> "Tensor":
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise RuntimeError(f"fill_ only supports a 0-dimensional value tensor, but got one with shape "
+                               f"{value.shape}")
+        if self._records_into(value):
+            self._snapshot("fill_")
+            return self._rebind("fill_", wrap(self.xp.zeros_like(self._data)) + value)
         self._inplace("fill_").fill(_raw(value))
         return self
 
     def copy_(self, src: Any) -> "Tensor":
+        if self._records_into(src):
+            self._snapshot("copy_")
+            if src.backend != self.backend:
+                src = src.to(self.backend)
+            return self._rebind("copy_", wrap(self.xp.zeros_like(self._data)) + src)
         d, s = self._inplace("copy_"), _raw(src)
         if backend_of(s) != backend_of(d):
             s = _to_array(s, None, backend_of(d))
@@ -250,6 +380,10 @@ class Tensor:
         return self.copy_(default_generator().normal(mean, std, size=self.shape).astype(self.dtype))
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        if self._records_into(value):
+            out = inplace.IndexPut.apply(self._snapshot("__setitem__"), value, index=_raw_index(index))
+            self._rebind("__setitem__", out)
+            return
         d, v = self._inplace("__setitem__"), _raw(value)
         d[_raw_index(index)] = v
 
@@ -441,9 +575,9 @@ def wrap(array: Any) -> Tensor:
     """Fast path for ops: adopt an array as a new tensor without copying or checks (hot path)."""
     t = _new(Tensor)
     t._data = array if type(array) in ARRAY_TYPES else _coerce(array)  # 0-d NumPy results arrive as scalars
-    t.grad = None
+    t._grad = None
     t.grad_fn = None
-    t.requires_grad = False
+    t._requires_grad = False
     t._vc = [0]
     t._retains_grad = False
     return t
@@ -547,5 +681,5 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: s
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, backend=backend)
 
 
-from .ops import convert, elementwise, linalg, reduce  # noqa: E402  (ops build on Tensor)
+from .ops import convert, elementwise, inplace, linalg, reduce  # noqa: E402  (ops build on Tensor)
 from .ops import shape as shape_ops  # noqa: E402

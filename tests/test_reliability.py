@@ -156,3 +156,221 @@ def test_inference_mode():
         mg.set_grad_enabled("no")
     with pytest.raises(TypeError, match="needs a function"):
         mg.no_grad()(3)
+
+
+# ----------------------------------------------------------------------------- rule 1: no silent detaching
+def test_accumulating_a_loss_into_a_plain_tensor_carries_the_graph():
+    w = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    t = mg.tensor(0.0)
+    t += (w * w).sum()
+    (t + w.sum()).backward()
+    assert w.grad.tolist() == [3.0, 5.0, 7.0]  # PyTorch's answer; the graph used to be dropped ([1, 1, 1])
+    assert t.requires_grad and t.grad_fn is not None and not t.is_leaf
+
+
+# (name, minigrad op, torch op): each writes a value that requires grad into a tensor that does not.
+INPLACE_CASES = [
+    ("+=", lambda t, w: t.__iadd__(w * w), None),
+    ("-=", lambda t, w: t.__isub__(w * w), None),
+    ("*=", lambda t, w: t.__imul__(w * w), None),
+    ("/=", lambda t, w: t.__itruediv__(w * w), None),
+    ("add_", lambda t, w: t.add_(w), None),
+    ("add_ alpha", lambda t, w: t.add_(w, alpha=3), None),
+    ("sub_ alpha", lambda t, w: t.sub_(w, alpha=2), None),
+    ("mul_", lambda t, w: t.mul_(w), None),
+    ("div_", lambda t, w: t.div_(w), None),
+    ("copy_", lambda t, w: t.copy_(w), None),
+    ("copy_ broadcast", lambda t, w: t.copy_(w[1:2]), None),
+    ("fill_", lambda t, w: t.fill_(w.sum()), None),
+    ("setitem slice", lambda t, w: t.__setitem__(slice(0, 2), w[:2] * 2), None),
+    ("setitem int", lambda t, w: t.__setitem__(1, w[2]), None),
+    ("setitem bool mask", lambda t, w: t.__setitem__(t.detach() > 1.5, w[0]), "mask"),
+    ("setitem index list", lambda t, w: t.__setitem__([2, 0], w[:2]), None),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("name, op, note", INPLACE_CASES, ids=[c[0] for c in INPLACE_CASES])
+def test_inplace_writes_of_grad_values_match_torch(name, op, note):
+    def run(lib):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        t = lib.tensor([1.0, 2.0, 4.0])
+        alias = t  # every reference to the tensor object sees the graph
+        r = op(t, w)
+        if r is not None:
+            assert r is t
+        (alias * lib.tensor([1.0, -2.0, 5.0])).sum().backward()
+        return t.detach().numpy(), w.grad.numpy(), t.requires_grad
+
+    mv, mgrad, mreq = run(mg)
+    tv, tgrad, treq = run(torch)
+    np.testing.assert_allclose(mv, tv, rtol=1e-6)
+    np.testing.assert_allclose(mgrad, tgrad, rtol=1e-6)
+    assert mreq and treq
+
+
+def test_inplace_graph_write_keeps_dtype_and_numpy_memory():
+    w = mg.tensor([1.0, 2.0], requires_grad=True, dtype=mg.float64)
+    arr = np.zeros(2, dtype=np.float32)
+    t = mg.from_numpy(arr)
+    t.add_(w * 3)
+    assert t.dtype == mg.float32 and arr.tolist() == [3.0, 6.0]  # written into the same memory
+    t.sum().backward()
+    assert w.grad.dtype == mg.float64 and w.grad.tolist() == [3.0, 3.0]
+
+
+def test_inplace_graph_write_errors():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype"):
+        mg.tensor([1, 2]).add_(w)
+    with pytest.raises(RuntimeError, match=r"output with shape \(\) doesn't match the broadcast shape \(2,\)"):
+        mg.tensor(0.0).add_(w)
+    with pytest.raises(RuntimeError, match="0-dimensional value tensor"):
+        mg.zeros(2).fill_(w)
+    base = mg.zeros(2, 2)
+    view = base[0]
+    with pytest.raises(RuntimeError, match="shares memory with other tensors"):
+        view += w  # base could not be given the graph: refuse rather than detach silently
+    with pytest.raises(RuntimeError, match="shares memory with other tensors"):
+        base[0] = w * 1
+    alias = mg.zeros(2)
+    _ = alias.detach()
+    with pytest.raises(RuntimeError, match="shares memory"):
+        alias.copy_(w)
+    assert base.tolist() == [[0, 0], [0, 0]] and not base.requires_grad
+
+
+def test_inplace_into_a_leaf_that_requires_grad_still_raises_and_no_grad_still_mutates():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.add_(1.0)
+    t = mg.zeros(2)
+    with mg.no_grad():
+        t.add_(w)
+        t[0] = w[1]
+    assert t.tolist() == [2.0, 2.0] and not t.requires_grad and t.grad_fn is None
+
+
+def test_a_graph_that_saved_the_old_value_sees_the_inplace_change():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    t = mg.tensor([3.0, 4.0])
+    y = w * t  # saves t
+    with pytest.raises(RuntimeError, match="shares memory with other tensors .* or was saved for a backward"):
+        t += w
+    y.sum().backward()
+    assert w.grad.tolist() == [3.0, 4.0]
+
+
+def test_array_conversion_of_a_tensor_that_requires_grad_raises_like_torch():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    msg = r"Can't call numpy\(\) on Tensor that requires grad. Use tensor.detach\(\).numpy\(\) instead."
+    for convert in (np.asarray, np.exp, lambda t: np.array(t, dtype=np.float64)):
+        with pytest.raises(RuntimeError, match=msg):
+            convert(w)
+        with pytest.raises(RuntimeError, match=msg):
+            convert(w * 2)
+    np.testing.assert_allclose(np.exp(w.detach()), np.exp([1.0, 2.0]), rtol=1e-6)
+    got = w.numpy()  # the explicit export still works and is a copy
+    got[0] = 99.0
+    assert w.tolist() == [1.0, 2.0]
+    assert np.asarray(mg.tensor([1, 2])).tolist() == [1, 2]
+    if torch is not None:
+        with pytest.raises(RuntimeError, match=msg):
+            np.asarray(torch.tensor([1.0], requires_grad=True))
+
+
+@pytest.mark.parametrize("cast", [
+    lambda t: t.long(), lambda t: t.int(), lambda t: t.bool(), lambda t: t.to(mg.int64),
+    lambda t: t.to(dtype=mg.uint8), lambda t: t.type(mg.bool_), lambda t: t.to("numpy", mg.int32),
+])
+def test_casts_to_integer_or_bool_do_not_require_grad(cast):
+    w = mg.tensor([1.5, -2.5], requires_grad=True)
+    out = cast(w)
+    assert not out.requires_grad and out.grad_fn is None and out.dtype.kind in "biu"
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        out.sum().backward()
+
+
+def test_float_casts_stay_differentiable():
+    w = mg.tensor([1.5, -2.5], requires_grad=True)
+    for out in (w.double(), w.half(), w.to(mg.float64), w.float()):
+        assert out.requires_grad
+    w.double().sum().backward()
+    assert w.grad.dtype == mg.float32 and w.grad.tolist() == [1.0, 1.0]
+
+
+def test_data_assignment():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = w * w  # saves w
+    w.data = mg.tensor([5.0, 6.0])  # not recorded, but counts as an in-place change
+    assert w.tolist() == [5.0, 6.0] and w.requires_grad and w.is_leaf
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype"):
+        w.data = np.array([1, 2])
+    with pytest.raises(TypeError, match="dtype object"):
+        w.data = np.array([None])
+    plain = mg.zeros(2)
+    plain.data = np.arange(3)  # shape and dtype may change, as in PyTorch
+    assert plain.shape == (3,) and plain.dtype == mg.int64
+
+
+# ----------------------------------------------------------------------------- rule 2: integer tensors
+INT_MSG = "only Tensors of floating point dtype can require gradients"
+
+
+@pytest.mark.parametrize("make", [
+    lambda: mg.tensor([1, 2], requires_grad=True),
+    lambda: mg.tensor([True], requires_grad=True),
+    lambda: mg.tensor([1.0], dtype=mg.int32, requires_grad=True),
+    lambda: mg.Tensor(np.arange(3), requires_grad=True),
+    lambda: mg.arange(3, requires_grad=True),
+    lambda: mg.zeros(2, dtype=mg.int64, requires_grad=True),
+    lambda: mg.ones(2, dtype=mg.bool_, requires_grad=True),
+    lambda: mg.full((2,), 3, requires_grad=True),
+    lambda: mg.tensor([1, 2]).requires_grad_(),
+    lambda: setattr(mg.tensor([1, 2]), "requires_grad", True),
+    lambda: mg.nn.Parameter(mg.tensor([1, 2])),
+])
+def test_integer_and_bool_tensors_never_require_grad(make):
+    with pytest.raises(RuntimeError, match=INT_MSG):
+        make()
+
+
+@needs_torch
+def test_integer_requires_grad_errors_exist_in_torch_too():
+    with pytest.raises(RuntimeError, match="(?i)only Tensors of floating point"):
+        torch.tensor([1, 2], requires_grad=True)
+    with pytest.raises(RuntimeError, match="(?i)only Tensors of floating point"):
+        torch.tensor([1, 2]).requires_grad = True
+
+
+def test_requires_grad_setter():
+    t = mg.zeros(2)
+    t.requires_grad = True
+    assert t.requires_grad and t.is_leaf
+    t.requires_grad = False
+    assert not t.requires_grad
+    y = mg.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="only change requires_grad flags of leaf"):
+        y.requires_grad = False
+    y.requires_grad = True  # a no-op on a non-leaf, as in PyTorch
+
+
+# ----------------------------------------------------------------------------- rule 3: .grad assignment
+def test_grad_assignment_is_checked_like_torch():
+    w = mg.zeros(2, 3, requires_grad=True)
+    w.grad = mg.ones(2, 3)
+    w.grad = None
+    with pytest.raises(TypeError, match="expected to be a Tensor or None but got grad of type ndarray"):
+        w.grad = np.ones((2, 3), dtype=np.float32)
+    with pytest.raises(RuntimeError, match=r"assigned grad has shape \(3, 2\) but the tensor has shape \(2, 3\)"):
+        w.grad = mg.ones(3, 2)
+    with pytest.raises(RuntimeError, match="assigned grad has dtype float64 but the tensor has dtype float32"):
+        w.grad = mg.ones(2, 3, dtype=mg.float64)
+    assert w.grad is None
+    if torch is not None:
+        tw = torch.zeros(2, 3, requires_grad=True)
+        for bad in (torch.ones(3, 2), torch.ones(2, 3, dtype=torch.float64)):
+            with pytest.raises(RuntimeError, match="assign a gradient (of size|with dtype)"):
+                tw.grad = bad
