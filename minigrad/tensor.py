@@ -594,27 +594,40 @@ def _coerce(a: Any):
 
 
 def _to_array(data: Any, dtype: Any, backend: str | None):
-    """Any array-like to an array on ``backend`` with ``dtype`` (Python floats get the default dtype)."""
+    """Any array-like to an array on ``backend`` with ``dtype`` (Python floats get the default dtype).
+
+    Only bool, int and float data is accepted: object, string, complex and datetime data raise TypeError.
+    """
     if isinstance(data, Tensor):
         data = data._data
     want = get_backend(backend).name if backend is not None else None
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
+        if dtype.kind not in _DATA_KINDS or dtype.fields is not None:
+            raise TypeError(f"tensor(): dtype must be a bool, int or float dtype, got {dtype}")
     if type(data).__module__.startswith("cupy"):
         src = "cupy"
     else:
         src = "numpy"
         if not isinstance(data, numpy.ndarray):
-            data = numpy.asarray(data)
+            try:
+                data = numpy.asarray(data)
+            except (ValueError, OverflowError) as e:  # ragged nesting, out-of-range ints
+                raise ValueError(f"tensor(): can't make a tensor from {type(data).__name__} data: {e}") from None
             if dtype is None and data.dtype.kind == "f":
                 dtype = dtypes.get_default_dtype()
             elif dtype is None and data.dtype.kind in "iu":
+                if data.dtype.kind == "u" and data.size and data.max() > numpy.iinfo(numpy.int64).max:
+                    raise ValueError(f"tensor(): the integer {data.max()} does not fit in int64 (the dtype of "
+                                     "Python ints); pass unsigned data as a NumPy uint64 array")
                 dtype = numpy.int64
-            elif data.dtype.kind not in "fiub":
-                raise TypeError(f"can't make a tensor from data of dtype {data.dtype} ({type(data).__name__})")
         if want is None:
             want = get_backend(None).name
+    if data.dtype.kind not in _DATA_KINDS or data.dtype.fields is not None:
+        hint = " (an int too large for int64, None, or mixed types?)" if data.dtype.kind == "O" else ""
+        raise TypeError(f"tensor(): can't make a tensor from data of dtype {data.dtype}{hint}; expected bool, int "
+                        "or float data")
     want = want or src
-    if dtype is not None:
-        dtype = dtypes.as_dtype(dtype)
     xp = get_backend(want).xp
     if want == src:
         return xp.array(data, dtype=dtype, copy=True)

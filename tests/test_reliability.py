@@ -374,3 +374,98 @@ def test_grad_assignment_is_checked_like_torch():
         for bad in (torch.ones(3, 2), torch.ones(2, 3, dtype=torch.float64)):
             with pytest.raises(RuntimeError, match="assign a gradient (of size|with dtype)"):
                 tw.grad = bad
+
+
+# ----------------------------------------------------------------------------- rule 3: arguments
+@pytest.mark.parametrize("fn", [mg.zeros, mg.ones, mg.empty, mg.randn, mg.rand])
+@pytest.mark.parametrize("args, exc, match", [
+    ((-1,), ValueError, r"size must be non-negative, got \(-1,\)"),
+    (((2, -3),), ValueError, r"size must be non-negative, got \(2, -3\)"),
+    ((2.0,), TypeError, r"size must be a sequence of non-negative ints, got 2.0 \(float\)"),
+    ((np.float64(2),), TypeError, r"got np.float64\(2.0\) \(float64\)"),
+    ((None,), TypeError, r"got None \(NoneType\)"),
+    (("3",), TypeError, r"got '3' \(str\)"),
+    ((True,), TypeError, r"got True \(bool\)"),
+    (((2,), 3), TypeError, r"got \(2,\) \(tuple\)"),
+])
+def test_factory_sizes_are_validated(fn, args, exc, match):
+    with pytest.raises(exc, match=fn.__name__ + r"\(\): .*" + match):
+        fn(*args)
+
+
+@pytest.mark.parametrize("fn", [mg.zeros, mg.ones, mg.empty, mg.randn, mg.rand])
+def test_factory_sizes_accept_numpy_ints_lists_and_0d_tensors(fn):
+    for args in [(np.int64(2), np.int32(3)), ([2, 3],), ((2, 3),), (mg.tensor(2), 3), (0, 3)]:
+        assert fn(*args).shape == (int(args[0][0]) if isinstance(args[0], (list, tuple)) else int(args[0]), 3)
+
+
+def test_factory_dtypes_and_values_are_validated():
+    with pytest.raises(TypeError, match=r"zeros\(\): dtype must be a bool, int or float dtype, got complex128"):
+        mg.zeros(2, dtype=complex)
+    with pytest.raises(TypeError, match=r"randn\(\): dtype must be a floating dtype .*, got int64"):
+        mg.randn(2, dtype=mg.int64)
+    with pytest.raises(TypeError, match="is not a dtype"):
+        mg.ones(2, dtype="nonsense")
+    with pytest.raises(TypeError, match=r"full\(\): fill_value must be a real number, got 'a' \(str\)"):
+        mg.full((2,), "a")
+    with pytest.raises(TypeError, match=r"full\(\): fill_value must be a real number, got \[1, 2\]"):
+        mg.full((2,), [1, 2])
+    with pytest.raises(TypeError, match=r"zeros_like\(\): input must be a Tensor, got list"):
+        mg.zeros_like([1, 2])
+    with pytest.raises(TypeError, match="dtype object"):
+        mg.from_numpy(np.array([None]))
+    assert mg.full((2,), 3).dtype == mg.int64 and mg.full(2, 1.5).dtype == mg.float32
+    assert mg.full((2,), True).dtype == mg.bool_ and mg.full((1,), np.float64(2)).tolist() == [2.0]
+    assert mg.full((2,), mg.tensor(4.0)).tolist() == [4.0, 4.0]
+
+
+@pytest.mark.parametrize("args, match", [
+    ((0, 5, 0), "step must be nonzero"),
+    ((0, 5, -1), "inconsistent with step sign"),
+    ((5, 0), "inconsistent with step sign"),
+    ((float("inf"),), "must be finite"),
+    ((float("nan"),), "must be finite"),
+])
+def test_arange_is_validated_like_torch(args, match):
+    with pytest.raises(ValueError, match=r"arange\(\): .*" + match):
+        mg.arange(*args)
+    if torch is not None:
+        with pytest.raises(RuntimeError):
+            torch.arange(*args)
+
+
+def test_arange_with_numpy_scalars_keeps_integer_dtype():
+    assert mg.arange(np.int64(3)).dtype == mg.int64 and mg.arange(np.int64(3)).tolist() == [0, 1, 2]
+    assert mg.arange(0, 1, 0.25).tolist() == [0, 0.25, 0.5, 0.75]
+    with pytest.raises(TypeError, match=r"arange\(\): end must be a real number, got 'a'"):
+        mg.arange("a")
+
+
+@pytest.mark.parametrize("data, match", [
+    (None, "dtype object"),
+    ("abc", "dtype <U3"),
+    (b"x", "dtype |S1"),
+    (1j, "dtype complex128"),
+    ([1, "a"], "dtype <U21"),
+    ({1, 2}, "dtype object"),
+    (2**70, "dtype object"),
+    (np.array(["2020-01-01"], dtype="datetime64[D]"), "dtype datetime64"),
+    (np.array([1 + 2j]), "dtype complex128"),
+    (np.array([None]), "dtype object"),
+    (np.zeros(2, dtype=[("a", "f4")]), "dtype"),
+])
+def test_construction_rejects_non_numeric_data(data, match):
+    with pytest.raises(TypeError, match=r"tensor\(\): can't make a tensor from data of " + match):
+        mg.tensor(data)
+
+
+def test_construction_errors_for_ragged_data_overflow_and_bad_dtypes():
+    with pytest.raises(ValueError, match=r"tensor\(\): can't make a tensor from list data: .*inhomogeneous"):
+        mg.tensor([[1, 2], [3]])
+    with pytest.raises(ValueError, match="does not fit in int64"):
+        mg.tensor(2**63)
+    assert mg.tensor(2**63 - 1).item() == 2**63 - 1
+    with pytest.raises(TypeError, match=r"tensor\(\): dtype must be a bool, int or float dtype, got complex128"):
+        mg.tensor([1.0], dtype=complex)
+    with pytest.raises(TypeError, match="to\\(dtype\\): .* got dtype complex64"):
+        mg.tensor([1.0]).to(np.complex64)
