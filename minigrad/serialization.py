@@ -191,7 +191,7 @@ def save(obj: Any, path: PathLike) -> None:
     """
     members = _members(obj)
     if not isinstance(path, (str, os.PathLike)):
-        if not hasattr(path, "write"):
+        if not hasattr(path, "write") or not hasattr(path, "seek"):
             raise TypeError(f"mg.save: path must be a str, os.PathLike or a binary file object, got "
                             f"{type(path).__name__}")
         _write(path, members)
@@ -199,6 +199,8 @@ def save(obj: Any, path: PathLike) -> None:
     target = os.fspath(path)
     if isinstance(target, bytes):
         target = os.fsdecode(target)
+    if not target or "\x00" in target:
+        raise ValueError(f"mg.save: path {target!r} is not a usable file name")
     directory = os.path.dirname(os.path.abspath(target))
     if os.path.isdir(target):
         raise IsADirectoryError(f"mg.save: path {target!r} is a directory, expected a file name")
@@ -352,7 +354,14 @@ def load(path: PathLike, backend: str | None = None) -> Any:
     Raises FileNotFoundError for a missing file and ValueError naming the path for anything that is not such
     a file (not a zip archive, a bare .npy, pickled or object data, truncated, corrupt or oversized members).
     """
+    if not isinstance(path, (str, os.PathLike)) and not (hasattr(path, "read") and hasattr(path, "seek")):
+        raise TypeError(f"mg.load: path must be a str, os.PathLike or a readable binary file object, got "
+                        f"{type(path).__name__}")
     where = os.fspath(path) if isinstance(path, (str, os.PathLike)) else getattr(path, "name", repr(path))
+    if isinstance(where, bytes):
+        where = os.fsdecode(where)
+    if isinstance(path, (str, os.PathLike)) and (not where or "\x00" in where):
+        raise ValueError(f"mg.load: path {where!r} is not a usable file name")
     if isinstance(path, (str, os.PathLike)) and os.path.isdir(path):
         raise IsADirectoryError(f"mg.load: {where!s} is a directory, expected a checkpoint file")
     if isinstance(path, (str, os.PathLike)) and not os.path.exists(path):

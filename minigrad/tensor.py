@@ -56,7 +56,10 @@ class Tensor:
     def data(self, value) -> None:
         value = value._data if isinstance(value, Tensor) else value
         if type(value) not in ARRAY_TYPES:
-            value = _coerce(value)
+            try:
+                value = _coerce(value)
+            except (ValueError, TypeError, OverflowError) as e:
+                raise ValueError(f"Tensor.data: can't make an array from {type(value).__name__} data: {e}") from None
         if value.dtype.kind not in _DATA_KINDS:
             raise TypeError(f"Tensor.data: can't assign data of dtype {value.dtype}; expected bool, int or float")
         if self._requires_grad and value.dtype.kind != "f":
@@ -66,6 +69,8 @@ class Tensor:
 
     # Plain reads are C attrgetters (the engine reads these on every op); writes are checked.
     def _set_requires_grad(self, value: bool) -> None:
+        if not isinstance(value, (bool, numpy.bool_)):
+            raise TypeError(f"requires_grad must be a bool, got {value!r:.80} ({type(value).__name__})")
         if value:
             if self._data.dtype.kind != "f":
                 raise RuntimeError(_NOT_FLOAT_GRAD.format(self._data.dtype))
@@ -356,7 +361,13 @@ class Tensor:
         if self._records_into(value):
             self._snapshot("fill_")
             return self._rebind("fill_", wrap(self.xp.zeros_like(self._data)) + value)
-        self._inplace("fill_").fill(_raw(value))
+        v = _raw(value)
+        if not isinstance(v, (int, float, numpy.generic)) and not (hasattr(v, "ndim") and v.ndim == 0):
+            raise TypeError(f"fill_: value must be a number or a 0-d tensor, got {value!r:.80}")
+        try:
+            self._inplace("fill_").fill(v)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"fill_: can't fill a tensor of dtype {self.dtype} with value {value!r:.80}: {e}") from None
         return self
 
     def copy_(self, src: Any) -> "Tensor":
@@ -368,7 +379,11 @@ class Tensor:
         d, s = self._inplace("copy_"), _raw(src)
         if backend_of(s) != backend_of(d):
             s = _to_array(s, None, backend_of(d))
-        d[...] = s
+        try:
+            d[...] = s
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"copy_: can't copy src {src!r:.80} into a tensor of shape {self.shape} and dtype "
+                          f"{self.dtype}: {e}") from None
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
@@ -385,7 +400,11 @@ class Tensor:
             self._rebind("__setitem__", out)
             return
         d, v = self._inplace("__setitem__"), _raw(value)
-        d[_raw_index(index)] = v
+        try:
+            d[_raw_index(index)] = v
+        except (ValueError, TypeError) as e:  # NumPy's text names neither the index nor the value
+            raise type(e)(f"__setitem__: can't assign value {value!r:.80} at index {index!r:.80} of a tensor of "
+                          f"shape {self.shape} and dtype {self.dtype}: {e}") from None
 
     # ----------------------------------------------------------------- arithmetic
     def __add__(self, other): return elementwise.Add.apply(self, _operand(other, self))
@@ -398,8 +417,8 @@ class Tensor:
     def __rtruediv__(self, other): return elementwise.Div.apply(_operand(other, self), self)
     def __pow__(self, other): return elementwise.Pow.apply(self, _operand(other, self))
     def __rpow__(self, other): return elementwise.Pow.apply(_operand(other, self), self)
-    def __matmul__(self, other): return linalg.MatMul.apply(self, _operand(other, self))
-    def __rmatmul__(self, other): return linalg.MatMul.apply(_operand(other, self), self)
+    def __matmul__(self, other): return linalg.MatMul.apply(self, _operand(_not_scalar(other), self))
+    def __rmatmul__(self, other): return linalg.MatMul.apply(_operand(_not_scalar(other), self), self)
     def __neg__(self): return elementwise.Neg.apply(self)
     def __pos__(self): return self
     def __abs__(self): return elementwise.Abs.apply(self)
@@ -645,6 +664,13 @@ def _operand(other: Any, like: Tensor) -> Any:
     if isinstance(other, _PASS_THROUGH):
         return other
     return Tensor(other, dtype=None if not isinstance(other, (list, tuple)) else like.dtype, backend=like.backend)
+
+
+def _not_scalar(other: Any) -> Any:
+    if isinstance(other, (int, float, numpy.generic)):  # bool is an int
+        raise RuntimeError(f"matmul: both arguments to matmul need to be at least 1-D, but the operand is the scalar "
+                           f"{other!r}")
+    return other
 
 
 def _raw(x: Any) -> Any:

@@ -539,6 +539,7 @@ def test_empty_tensors_flow_through_ops_like_torch(name, shapes, fn):
 
 
 @needs_torch
+@pytest.mark.filterwarnings("ignore:(Mean of empty slice|invalid value encountered):RuntimeWarning")
 @pytest.mark.parametrize("name, call", [
     ("sum of empty", lambda L, x: x.sum()),
     ("mean of empty", lambda L, x: x.mean()),
