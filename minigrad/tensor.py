@@ -291,8 +291,9 @@ class Tensor:
 
     def _records_into(self, value: Any) -> bool:
         """Whether writing ``value`` into this tensor must be recorded (see above)."""
-        return (type(value) is Tensor or isinstance(value, Tensor)) and value._requires_grad \
-            and not self._requires_grad and autograd.is_grad_enabled()
+        # grad mode first: optimizers call these methods under no_grad, where this must cost almost nothing
+        return autograd._grad_enabled and isinstance(value, Tensor) and value._requires_grad \
+            and not self._requires_grad
 
     def _snapshot(self, name: str) -> "Tensor":
         """This tensor's current value as a constant for the recorded op, after checking it can be rebound."""
@@ -323,28 +324,28 @@ class Tensor:
         return self
 
     def add_(self, other: Any, alpha: float = 1) -> "Tensor":
-        if self._records_into(other):
+        if autograd._grad_enabled and self._records_into(other):
             return self._rebind("add_", self._snapshot("add_") + (other if alpha == 1 else other * alpha))
         d, o = self._inplace("add_"), _raw(other)
         d += o if alpha == 1 else alpha * o
         return self
 
     def sub_(self, other: Any, alpha: float = 1) -> "Tensor":
-        if self._records_into(other):
+        if autograd._grad_enabled and self._records_into(other):
             return self._rebind("sub_", self._snapshot("sub_") - (other if alpha == 1 else other * alpha))
         d, o = self._inplace("sub_"), _raw(other)
         d -= o if alpha == 1 else alpha * o
         return self
 
     def mul_(self, other: Any) -> "Tensor":
-        if self._records_into(other):
+        if autograd._grad_enabled and self._records_into(other):
             return self._rebind("mul_", self._snapshot("mul_") * other)
         d = self._inplace("mul_")
         d *= _raw(other)
         return self
 
     def div_(self, other: Any) -> "Tensor":
-        if self._records_into(other):
+        if autograd._grad_enabled and self._records_into(other):
             return self._rebind("div_", self._snapshot("div_") / other)
         d = self._inplace("div_")
         d /= _raw(other)
@@ -358,7 +359,7 @@ class Tensor:
         if isinstance(value, Tensor) and value.ndim != 0:
             raise RuntimeError(f"fill_ only supports a 0-dimensional value tensor, but got one with shape "
                                f"{value.shape}")
-        if self._records_into(value):
+        if autograd._grad_enabled and self._records_into(value):
             self._snapshot("fill_")
             return self._rebind("fill_", wrap(self.xp.zeros_like(self._data)) + value)
         v = _raw(value)
@@ -371,7 +372,7 @@ class Tensor:
         return self
 
     def copy_(self, src: Any) -> "Tensor":
-        if self._records_into(src):
+        if autograd._grad_enabled and self._records_into(src):
             self._snapshot("copy_")
             if src.backend != self.backend:
                 src = src.to(self.backend)
@@ -395,7 +396,7 @@ class Tensor:
         return self.copy_(default_generator().normal(mean, std, size=self.shape).astype(self.dtype))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self._records_into(value):
+        if autograd._grad_enabled and self._records_into(value):
             out = inplace.IndexPut.apply(self._snapshot("__setitem__"), value, index=_raw_index(index))
             self._rebind("__setitem__", out)
             return
@@ -417,8 +418,11 @@ class Tensor:
     def __rtruediv__(self, other): return elementwise.Div.apply(_operand(other, self), self)
     def __pow__(self, other): return elementwise.Pow.apply(self, _operand(other, self))
     def __rpow__(self, other): return elementwise.Pow.apply(_operand(other, self), self)
-    def __matmul__(self, other): return linalg.MatMul.apply(self, _operand(_not_scalar(other), self))
-    def __rmatmul__(self, other): return linalg.MatMul.apply(_operand(_not_scalar(other), self), self)
+    def __matmul__(self, other):
+        return linalg.MatMul.apply(self, other if isinstance(other, Tensor) else _matmul_operand(other, self))
+
+    def __rmatmul__(self, other):
+        return linalg.MatMul.apply(other if isinstance(other, Tensor) else _matmul_operand(other, self), self)
     def __neg__(self): return elementwise.Neg.apply(self)
     def __pos__(self): return self
     def __abs__(self): return elementwise.Abs.apply(self)
@@ -666,11 +670,11 @@ def _operand(other: Any, like: Tensor) -> Any:
     return Tensor(other, dtype=None if not isinstance(other, (list, tuple)) else like.dtype, backend=like.backend)
 
 
-def _not_scalar(other: Any) -> Any:
+def _matmul_operand(other: Any, like: Tensor) -> Any:
     if isinstance(other, (int, float, numpy.generic)):  # bool is an int
         raise RuntimeError(f"matmul: both arguments to matmul need to be at least 1-D, but the operand is the scalar "
                            f"{other!r}")
-    return other
+    return _operand(other, like)
 
 
 def _raw(x: Any) -> Any:
