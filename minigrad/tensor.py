@@ -210,8 +210,11 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         if self._requires_grad:  # np.exp(t) would silently leave the graph
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if copy is False:  # NumPy 2's protocol: refuse rather than hand out memory a write could corrupt
+            raise ValueError("Tensor.__array__: minigrad always copies (np.asarray(t, copy=False) can't be honoured); "
+                             "use mg.from_numpy to share memory the other way round")
         a = self.numpy()
-        return a if dtype is None else a.astype(dtype)
+        return a if dtype is None else a.astype(dtype, copy=False)
 
     def item(self) -> float | int | bool:
         if self._data.size != 1:

@@ -274,6 +274,8 @@ def test_array_conversion_of_a_tensor_that_requires_grad_raises_like_torch():
     got[0] = 99.0
     assert w.tolist() == [1.0, 2.0]
     assert np.asarray(mg.tensor([1, 2])).tolist() == [1, 2]
+    with pytest.raises(ValueError, match="always copies"):
+        np.asarray(mg.tensor([1.0]), copy=False)
     if torch is not None:
         with pytest.raises(RuntimeError, match=msg):
             np.asarray(torch.tensor([1.0], requires_grad=True))
