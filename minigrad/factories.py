@@ -22,7 +22,9 @@ _generator = numpy.random.default_rng()
 def manual_seed(seed: int) -> None:
     """Seed the generator behind randn, rand, uniform_, normal_ and nn's default initialisation."""
     global _generator
-    _generator = numpy.random.default_rng(seed)
+    if not _int_like(seed):
+        raise TypeError(f"manual_seed(): seed must be an int, got {seed!r:.80} ({type(seed).__name__})")
+    _generator = numpy.random.default_rng(int(seed) % 2**64)  # negative seeds wrap, as in PyTorch
 
 
 def default_generator() -> numpy.random.Generator:

@@ -586,3 +586,15 @@ def test_strides_paddings_and_sizes_accept_numpy_ints():
     assert mg.nn.Conv2d(np.int64(1), np.int64(2), np.int64(3), stride=two, padding=one)(x).shape == (1, 2, 2, 2)
     assert mg.nn.Linear(np.int64(3), np.int64(2))(mg.randn(1, 3)).shape == (1, 2)
     assert mg.nn.MaxPool2d(two)(x).shape == (1, 1, 2, 2)
+
+
+def test_manual_seed_validates_and_wraps_negative_seeds_like_torch():
+    mg.manual_seed(np.int64(3))
+    a = mg.randn(3).tolist()
+    mg.manual_seed(3)
+    assert mg.randn(3).tolist() == a
+    mg.manual_seed(-1)  # PyTorch accepts negative seeds too
+    with pytest.raises(TypeError, match=r"manual_seed\(\): seed must be an int, got 1.5"):
+        mg.manual_seed(1.5)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        mg.manual_seed(None)

@@ -211,3 +211,20 @@ def test_save_and_load(tmp_path_factory, obj, key):
         return  # a real relative path: not the point here
     check(["mg.save", "path"], mg.save, {"w": mg.ones(1)}, key)
     check(["mg.load", "path", "str", "file", "checkpoint"], mg.load, key)
+
+
+# ----------------------------------------------------------------------------- global settings and grad modes
+@given(junk)
+def test_global_settings_and_grad_modes(arg):
+    dtype, backend = mg.get_default_dtype(), mg.get_default_backend()
+    try:
+        check(["dtype", "default"], mg.set_default_dtype, arg)
+        check(["backend"], mg.set_default_backend, arg)
+        check(["seed"], mg.manual_seed, arg)
+        check(["mode"], mg.set_grad_enabled, arg)
+        check(["mode"], mg.inference_mode, arg)
+        check(["decorator", "function"], mg.no_grad(), arg)
+    finally:
+        mg.set_default_dtype(dtype)
+        mg.set_default_backend(backend)
+        mg.set_grad_enabled(True)
