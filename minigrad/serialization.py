@@ -174,6 +174,20 @@ def _write(fileobj: BinaryIO, members: list[tuple[str, Any]]) -> None:
                 np.lib.format.write_array(member, data, allow_pickle=False)
 
 
+def _fsync_dir(directory: str) -> None:
+    """Make the rename itself durable where the platform allows it (best effort)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _new_file_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -201,14 +215,16 @@ def save(obj: Any, path: PathLike) -> None:
         target = os.fsdecode(target)
     if not target or "\x00" in target:
         raise ValueError(f"mg.save: path {target!r} is not a usable file name")
-    directory = os.path.dirname(os.path.abspath(target))
     if os.path.isdir(target):
         raise IsADirectoryError(f"mg.save: path {target!r} is a directory, expected a file name")
+    target = os.path.realpath(target)  # write through a symlink, as open() would, instead of replacing it
+    directory = os.path.dirname(target)
     try:
         mode = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
         mode = _new_file_mode()
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(target) + ".", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(target)[:64] + ".",
+                                suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             _write(f, members)
@@ -216,6 +232,7 @@ def save(obj: Any, path: PathLike) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
+        _fsync_dir(directory)
     except BaseException:
         try:
             os.unlink(tmp)
