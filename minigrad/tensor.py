@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import operator
 import sys
+import warnings
 from collections import namedtuple
 from typing import Any, Iterable, Sequence
 
@@ -625,6 +626,9 @@ def _to_array(data: Any, dtype: Any, backend: str | None):
     Only bool, int and float data is accepted: object, string, complex and datetime data raise TypeError.
     """
     if isinstance(data, Tensor):
+        if data._requires_grad:  # PyTorch warns here too: the copy silently leaves the graph
+            warnings.warn("tensor(t) copies t's data without its graph, though t requires grad; write "
+                          "t.detach().clone() to say so, or t.clone() to keep the graph", UserWarning, stacklevel=4)
         data = data._data
     want = get_backend(backend).name if backend is not None else None
     if dtype is not None:

@@ -598,3 +598,14 @@ def test_manual_seed_validates_and_wraps_negative_seeds_like_torch():
         mg.manual_seed(1.5)
     with pytest.raises(TypeError, match="seed must be an int"):
         mg.manual_seed(None)
+
+
+def test_constructing_from_a_tensor_that_requires_grad_warns_like_torch():
+    w = mg.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match=r"copies t's data without its graph"):
+        t = mg.tensor(w)
+    assert not t.requires_grad and t.tolist() == [1.0, 1.0]
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mg.tensor(w.detach())  # the explicit form is silent

@@ -13,6 +13,7 @@ import minigrad as mg
 from minigrad import nn
 
 F = nn.functional
+pytestmark = pytest.mark.filterwarnings(r"ignore:tensor\(t\) copies:UserWarning")  # junk includes grad tensors
 
 # The documented error types. ShapeError (coreops) subclasses ValueError where it exists.
 DOCUMENTED = tuple({TypeError, ValueError, IndexError, RuntimeError, NotImplementedError, mg.BackendError,
