@@ -13,7 +13,9 @@ import minigrad as mg
 from minigrad import nn
 
 F = nn.functional
-pytestmark = pytest.mark.filterwarnings(r"ignore:tensor\(t\) copies:UserWarning")  # junk includes grad tensors
+pytestmark = [pytest.mark.filterwarnings(r"ignore:tensor\(t\) copies:UserWarning"),  # junk holds grad tensors
+              pytest.mark.filterwarnings("ignore:Data type alias:DeprecationWarning"),  # dtype="a"
+              pytest.mark.filterwarnings("ignore::RuntimeWarning")]  # overflow in x ** 1e300 and the like
 
 # The documented error types. ShapeError (coreops) subclasses ValueError where it exists.
 DOCUMENTED = tuple({TypeError, ValueError, IndexError, RuntimeError, NotImplementedError, mg.BackendError,
