@@ -609,3 +609,33 @@ def test_constructing_from_a_tensor_that_requires_grad_warns_like_torch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         mg.tensor(w.detach())  # the explicit form is silent
+
+
+# ----------------------------------------------------------------------------- rule 3: dims in reductions
+# coreops owns dim handling (reduce.normalize_axes, Tensor._dim); these pin the behaviour PyTorch 2.13 has.
+@pytest.mark.parametrize("method", ["sum", "mean"])
+@pytest.mark.parametrize("dim, shape", [((0, -1), ()), (-1, (2,)), ([0], (3,)), (None, ())])
+def test_reduction_dims_that_work(method, dim, shape):
+    assert getattr(mg.ones(2, 3), method)(dim).shape == shape
+
+
+@pytest.mark.xfail(strict=False, reason="coreops: empty-tuple and 0-d tensor dims (PyTorch: () reduces every dim)")
+@pytest.mark.parametrize("method", ["sum", "mean"])
+def test_reduction_dims_empty_tuple_and_0d_tensor(method):
+    x = mg.ones(2, 3)
+    assert getattr(x, method)(()).shape == ()
+    assert getattr(x, method)(mg.tensor(1)).shape == (2,)
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "max", "argmax"])
+def test_reduction_dim_out_of_range_names_the_dim(method):
+    with pytest.raises(IndexError, match="dimension 5 is out of range"):
+        getattr(mg.ones(2, 3), method)(5)
+
+
+@pytest.mark.xfail(strict=False, reason="coreops: dims of the wrong type reach NumPy and fail without naming dim")
+@pytest.mark.parametrize("method", ["sum", "mean", "max", "argmax", "unsqueeze", "squeeze"])
+@pytest.mark.parametrize("dim", ["a", 1.5, object()])
+def test_reduction_dim_of_the_wrong_type_names_the_dim(method, dim):
+    with pytest.raises(TypeError, match="dim"):
+        getattr(mg.ones(2, 3), method)(dim)
