@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
 
@@ -186,6 +188,7 @@ INPLACE_CASES = [
     ("setitem int", lambda t, w: t.__setitem__(1, w[2]), None),
     ("setitem bool mask", lambda t, w: t.__setitem__(t.detach() > 1.5, w[0]), "mask"),
     ("setitem index list", lambda t, w: t.__setitem__([2, 0], w[:2]), None),
+    ("setitem extra leading dim", lambda t, w: t.__setitem__(slice(0, 2), w[:2].reshape(1, 2)), None),
 ]
 
 
@@ -639,3 +642,15 @@ def test_reduction_dim_out_of_range_names_the_dim(method):
 def test_reduction_dim_of_the_wrong_type_names_the_dim(method, dim):
     with pytest.raises(TypeError, match="dim"):
         getattr(mg.ones(2, 3), method)(dim)
+
+
+@given(st.sampled_from([(slice(1, 3), (2, 3)), ((0, slice(None)), (3,)), (([2, 0],), (2, 3)),
+                        ((slice(None), 1), (1,)), ((Ellipsis, 2), (4,))]),
+       st.integers(0, 2**16))
+def test_index_put_gradcheck(case, seed):
+    from minigrad.ops.inplace import IndexPut
+    index, vshape = case
+    rng = np.random.default_rng(seed)
+    a = mg.tensor(rng.standard_normal((4, 3)), dtype=mg.float64, requires_grad=True)
+    v = mg.tensor(rng.standard_normal(vshape), dtype=mg.float64, requires_grad=True)
+    assert mg.gradcheck(lambda a, v: IndexPut.apply(a, v, index=index), [a, v])

@@ -13,7 +13,7 @@ class IndexPut(Function):
     """
 
     def forward(self, a, v, index):
-        self.index = index
+        self.index, self.v_ndim = index, getattr(v, "ndim", 0)
         out = a.copy()
         out[index] = v
         return out
@@ -25,4 +25,6 @@ class IndexPut(Function):
             ga[self.index] = 0
         if self.needs_grad(1):
             gv = g[self.index]
+            if gv.ndim < self.v_ndim:  # NumPy lets v carry extra leading 1-dims: a[0:2] = v of shape (1, 2)
+                gv = gv.reshape((1,) * (self.v_ndim - gv.ndim) + gv.shape)
         return ga, gv
