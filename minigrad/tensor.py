@@ -282,10 +282,12 @@ class Tensor:
 
     # ----------------------------------------------------------------- in-place
     # Outside grad mode, or when nothing involved requires grad, in-place ops write into the array and bump
-    # the version. When a value that requires grad is written into a tensor that does not, the op is recorded
-    # (as PyTorch does): the result is computed out of place, written back into this tensor's array (so arrays
-    # sharing its memory see it) and this tensor object takes the result's grad_fn, so every reference to it
-    # sees the graph. In-place ops on tensors that already require grad raise, as before.
+    # the version. In grad mode, an in-place op on a non-leaf tensor, or one that writes a value requiring grad
+    # into a tensor that does not, is recorded (as PyTorch does): the result is computed out of place from a
+    # copy of the old value, written back into this tensor's array (so arrays sharing its memory see it), and
+    # this tensor object takes the result's grad_fn, so every reference to it sees the graph. Where that can't
+    # be made right (the tensor has views or aliases, or a saved-for-backward use) it raises instead. On a leaf
+    # that requires grad in-place ops raise, as in PyTorch.
     def _inplace(self, name: str) -> Any:
         if autograd.is_grad_enabled() and self._requires_grad:
             what = "a leaf Variable that requires grad" if self.grad_fn is None else "a tensor that is part of a graph"
@@ -294,10 +296,11 @@ class Tensor:
         return self._data
 
     def _records_into(self, value: Any) -> bool:
-        """Whether writing ``value`` into this tensor must be recorded (see above)."""
-        # grad mode first: optimizers call these methods under no_grad, where this must cost almost nothing
-        return autograd._grad_enabled and isinstance(value, Tensor) and value._requires_grad \
-            and not self._requires_grad
+        """In grad mode (callers test that first, so no_grad code such as optimizers pays nothing more):
+        whether writing ``value`` into this tensor must be recorded (see above)."""
+        if self._requires_grad:
+            return self.grad_fn is not None  # a leaf that requires grad is refused by _inplace
+        return isinstance(value, Tensor) and value._requires_grad
 
     def _snapshot(self, name: str) -> "Tensor":
         """This tensor's current value as a constant for the recorded op, after checking it can be rebound."""
@@ -312,7 +315,10 @@ class Tensor:
         if self._data.dtype.kind != "f":
             raise RuntimeError(f"{name}: the value requires grad but this tensor has dtype {self._data.dtype}, and "
                                + _NOT_FLOAT_GRAD.format(self._data.dtype) + "; use an out-of-place op")
-        return wrap(self._data.copy())
+        prev = wrap(self._data.copy())
+        if self._requires_grad:  # a non-leaf: the old value keeps its place in the graph
+            prev.grad_fn, prev._requires_grad = self.grad_fn, True
+        return prev
 
     def _rebind(self, name: str, out: "Tensor") -> "Tensor":
         """Make this tensor the recorded result ``out`` (same shape; cast to this tensor's dtype)."""
@@ -324,7 +330,7 @@ class Tensor:
         self._data[...] = out._data
         self._vc[0] += 1
         self.grad_fn = out.grad_fn
-        self._requires_grad = True
+        self._requires_grad = out._requires_grad
         return self
 
     def add_(self, other: Any, alpha: float = 1) -> "Tensor":
@@ -356,6 +362,8 @@ class Tensor:
         return self
 
     def zero_(self) -> "Tensor":
+        if autograd._grad_enabled and self.grad_fn is not None:
+            return self.fill_(0)
         self._inplace("zero_").fill(0)
         return self
 
@@ -363,12 +371,11 @@ class Tensor:
         if isinstance(value, Tensor) and value.ndim != 0:
             raise RuntimeError(f"fill_ only supports a 0-dimensional value tensor, but got one with shape "
                                f"{value.shape}")
-        if autograd._grad_enabled and self._records_into(value):
-            self._snapshot("fill_")
-            return self._rebind("fill_", wrap(self.xp.zeros_like(self._data)) + value)
         v = _raw(value)
         if not isinstance(v, (int, float, numpy.generic)) and not (hasattr(v, "ndim") and v.ndim == 0):
             raise TypeError(f"fill_: value must be a number or a 0-d tensor, got {value!r:.80}")
+        if autograd._grad_enabled and self._records_into(value):
+            return self._rebind("fill_", inplace.IndexPut.apply(self._snapshot("fill_"), value, index=Ellipsis))
         try:
             self._inplace("fill_").fill(v)
         except (ValueError, TypeError) as e:
@@ -377,10 +384,11 @@ class Tensor:
 
     def copy_(self, src: Any) -> "Tensor":
         if autograd._grad_enabled and self._records_into(src):
-            self._snapshot("copy_")
-            if src.backend != self.backend:
+            if not isinstance(src, Tensor):
+                src = wrap(_to_array(src, None, self.backend))
+            elif src.backend != self.backend:
                 src = src.to(self.backend)
-            return self._rebind("copy_", wrap(self.xp.zeros_like(self._data)) + src)
+            return self._rebind("copy_", inplace.IndexPut.apply(self._snapshot("copy_"), src, index=Ellipsis))
         d, s = self._inplace("copy_"), _raw(src)
         if backend_of(s) != backend_of(d):
             s = _to_array(s, None, backend_of(d))

@@ -654,3 +654,51 @@ def test_index_put_gradcheck(case, seed):
     a = mg.tensor(rng.standard_normal((4, 3)), dtype=mg.float64, requires_grad=True)
     v = mg.tensor(rng.standard_normal(vshape), dtype=mg.float64, requires_grad=True)
     assert mg.gradcheck(lambda a, v: IndexPut.apply(a, v, index=index), [a, v])
+
+
+# In-place ops on a non-leaf in grad mode are recorded too, as in PyTorch.
+NONLEAF_CASES = [
+    ("add_", lambda y, w: y.add_(w)),
+    ("add_ constant", lambda y, w: y.add_(1.5)),
+    ("sub_ alpha", lambda y, w: y.sub_(w * w, alpha=0.5)),
+    ("mul_", lambda y, w: y.mul_(w)),
+    ("mul_ constant", lambda y, w: y.mul_(3.0)),
+    ("div_", lambda y, w: y.div_(w + 5)),
+    ("copy_ constant", lambda y, w: y.copy_(w.detach() * 7)),
+    ("copy_ grad value", lambda y, w: y.copy_(w * w)),
+    ("fill_", lambda y, w: y.fill_(2.0)),
+    ("zero_", lambda y, w: y.zero_()),
+    ("setitem constant", lambda y, w: y.__setitem__(0, 0.0)),
+    ("setitem grad value", lambda y, w: y.__setitem__(slice(1, 3), w[:2] * 4)),
+    ("setitem mask", lambda y, w: y.__setitem__(y.detach() > 2.5, -1.0)),
+    ("chain", lambda y, w: y.add_(w).mul_(w).sub_(1.0)),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("name, op", NONLEAF_CASES, ids=[c[0] for c in NONLEAF_CASES])
+def test_inplace_on_a_non_leaf_matches_torch(name, op):
+    def run(lib):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = w * lib.tensor([2.0, 1.0, 0.5]) + w  # a non-leaf; Add saves nothing
+        same = y
+        op(y, w)
+        assert same is y and y.requires_grad and y.grad_fn is not None
+        (y * lib.tensor([1.0, -2.0, 5.0])).sum().backward()
+        return y.detach().numpy(), w.grad.numpy()
+
+    (mv, mg_grad), (tv, t_grad) = run(mg), run(torch)
+    np.testing.assert_allclose(mv, tv, rtol=1e-6)
+    np.testing.assert_allclose(mg_grad, t_grad, rtol=1e-6)
+
+
+def test_inplace_on_a_non_leaf_whose_value_was_saved_is_refused():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = w.exp()  # exp saves its output
+    with pytest.raises(RuntimeError, match="was saved for a backward pass"):
+        h.add_(1.0)
+    v = (w * 2)[0:1]  # a view of a non-leaf
+    with pytest.raises(RuntimeError, match="shares memory with other tensors"):
+        v.mul_(2.0)
+    h.sum().backward()  # nothing was changed
+    np.testing.assert_allclose(w.grad.numpy(), np.exp([1.0, 2.0]), rtol=1e-6)
