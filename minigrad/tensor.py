@@ -88,6 +88,8 @@ class Tensor:
                              doc="Whether autograd records ops on this tensor (only floating dtypes may).")
 
     def _set_grad(self, value: Any) -> None:
+        if autograd._tracer is not None:  # mg.jit records: a replay must repeat the assignment
+            autograd._tracer.set_grad(self, value)
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
