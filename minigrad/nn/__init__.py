@@ -1,8 +1,13 @@
 """minigrad.nn: PyTorch-style modules, layers, initialisers and the functional API (`nn.functional`)."""
 
 from . import functional, init
-from .layers import Conv2d, Flatten, Linear, MaxPool2d, MSELoss, ReLU, Sequential, Sigmoid, Tanh
+from .activation import ELU, GELU, Hardtanh, LeakyReLU, SiLU, Softplus
+from .conv import Conv2d, ConvTranspose2d
+from .dropout import Dropout
+from .layers import Flatten, Linear, MSELoss, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module, Parameter
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .sparse import Embedding
 
 __all__ = [
     "functional",
@@ -11,10 +16,21 @@ __all__ = [
     "Parameter",
     "Linear",
     "Conv2d",
+    "ConvTranspose2d",
     "MaxPool2d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
     "Sigmoid",
     "ReLU",
     "Tanh",
+    "LeakyReLU",
+    "GELU",
+    "SiLU",
+    "Softplus",
+    "ELU",
+    "Hardtanh",
+    "Dropout",
+    "Embedding",
     "Flatten",
     "Sequential",
     "MSELoss",
