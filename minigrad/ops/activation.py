@@ -121,8 +121,11 @@ _ERFC_LARGE = _chebyshev(_erfc_scaled, 0.0, 1 / _R, 26)
 
 
 def normal_cdf(x):
-    """Phi(x) = P(Z <= x) for a standard normal Z, elementwise, in x's dtype; both tails accurate."""
+    """Phi(x) = P(Z <= x) for a standard normal Z, elementwise, in x's dtype; both tails accurate. Narrower
+    floats are computed in float64 and rounded once, so float32 gets a correctly rounded result."""
     xp = array_module(x)
+    if x.dtype.itemsize < 8:
+        return normal_cdf(x.astype(xp.float64)).astype(x.dtype)
     z = x * (1 / math.sqrt(2))
     az = xp.abs(z)
     half_r2 = _R * _R / 2
@@ -136,24 +139,25 @@ _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 
 class GELU(Function):
-    """x * Phi(x) ("none"), or PyTorch's tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    """x * Phi(x) ("none"), or PyTorch's tanh approximation 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3),
+    computed as x * sigmoid(2u) (the same function): no 1 + tanh(u) cancellation, so both tails stay accurate
+    in float32 too."""
     saves = (0,)
 
     def forward(self, x, approximate="none"):
         xp = array_module(x)
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
-            self.t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-            return 0.5 * x * (1 + self.t)
-        self.cdf = normal_cdf(x)
+            self.cdf = _sigmoid(xp, (2 * _SQRT_2_OVER_PI) * (x + 0.044715 * x * x * x))
+        else:
+            self.cdf = normal_cdf(x)
         return x * self.cdf
 
     def backward(self, g):
         xp = array_module(g)
-        x = self.x
+        x, cdf = self.x, self.cdf
         if self.approximate == "tanh":
-            t = self.t
-            inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner)
+            du = (2 * _SQRT_2_OVER_PI) * (1 + 3 * 0.044715 * x * x)
+            return g * (cdf + x * (cdf * (1 - cdf)) * du)
         pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-        return g * (self.cdf + x * pdf)
+        return g * (cdf + x * pdf)
