@@ -443,31 +443,35 @@ def test_matches_torch(backend, name, dtype):
 
 
 # --------------------------------------------------------------------------------------------- caches
-def _cache_sizes(module) -> dict:
-    out = {}
-    for name, v in vars(module).items():
-        if isinstance(v, (dict, list, set)):
-            out[name] = len(v)
-        elif hasattr(v, "cache_info"):
-            out[name] = v.cache_info().currsize
-    return out
+def _containers(module) -> dict:
+    """Sizes of the module-level dicts, lists and sets of ``module`` (where an unbounded cache would live)."""
+    return {name: len(v) for name, v in vars(module).items()
+            if not name.startswith("__") and isinstance(v, (dict, list, set))}
+
+
+def _lru_caches(module) -> dict:
+    return {name: v for name, v in vars(module).items() if hasattr(v, "cache_info")}
 
 
 def test_conv_and_pool_caches_stay_bounded(backend):
     """Issue 10, rule 7: 60 input sizes once held 320 MB in an unbounded im2col index cache. Now conv keeps no
-    index at all, and the one cache left (tap slices per geometry) is an lru_cache with a fixed maxsize."""
-    assert conv_ops.taps.cache_info().maxsize is not None
+    index at all; the caches left (tap slices, pooling geometry, offset columns) are lru_caches with a fixed
+    maxsize, and no module-level container grows with new input sizes."""
+    modules = (conv_ops, pool_ops)
+    caches = {f"{m.__name__}.{n}": c for m in modules for n, c in _lru_caches(m).items()}
+    assert caches and all(c.cache_info().maxsize is not None for c in caches.values()), caches
+    before = {m.__name__: _containers(m) for m in modules}
     w = _t(np.ones((2, 1, 3, 3)), backend)
-    before = {m.__name__: _cache_sizes(m) for m in (conv_ops, pool_ops)}
-    for size in range(3, 3 + 3 * conv_ops.taps.cache_info().maxsize // 2, 3):
-        x = _t(np.ones((1, 1, size, size)), backend, True)
+    most = max(c.cache_info().maxsize for c in caches.values())
+    for size in range(3, 3 + most + 20):  # more distinct geometries than any cache holds
+        x = _t(np.ones((1, 1, 3, size)), backend, True)
         F.max_pool2d(F.conv2d(x, w, padding=1), 3, 1, 1).sum().backward()
     gc.collect()
-    assert conv_ops.taps.cache_info().currsize <= conv_ops.taps.cache_info().maxsize
-    for m in (conv_ops, pool_ops):
-        for name, n in _cache_sizes(m).items():
-            if name != "taps":
-                assert n == before[m.__name__].get(name, n), f"{m.__name__}.{name} grew from {before[m.__name__][name]} to {n}"
+    for name, c in caches.items():
+        info = c.cache_info()
+        assert info.currsize <= info.maxsize, (name, info)
+    for m in modules:
+        assert _containers(m) == before[m.__name__], m.__name__
 
 
 # --------------------------------------------------------------------------------------------- errors

@@ -103,6 +103,17 @@ def _matmul_groups(a, b, groups: int):
     return (a @ b.reshape(groups, -1, b.shape[-1])).reshape(-1, b.shape[-1])
 
 
+def _weight_grad(a, b, groups: int):
+    """Per group, sum over P of b (n, P) times a (m, P) -> (g*n, m): the weight gradient of conv2d (a = columns,
+    b = upstream gradient) and of conv_transpose2d (a = upstream columns, b = input). One GEMM per group with
+    P, the long Ho*Wo*N axis, as the inner dimension, computed as (a @ b.T).T: BLAS reads the transposed
+    operand in place, and this order measured faster here than b @ a.T."""
+    if groups == 1:
+        return (a @ b.T).T
+    p = a.shape[-1]
+    return (a.reshape(groups, -1, p) @ b.reshape(groups, -1, p).transpose(0, 2, 1)).transpose(0, 2, 1)
+
+
 def _as_rows(g):
     """An NCHW array as (C, H*W*N) in the (C, H, W, N) order: a free view when g already has that memory order."""
     n, c, h, w = g.shape
@@ -133,11 +144,7 @@ class Conv2d(Function):
         g2 = _as_rows(g)  # (O, Ho*Wo*N)
         gx = gw = gb = None
         if self.needs_grad(1):
-            if groups == 1:
-                gw = (g2 @ self.cols.T).reshape(w.shape)
-            else:
-                cols = self.cols.reshape(groups, -1, self.cols.shape[-1])
-                gw = (g2.reshape(groups, o // groups, -1) @ cols.transpose(0, 2, 1)).reshape(w.shape)
+            gw = _weight_grad(self.cols, g2, groups).reshape(w.shape)
         if len(self.inputs) > 2 and self.needs_grad(2):
             gb = g2.sum(axis=1)
         if self.needs_grad(0):
@@ -178,11 +185,7 @@ class ConvTranspose2d(Function):
         if self.needs_grad(0):
             gx = _matmul_groups(_grouped(w, groups), cols, groups).reshape(cin, h, wd, n).transpose(3, 0, 1, 2)
         if self.needs_grad(1):
-            if groups == 1:
-                gw = (self.x2 @ cols.T).reshape(w.shape)
-            else:
-                x3 = self.x2.reshape(groups, cin // groups, -1)
-                gw = (x3 @ cols.reshape(groups, -1, cols.shape[-1]).transpose(0, 2, 1)).reshape(w.shape)
+            gw = _weight_grad(cols, self.x2, groups).reshape(w.shape)
         if len(self.inputs) > 2 and self.needs_grad(2):
             gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb

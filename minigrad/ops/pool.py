@@ -11,6 +11,8 @@ and the many-windows path (comparing slabs) follow this rule.
 """
 from __future__ import annotations
 
+import functools
+
 from ..autograd import Function
 from ..backend import array_module
 from .conv import taps
@@ -48,6 +50,7 @@ def _pad_planes(v, top: int, bottom: int, left: int, right: int, value):
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def _geometry(h: int, w: int, kernel_size, stride, padding, dilation, ceil_mode):
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     ho = pool_out_size(h, kh, sh, ph, dh, ceil_mode)
@@ -79,6 +82,12 @@ def _on_host(xp) -> bool:
     return xp.__name__ == "numpy"
 
 
+@functools.lru_cache(maxsize=64)
+def _offsets(xp, k: int):
+    """0 .. k-1 as a (k, 1, 1, 1, 1) column, to compare against the winning tap of every window."""
+    return xp.arange(k).reshape(-1, 1, 1, 1, 1)
+
+
 def _window_index(xp, patches, out):
     """Index (into the kh*kw taps) of the element each window sends its gradient to: the first maximum, or
     the last NaN when the window holds one (PyTorch's rule)."""
@@ -89,12 +98,11 @@ def _window_index(xp, patches, out):
         idx = xp.zeros(out.shape, dtype=xp.int64)
         for i in range(k - 1, -1, -1):
             idx = xp.where(patches[i] == out, i, idx)
-    if out.dtype.kind == "f":
-        nan = out != out
-        # On the host one pass over the output decides; on a GPU, branching would need a device sync.
-        if not _on_host(xp) or nan.any():
+    if out.dtype.kind == "f" and out.size:
+        # On the host one reduction decides (max propagates NaN); on a GPU, branching would need a device sync.
+        if not _on_host(xp) or xp.isnan(out.max()):
             last = (k - 1) - (patches != patches)[::-1].argmax(axis=0)
-            idx = xp.where(nan, last, idx)
+            idx = xp.where(out != out, last, idx)
     return idx
 
 
@@ -130,7 +138,7 @@ class MaxPool2d(Function):
         (a, h, w, b), ho, wo, (kh, kw), stride, (ph, pw), dilation, bottom, right, tiled = self.geom
         gv = g.transpose(1, 2, 3, 0) if b > 1 else g.reshape(a, ho, wo, 1)
         if tiled:
-            won = xp.arange(kh * kw).reshape(-1, 1, 1, 1, 1) == self.idx
+            won = _offsets(xp, kh * kw) == self.idx
             return self.back(_untile((won * gv).reshape(kh, kw, a, ho, wo, b), h, w))
         gx = xp.zeros((a, h + ph + bottom, w + pw + right, b), dtype=g.dtype)
         for k, (_, _, rows, cs) in enumerate(taps(kh, kw, ho, wo, *stride, *dilation)):
