@@ -114,28 +114,6 @@ def test_conv_transpose2d_gradcheck(backend, case):
         _check(lambda x, w: F.conv_transpose2d(x, w, **kw), [x, w], backend)
 
 
-def test_conv2d_batch_chunks_give_the_same_result(backend, monkeypatch):
-    """Large batches run in cache-sized chunks; forced tiny chunks (uneven last one included) must give the
-    numbers and gradients of one chunk, and pass gradcheck."""
-    rng = np.random.default_rng(11)
-    x, w, b = rng.standard_normal((7, 4, 6, 5)), rng.standard_normal((6, 2, 3, 2)), rng.standard_normal(6)
-    kw = dict(stride=(1, 2), padding=1, dilation=(2, 1), groups=2)
-    g = rng.standard_normal(F.conv2d(_t(x, backend), _t(w, backend), **kw).shape)
-    results = []
-    for budget in (1 << 40, 1):  # one chunk; then one image per chunk
-        monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", budget)
-        ts = [_t(a, backend, True) for a in (x, w, b)]
-        out = F.conv2d(*ts, **kw)
-        out.backward(_t(g, backend))
-        results.append([_np(out)] + [_np(t.grad) for t in ts])
-    assert len(conv_ops.batch_chunks(7, 10)) == 7
-    for a, c in zip(*results):
-        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
-    monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", 3 * 4 * 3 * 2 * 4 * 3 * 8)  # 3 images per chunk: 3, 3, 1
-    assert [b - a for a, b in conv_ops.batch_chunks(7, 4 * 3 * 2 * 4 * 3 * 8)] == [3, 3, 1]
-    _check(lambda x, w, b: F.conv2d(x, w, b, **kw), [x, w, b], backend)
-
-
 def test_conv_transpose2d_is_the_adjoint_of_conv2d(backend):
     """<conv2d(x, w), y> == <x, conv_transpose2d(y, w)> for the same stride/padding/dilation/groups."""
     rng = np.random.default_rng(1)
