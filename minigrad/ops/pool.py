@@ -34,10 +34,15 @@ def planes(x):
     """x (N, C, H, W) as (A, H, W, B) without a copy where possible, and a function that turns an (A, h, w, B)
     result back into (N, C, h, w)."""
     n, c, h, w = x.shape
-    t = x.transpose(1, 2, 3, 0)
-    if n > 1 and t.flags.c_contiguous:  # conv2d's output order: batch innermost
-        return t, lambda a: a.transpose(3, 0, 1, 2)
+    if n > 1:
+        t = x.transpose(1, 2, 3, 0)
+        if t.flags.c_contiguous:  # conv2d's output order: batch innermost
+            return t, _from_chwn
     return x.reshape(n * c, h, w, 1), lambda a: a.reshape(n, c, a.shape[1], a.shape[2])
+
+
+def _from_chwn(a):
+    return a.transpose(3, 0, 1, 2)
 
 
 def _pad_planes(v, top: int, bottom: int, left: int, right: int, value):
@@ -100,7 +105,8 @@ def _window_index(xp, patches, out):
             idx = xp.where(patches[i] == out, i, idx)
     if out.dtype.kind == "f" and out.size:
         # On the host one reduction decides (max propagates NaN); on a GPU, branching would need a device sync.
-        if not _on_host(xp) or xp.isnan(out.max()):
+        m = out.max() if _on_host(xp) else None
+        if m is None or m != m:
             last = (k - 1) - (patches != patches)[::-1].argmax(axis=0)
             idx = xp.where(out != out, last, idx)
     return idx
