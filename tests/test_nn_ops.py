@@ -511,3 +511,17 @@ def test_bad_arguments_raise_clear_errors(backend, i):
     call, kind, match = ERRORS[i]
     with pytest.raises(kind, match=match):
         call(backend)
+
+
+def test_numpy_integers_are_accepted_and_bools_and_floats_are_not(backend):
+    """Issue 10, rule 3: sizes given as NumPy integers work like ints; bools and floats are refused by name."""
+    x, w = _t(np.ones((1, 2, 6, 6)), backend), _t(np.ones((2, 1, 3, 3)), backend)
+    a = F.conv2d(x, w, stride=np.int64(2), padding=(np.int32(1), 1), dilation=np.int16(1), groups=np.int64(2))
+    np.testing.assert_array_equal(_np(a), _np(F.conv2d(x, w, stride=2, padding=1, groups=2)))
+    np.testing.assert_array_equal(_np(F.max_pool2d(x, np.int64(2))), _np(F.max_pool2d(x, 2)))
+    with pytest.raises(ValueError, match="stride"):
+        F.conv2d(x, w, stride=True, groups=2)
+    with pytest.raises(ValueError, match="kernel_size"):
+        F.max_pool2d(x, 2.0)
+    with pytest.raises(ValueError, match="groups"):
+        F.conv2d(x, w, groups=2.0)
