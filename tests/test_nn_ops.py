@@ -525,3 +525,12 @@ def test_numpy_integers_are_accepted_and_bools_and_floats_are_not(backend):
         F.max_pool2d(x, 2.0)
     with pytest.raises(ValueError, match="groups"):
         F.conv2d(x, w, groups=2.0)
+
+
+def test_geometry_errors_are_catchable_the_numpy_and_the_pytorch_way(backend):
+    x, w = _t(np.ones((1, 3, 5, 5)), backend), _t(np.ones((2, 2, 3, 3)), backend)
+    for kind in (mg.ShapeError, ValueError, RuntimeError):
+        with pytest.raises(kind, match="channels"):
+            F.conv2d(x, w)
+        with pytest.raises(kind, match="padding"):
+            F.max_pool2d(x, 2, padding=2)

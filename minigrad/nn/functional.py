@@ -5,6 +5,7 @@ from typing import Any, Sequence
 
 from ..ops import activation, conv, elementwise, linalg, loss, pool
 from ..ops import dropout as _dropout, pad as _pad, sparse as _sparse
+from ..errors import ShapeError
 from ..tensor import Tensor, wrap
 
 __all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "sigmoid",
@@ -35,14 +36,16 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x (..., in) @ weight (out, in).T + bias (out,) -> (..., out)."""
     _check_tensor(x, "input", "linear")
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+        raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     return linalg.Linear.apply(x, weight) if bias is None else linalg.Linear.apply(x, weight, bias)
 
 
-def _error(fn: str, msg: str) -> ValueError:
-    return ValueError(f"{fn}: {msg}")
+def _error(fn: str, msg: str) -> ShapeError:
+    """A bad argument or geometry: a ShapeError, so NumPy-style (ValueError) and PyTorch-style (RuntimeError)
+    handlers both catch it."""
+    return ShapeError(f"{fn}: {msg}")
 
 
 def _pair_arg(value: Any, name: str, fn: str, minimum: int) -> tuple[int, int]:
