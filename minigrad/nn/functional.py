@@ -122,20 +122,21 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
         if bias.shape != (o,):
             raise _error(fn, f"bias must have shape ({o},), got {bias.shape}")
 
-    def call(x: Tensor) -> Tensor:
-        _, c, h, w = x.shape
-        if c != cg * groups:
-            raise _error(fn, f"input has {c} channels (shape {x.shape}) but weight {weight.shape} with "
-                             f"groups={groups} expects {cg * groups}")
-        eh, ew = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
-        if eh > h + 2 * padding[0] or ew > w + 2 * padding[1]:
-            raise _error(fn, f"kernel size ({kh}, {kw}) with dilation {dilation} spans ({eh}, {ew}), more than the "
-                             f"padded input ({h + 2 * padding[0]}, {w + 2 * padding[1]})")
-        kw_ = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        if bias is None:
-            return conv.Conv2d.apply(x, weight, **kw_)
-        return conv.Conv2d.apply(x, weight, bias, **kw_)
-    return _batched(input, fn, call)
+    if input.ndim == 3:  # unbatched, as PyTorch allows
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if input.ndim != 4:
+        raise _error(fn, f"expected input of shape (N, C, H, W) or (C, H, W), got shape {input.shape}")
+    _, c, h, w = input.shape
+    if c != cg * groups:
+        raise _error(fn, f"input has {c} channels (shape {input.shape}) but weight {weight.shape} with "
+                         f"groups={groups} expects {cg * groups}")
+    eh, ew = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
+    if eh > h + 2 * padding[0] or ew > w + 2 * padding[1]:
+        raise _error(fn, f"kernel size ({kh}, {kw}) with dilation {dilation} spans ({eh}, {ew}), more than the "
+                         f"padded input ({h + 2 * padding[0]}, {w + 2 * padding[1]})")
+    if bias is None:
+        return conv.Conv2d.apply(input, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return conv.Conv2d.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | Sequence[int] = 1,
@@ -218,13 +219,15 @@ def max_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Se
     _check_tensor(input, "input", fn)
     k, s, p, d = _pool_args(fn, kernel_size, stride, padding, dilation)
 
-    def call(x: Tensor):
-        _check_pool_output(fn, x, k, s, p, d, bool(ceil_mode))
-        box: list = [] if return_indices else None
-        out = pool.MaxPool2d.apply(x, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode),
-                                   indices_out=box)
-        return (out, wrap(box[0])) if return_indices else out
-    return _batched(input, fn, call)
+    if input.ndim != 4:
+        return _batched(input, fn, lambda x: max_pool2d(x, k, s, p, d, ceil_mode, return_indices))
+    _check_pool_output(fn, input, k, s, p, d, bool(ceil_mode))
+    if not return_indices:
+        return pool.MaxPool2d.apply(input, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode))
+    box: list = []
+    out = pool.MaxPool2d.apply(input, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode),
+                               indices_out=box)
+    return out, wrap(box[0])
 
 
 def avg_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
