@@ -36,7 +36,8 @@ try:  # the registry itself must import without torch: the torch tests then skip
 except ImportError:  # pragma: no cover - depends on the environment
     torch = TF = None
 
-__all__ = ["Sample", "OpInfo", "OPS", "fill", "array", "shapes", "broadcast_shapes", "dims", "sample",
+__all__ = ["Sample", "OpInfo", "OPS", "fill", "array", "shapes", "broadcast_shapes", "dims", "sample", "same", "unary",
+           "binary", "with_scalar", "BROADCAST_TOL",
            "FLOATS", "ALL_DTYPES"]
 
 
@@ -168,7 +169,7 @@ def sample(*args, grad=None, **kwargs) -> Sample:
 
 # --------------------------------------------------------------------------------------------- builders
 
-def _same(fn: Callable) -> tuple[Callable, Callable]:
+def same(fn: Callable) -> tuple[Callable, Callable]:
     """The same callable for minigrad and torch: the public APIs share names and signatures on purpose."""
     return fn, fn
 
@@ -322,11 +323,11 @@ def _minmax_samples(dtype):
 
 
 OPS += [
-    OpInfo("sum", *_same(lambda x, **kw: x.sum(**kw)), _reduce_samples(), large=_reduce_large(), atol=1e-5),
-    OpInfo("mean", *_same(lambda x, **kw: x.mean(**kw)), _reduce_samples(), large=_reduce_large(), atol=1e-6),
-    OpInfo("max", *_same(_values_of("max")), _minmax_samples,
+    OpInfo("sum", *same(lambda x, **kw: x.sum(**kw)), _reduce_samples(), large=_reduce_large(), atol=1e-5),
+    OpInfo("mean", *same(lambda x, **kw: x.mean(**kw)), _reduce_samples(), large=_reduce_large(), atol=1e-6),
+    OpInfo("max", *same(_values_of("max")), _minmax_samples,
            large=lambda rng, dtype: sample(fill(rng, (300, 200), dtype, "distinct"), dim=1)),
-    OpInfo("min", *_same(_values_of("min")), _minmax_samples,
+    OpInfo("min", *same(_values_of("min")), _minmax_samples,
            large=lambda rng, dtype: sample(fill(rng, (300, 200), dtype, "distinct"), dim=0)),
 ]
 
@@ -421,17 +422,17 @@ def _bool_index_sample(draw, dtype):
 
 
 OPS += [
-    OpInfo("reshape", *_same(lambda x, *s: x.reshape(*s)), lambda d: _reshape_sample(d)),
-    OpInfo("view", *_same(lambda x, *s: x.view(*s)), lambda d: _reshape_sample(d)),
-    OpInfo("flatten", *_same(lambda x, *a: x.flatten(*a)), _flatten_sample),
-    OpInfo("transpose", *_same(lambda x, a, b: x.transpose(a, b)), _two_dims_sample),
-    OpInfo("T", *_same(lambda x: x.T), lambda d: shapes(2, 2).flatmap(lambda s: array(s, d)).map(sample)),
-    OpInfo("permute", *_same(lambda x, *p: x.permute(*p)), _permute_sample),
-    OpInfo("squeeze", *_same(lambda x, *d: x.squeeze(*d)), _squeeze_sample),
-    OpInfo("unsqueeze", *_same(lambda x, d: x.unsqueeze(d)), _unsqueeze_sample),
-    OpInfo("getitem_basic", *_same(lambda x, i: x[i]), _basic_index_sample),
-    OpInfo("getitem_array", *_same(_index_on_dim), _array_index_sample),
-    OpInfo("getitem_bool", *_same(lambda x, m: x[m]), _bool_index_sample),
+    OpInfo("reshape", *same(lambda x, *s: x.reshape(*s)), lambda d: _reshape_sample(d)),
+    OpInfo("view", *same(lambda x, *s: x.view(*s)), lambda d: _reshape_sample(d)),
+    OpInfo("flatten", *same(lambda x, *a: x.flatten(*a)), _flatten_sample),
+    OpInfo("transpose", *same(lambda x, a, b: x.transpose(a, b)), _two_dims_sample),
+    OpInfo("T", *same(lambda x: x.T), lambda d: shapes(2, 2).flatmap(lambda s: array(s, d)).map(sample)),
+    OpInfo("permute", *same(lambda x, *p: x.permute(*p)), _permute_sample),
+    OpInfo("squeeze", *same(lambda x, *d: x.squeeze(*d)), _squeeze_sample),
+    OpInfo("unsqueeze", *same(lambda x, d: x.unsqueeze(d)), _unsqueeze_sample),
+    OpInfo("getitem_basic", *same(lambda x, i: x[i]), _basic_index_sample),
+    OpInfo("getitem_array", *same(_index_on_dim), _array_index_sample),
+    OpInfo("getitem_bool", *same(lambda x, m: x[m]), _bool_index_sample),
 ]
 
 
@@ -461,8 +462,8 @@ def _matmul_large(rng, dtype):
 
 
 OPS += [
-    OpInfo("matmul", *_same(lambda a, b: a @ b), _matmul_sample, large=_matmul_large, atol=1e-5, rtol=1e-5),
-    OpInfo("matmul_method", *_same(lambda a, b: a.matmul(b)), _matmul_sample, atol=1e-5, rtol=1e-5),
+    OpInfo("matmul", *same(lambda a, b: a @ b), _matmul_sample, large=_matmul_large, atol=1e-5, rtol=1e-5),
+    OpInfo("matmul_method", *same(lambda a, b: a.matmul(b)), _matmul_sample, atol=1e-5, rtol=1e-5),
     OpInfo("F.linear", F.linear, lambda *a: TF.linear(*a), _linear_sample, atol=1e-5, rtol=1e-5,
            large=lambda rng, dtype: sample(fill(rng, (4, 64, 300), dtype), fill(rng, (100, 300), dtype),
                                            fill(rng, (100,), dtype))),
@@ -753,39 +754,39 @@ OPS += [
     OpInfo("where", mg.where, lambda *a: torch.where(*a), _where_sample, dtypes=("float64", "float32", "int64"), **BROADCAST_TOL),
     OpInfo("where_scalar", mg.where, lambda *a: torch.where(*a), _where_scalar_sample),
     OpInfo("where_method", lambda c, x, y: x.where(c, y), lambda c, x, y: x.where(c, y), _where_sample, **BROADCAST_TOL),
-    OpInfo("clamp", *_same(lambda x, **kw: x.clamp(**kw)), _clamp_sample),
-    OpInfo("clip", *_same(lambda x, **kw: x.clip(**kw)), _clamp_sample),
+    OpInfo("clamp", *same(lambda x, **kw: x.clamp(**kw)), _clamp_sample),
+    OpInfo("clip", *same(lambda x, **kw: x.clip(**kw)), _clamp_sample),
     OpInfo("mg.clamp", lambda x, **kw: mg.clamp(x, **kw), lambda x, **kw: torch.clamp(x, **kw), _clamp_sample),
-    OpInfo("clamp_tensors", *_same(lambda x, lo, hi: x.clamp(lo, hi)), _clamp_tensor_sample, **BROADCAST_TOL),
+    OpInfo("clamp_tensors", *same(lambda x, lo, hi: x.clamp(lo, hi)), _clamp_tensor_sample, **BROADCAST_TOL),
     binary("maximum", lambda a, b: a.maximum(b)),
     binary("minimum", lambda a, b: a.minimum(b)),
     OpInfo("mg.maximum", mg.maximum, lambda a, b: torch.maximum(a, b), _binary_samples("real", "real"), **BROADCAST_TOL),
     OpInfo("mg.max_binary", mg.max, lambda a, b: torch.max(a, b), _binary_samples("real", "real"), **BROADCAST_TOL),
-    OpInfo("expand", *_same(lambda x, *s: x.expand(*s)), _expand_sample),
-    OpInfo("repeat", *_same(lambda x, *r: x.repeat(*r)), _repeat_sample,
+    OpInfo("expand", *same(lambda x, *s: x.expand(*s)), _expand_sample),
+    OpInfo("repeat", *same(lambda x, *r: x.repeat(*r)), _repeat_sample,
            large=lambda rng, dtype: sample(fill(rng, (64, 1, 50), dtype), (2, 3, 30, 4))),
-    OpInfo("flip", *_same(lambda x, d: x.flip(d)), _flip_sample),
+    OpInfo("flip", *same(lambda x, d: x.flip(d)), _flip_sample),
     OpInfo("mg.flip", mg.flip, lambda x, d: torch.flip(x, d), _flip_sample),
-    OpInfo("masked_fill", *_same(lambda x, m, v: x.masked_fill(m, v)), _masked_fill_sample),
-    OpInfo("gather", *_same(lambda x, d, i: x.gather(d, i)), _gather_sample, dtypes=("float64", "float32", "int64"),
+    OpInfo("masked_fill", *same(lambda x, m, v: x.masked_fill(m, v)), _masked_fill_sample),
+    OpInfo("gather", *same(lambda x, d, i: x.gather(d, i)), _gather_sample, dtypes=("float64", "float32", "int64"),
            large=lambda rng, dtype: sample(fill(rng, (500, 64), dtype), 0, rng.integers(0, 500, (900, 64)))),
-    OpInfo("var", *_same(lambda x, *a, **k: x.var(*a, **k)), _var_sample, atol=1e-6, rtol=1e-5,
+    OpInfo("var", *same(lambda x, *a, **k: x.var(*a, **k)), _var_sample, atol=1e-6, rtol=1e-5,
            large=lambda rng, dtype: sample(fill(rng, (300, 40, 20), dtype) + 5, (0, 2))),
-    OpInfo("std", *_same(lambda x, *a, **k: x.std(*a, **k)), lambda d: _var_sample(d, std=True), atol=1e-6,
+    OpInfo("std", *same(lambda x, *a, **k: x.std(*a, **k)), lambda d: _var_sample(d, std=True), atol=1e-6,
            rtol=1e-5),
     OpInfo("mg.var", lambda x, *a, **k: mg.var(x, *a, **k), lambda x, *a, **k: torch.var(x, *a, **k), _var_sample,
            atol=1e-6, rtol=1e-5),
-    OpInfo("prod", *_same(lambda x, *a, **k: x.prod(*a, **k)), _prod_sample, atol=1e-5, rtol=1e-5,
+    OpInfo("prod", *same(lambda x, *a, **k: x.prod(*a, **k)), _prod_sample, atol=1e-5, rtol=1e-5,
            dtypes=("float64", "float32", "int64")),
     # integers in [-5, 5] stored as floats: zeros (one or several per slice) are common, and exact
-    OpInfo("prod_with_zeros", *_same(lambda x, *a, **k: x.prod(*a, **k)), lambda d: _prod_sample(d, "int-valued"),
+    OpInfo("prod_with_zeros", *same(lambda x, *a, **k: x.prod(*a, **k)), lambda d: _prod_sample(d, "int-valued"),
            atol=1e-5, rtol=1e-5),
-    OpInfo("cumsum", *_same(lambda x, d: x.cumsum(d)), _cumsum_sample, atol=1e-6, rtol=1e-5,
+    OpInfo("cumsum", *same(lambda x, d: x.cumsum(d)), _cumsum_sample, atol=1e-6, rtol=1e-5,
            dtypes=("float64", "float32", "int64", "bool"),
            large=lambda rng, dtype: sample(fill(rng, (40, 3000), dtype), 1)),
-    OpInfo("split", *_same(lambda x, how, d: x.split(how, d)), _split_sample),
+    OpInfo("split", *same(lambda x, how, d: x.split(how, d)), _split_sample),
     OpInfo("mg.split", mg.split, _torch_split, _split_sample),
-    OpInfo("chunk", *_same(lambda x, c, d: x.chunk(c, d)), _chunk_sample),
+    OpInfo("chunk", *same(lambda x, c, d: x.chunk(c, d)), _chunk_sample),
     unary("sin", lambda t: t.sin(), dtypes=("float64", "float32", "int64")),
     unary("cos", lambda t: t.cos(), dtypes=("float64", "float32", "int64")),
     unary("mg.sin", mg.sin, ref=lambda t: torch.sin(t)),
@@ -793,41 +794,41 @@ OPS += [
     unary("ceil", lambda t: t.ceil(), dtypes=("float64", "float32", "int64")),
     unary("round", lambda t: t.round(), dtypes=("float64", "float32", "int64")),
     # halves round to even in both libraries
-    OpInfo("round_halves", *_same(lambda t: t.round()), lambda d: shapes().flatmap(
+    OpInfo("round_halves", *same(lambda t: t.round()), lambda d: shapes().flatmap(
         lambda s: array(s, d, "int-valued").map(lambda a: sample(np.asarray(a + np.asarray(0.5, a.dtype))))),
         differentiable=False),
     unary("sign", lambda t: t.sign(), "nonzero", dtypes=("float64", "float32", "int64")),
-    OpInfo("isnan", *_same(lambda t: t.isnan()), _nan_inf_sample, differentiable=False,
+    OpInfo("isnan", *same(lambda t: t.isnan()), _nan_inf_sample, differentiable=False,
            dtypes=("float64", "float32", "int64")),
-    OpInfo("isinf", *_same(lambda t: t.isinf()), _nan_inf_sample, differentiable=False,
+    OpInfo("isinf", *same(lambda t: t.isinf()), _nan_inf_sample, differentiable=False,
            dtypes=("float64", "float32", "int64")),
-    OpInfo("all", *_same(lambda x, *a, **k: x.all(*a, **k)), _all_any_sample, differentiable=False,
+    OpInfo("all", *same(lambda x, *a, **k: x.all(*a, **k)), _all_any_sample, differentiable=False,
            dtypes=("bool", "float64", "int64")),
-    OpInfo("any", *_same(lambda x, *a, **k: x.any(*a, **k)), _all_any_sample, differentiable=False,
+    OpInfo("any", *same(lambda x, *a, **k: x.any(*a, **k)), _all_any_sample, differentiable=False,
            dtypes=("bool", "float64", "int64")),
     OpInfo("einsum", lambda *ts, equation: mg.einsum(equation, *ts),
            lambda *ts, equation: torch.einsum(equation, *ts), _einsum_sample, atol=1e-5, rtol=1e-5,
            large=lambda rng, dtype: sample(fill(rng, (8, 64, 100), dtype), fill(rng, (8, 100, 48), dtype),
                                            equation="bij,bjk->bik")),
-    OpInfo("dot", *_same(lambda a, b: a.dot(b)), _dot_sample, atol=1e-6, rtol=1e-5),
+    OpInfo("dot", *same(lambda a, b: a.dot(b)), _dot_sample, atol=1e-6, rtol=1e-5),
     OpInfo("mg.dot", mg.dot, lambda a, b: torch.dot(a, b), _dot_sample, atol=1e-6, rtol=1e-5),
     OpInfo("getitem_mixed", lambda x, i: x[i], _mixed_index_ref, _mixed_index_sample),
     # PyTorch spellings: axis= for dim=, function forms, dtype conversions
-    OpInfo("sum_axis", *_same(lambda x, a: x.sum(axis=a)), lambda d: _cumsum_sample(d), atol=1e-5),
-    OpInfo("mean_axis", *_same(lambda x, a: x.mean(axis=a, keepdim=True)), lambda d: _cumsum_sample(d), atol=1e-6),
-    OpInfo("max_axis", *_same(lambda x, a: x.max(axis=a)), lambda d: _minmax_axis_sample(d)),
+    OpInfo("sum_axis", *same(lambda x, a: x.sum(axis=a)), lambda d: _cumsum_sample(d), atol=1e-5),
+    OpInfo("mean_axis", *same(lambda x, a: x.mean(axis=a, keepdim=True)), lambda d: _cumsum_sample(d), atol=1e-6),
+    OpInfo("max_axis", *same(lambda x, a: x.max(axis=a)), lambda d: _minmax_axis_sample(d)),
     OpInfo("mg.sum", lambda x, **kw: mg.sum(x, **kw), lambda x, **kw: torch.sum(x, **kw), _reduce_samples(), atol=1e-5,
            dtypes=("float64", "float32", "int64", "bool")),
     OpInfo("mg.exp", mg.exp, lambda x: torch.exp(x), _unary_samples("real"), dtypes=("float64", "float32", "int64")),
-    OpInfo("float()", *_same(lambda x: x.float()), _unary_samples("real"), differentiable=False,
+    OpInfo("float()", *same(lambda x: x.float()), _unary_samples("real"), differentiable=False,
            dtypes=("float64", "float32", "int64", "bool")),
-    OpInfo("double()", *_same(lambda x: x.double()), _unary_samples("real"), dtypes=("float64", "float32", "int64")),
-    OpInfo("half()", *_same(lambda x: x.half()), _unary_samples("real"), differentiable=False, atol=1e-3, rtol=1e-3),
-    OpInfo("int()", *_same(lambda x: x.int()), _unary_samples("real"), differentiable=False,
+    OpInfo("double()", *same(lambda x: x.double()), _unary_samples("real"), dtypes=("float64", "float32", "int64")),
+    OpInfo("half()", *same(lambda x: x.half()), _unary_samples("real"), differentiable=False, atol=1e-3, rtol=1e-3),
+    OpInfo("int()", *same(lambda x: x.int()), _unary_samples("real"), differentiable=False,
            dtypes=("float64", "int64", "bool")),
-    OpInfo("long()", *_same(lambda x: x.long()), _unary_samples("real"), differentiable=False,
+    OpInfo("long()", *same(lambda x: x.long()), _unary_samples("real"), differentiable=False,
            dtypes=("float64", "int64", "bool")),
-    OpInfo("bool()", *_same(lambda x: x.bool()), _unary_samples("int-valued"), differentiable=False,
+    OpInfo("bool()", *same(lambda x: x.bool()), _unary_samples("int-valued"), differentiable=False,
            dtypes=("float64", "int64")),
 ]
 
