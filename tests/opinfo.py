@@ -383,22 +383,24 @@ def _unsqueeze_sample(draw, dtype):
 
 @st.composite
 def _basic_index_sample(draw, dtype):
+    """Ints (negative too), slices with steps, None and ``...``: some leading dims, maybe ``...`` and some
+    trailing dims."""
     shape = draw(shapes(min_dims=1))
-    parts = []
-    for n in shape[:draw(st.integers(1, len(shape)))]:
+
+    def part(n):
         kind = draw(st.integers(0, 3))
         if kind == 0:
-            parts.append(draw(st.integers(-n, n - 1)))
-        elif kind == 1:
+            return [draw(st.integers(-n, n - 1))]
+        if kind == 1:
             start = draw(st.integers(0, n - 1))
-            parts.append(slice(start, draw(st.integers(start + 1, n)), draw(st.integers(1, 2))))
-        elif kind == 2:
-            parts.append(slice(None))
-        else:
-            parts.append(None)
-            parts.append(slice(None))
-    if draw(st.booleans()) and len(parts) < len(shape):
-        parts.insert(draw(st.integers(0, len(parts))), Ellipsis)
+            return [slice(start, draw(st.integers(start + 1, n)), draw(st.integers(1, 2)))]
+        return [slice(None)] if kind == 2 else [None, slice(None)]
+
+    front = draw(st.integers(1, len(shape)))
+    parts = [p for n in shape[:front] for p in part(n)]
+    if draw(st.booleans()):
+        back = draw(st.integers(0, len(shape) - front))
+        parts += [Ellipsis] + [p for n in shape[len(shape) - back:] for p in part(n)]
     return sample(draw(array(shape, dtype)), tuple(parts))
 
 
