@@ -588,7 +588,8 @@ class Tensor:
         else:
             sizes = [int(s) for s in split_size_or_sections]
             if sum(sizes) != n or any(s < 0 for s in sizes):
-                raise ShapeError(f"split: sections {sizes} must be non-negative and add up to the size {n} of dim {dim}")
+                raise ShapeError(f"split: sections {sizes} must be non-negative and add up to the size {n} of "
+                                 f"dim {dim}")
         out, start = [], 0
         lead = (slice(None),) * d
         for size in sizes:
@@ -772,7 +773,8 @@ def _alias(dim: Any, axis: Any) -> Any:
 
 def _int64_if_integral(t: Tensor) -> Tensor:
     """Sums and products of bool and integer tensors are int64 in PyTorch (NumPy keeps uint64 or int32...)."""
-    return t if t._data.dtype.kind == "f" or t._data.dtype == numpy.int64 else convert.Cast.apply(t, numpy.dtype(numpy.int64))
+    d = t._data.dtype
+    return t if d.kind == "f" or d == numpy.int64 else convert.Cast.apply(t, numpy.dtype(numpy.int64))
 
 
 def _scalar(v: Any) -> Any:

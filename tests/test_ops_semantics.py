@@ -285,7 +285,8 @@ def test_cat_and_where_promote_dtypes(backend):
 
 
 BAD_CALLS = {
-    "cat: other dims differ": (lambda b: mg.cat([_t(np.ones((2, 3)), b), _t(np.ones((2, 4)), b)]), mg.ShapeError, "cat"),
+    "cat: other dims differ": (lambda b: mg.cat([_t(np.ones((2, 3)), b), _t(np.ones((2, 4)), b)]), mg.ShapeError,
+                               "cat"),
     "cat: 0-d": (lambda b: mg.cat([_t(1.0, b), _t(2.0, b)]), mg.ShapeError, "zero-dim"),
     "cat: empty list": (lambda b: mg.cat([]), ValueError, "non-empty"),
     "cat: not tensors": (lambda b: mg.cat([np.ones(2)]), TypeError, "Tensor"),
