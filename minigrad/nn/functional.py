@@ -59,7 +59,8 @@ def _pair_arg(value: Any, name: str, fn: str, minimum: int) -> tuple[int, int]:
     return p
 
 
-def _int_arg(value: Any, name: str, fn: str, minimum: int) -> int:
+def _int_param(value: Any, name: str, fn: str, minimum: int) -> int:
+    """An int (NumPy integers too, not bool) >= minimum. (Not ``_int_arg``: the losses section defines that.)"""
     if isinstance(value, bool) or not hasattr(value, "__index__"):
         raise _error(fn, f"{name} must be an int, got {value!r}")
     if value.__index__() < minimum:
@@ -98,7 +99,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
         raise _error(fn, f"expected weight of shape (out_channels, in_channels/groups, kh, kw), got {weight.shape}")
     stride = _pair_arg(stride, "stride", fn, 1)
     dilation = _pair_arg(dilation, "dilation", fn, 1)
-    groups = _int_arg(groups, "groups", fn, 1)
+    groups = _int_param(groups, "groups", fn, 1)
     if isinstance(padding, str):
         if padding == "valid":
             padding = 0
@@ -156,7 +157,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     padding = _pair_arg(padding, "padding", fn, 0)
     output_padding = _pair_arg(output_padding, "output_padding", fn, 0)
     dilation = _pair_arg(dilation, "dilation", fn, 1)
-    groups = _int_arg(groups, "groups", fn, 1)
+    groups = _int_param(groups, "groups", fn, 1)
     for i in range(2):
         if output_padding[i] >= max(stride[i], dilation[i]):
             raise _error(fn, f"output_padding {output_padding} must be smaller than stride {stride} or dilation "
@@ -240,7 +241,7 @@ def avg_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Se
     _check_float(input, fn)
     k, s, p, _ = _pool_args(fn, kernel_size, stride, padding)
     if divisor_override is not None:
-        divisor_override = _int_arg(divisor_override, "divisor_override", fn, 1)
+        divisor_override = _int_param(divisor_override, "divisor_override", fn, 1)
 
     def call(x: Tensor) -> Tensor:
         _check_pool_output(fn, x, k, s, p, (1, 1), bool(ceil_mode))
@@ -385,7 +386,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     _check_index(tensor, "tensor", fn)
     data = tensor._data
     xp = tensor.xp
-    num_classes = _int_arg(num_classes, "num_classes", fn, -1)
+    num_classes = _int_param(num_classes, "num_classes", fn, -1)
     if data.size == 0:
         if num_classes == -1:
             raise _error(fn, "cannot infer num_classes from an empty tensor; pass num_classes")
@@ -413,7 +414,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     v = weight.shape[0]
     if padding_idx is not None:
-        padding_idx = _int_arg(padding_idx, "padding_idx", fn, -v)
+        padding_idx = _int_param(padding_idx, "padding_idx", fn, -v)
         if padding_idx >= v:
             raise _error(fn, f"padding_idx must be within num_embeddings ({v}), got {padding_idx}")
         padding_idx %= v
