@@ -534,3 +534,31 @@ def test_geometry_errors_are_catchable_the_numpy_and_the_pytorch_way(backend):
             F.conv2d(x, w)
         with pytest.raises(kind, match="padding"):
             F.max_pool2d(x, 2, padding=2)
+
+
+EMPTY_OPS = {  # (op, weight shape or None)
+    "conv2d_groups": (lambda x, w: F.conv2d(x, w, padding=1, groups=2), (6, 2, 3, 3)),
+    "conv_transpose2d": (lambda x, w: F.conv_transpose2d(x, w, stride=2, groups=2), (4, 3, 3, 3)),
+    "max_pool2d": (lambda x, w: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), None),
+    "max_pool2d_tiled": (lambda x, w: F.max_pool2d(x, 2), None),
+    "avg_pool2d": (lambda x, w: F.avg_pool2d(x, 2), None),
+    "adaptive_avg_pool2d": (lambda x, w: F.adaptive_avg_pool2d(x, 2), None),
+    "pad_reflect": (lambda x, w: F.pad(x, (1, 1, 1, 1), mode="reflect"), None),
+    "gelu": (lambda x, w: F.gelu(x), None),
+    "dropout": (lambda x, w: F.dropout(x, 0.5), None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_OPS))
+def test_empty_batch_flows_through(backend, name):
+    """Issue 10, rule 6: a 0-sized batch goes forward and backward as in PyTorch (the weight gets a zero
+    gradient)."""
+    op, wshape = EMPTY_OPS[name]
+    x = _t(np.zeros((0, 4, 5, 5)), backend, True)
+    w = _t(np.ones(wshape), backend, True) if wshape else None
+    out = op(x, w)
+    assert out.shape[0] == 0
+    out.sum().backward()
+    assert x.grad.shape == x.shape
+    if w is not None:
+        np.testing.assert_array_equal(_np(w.grad), np.zeros(wshape))

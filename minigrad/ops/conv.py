@@ -92,7 +92,7 @@ def col2im(dcols, hp: int, wp: int, stride, dilation):
 
 def _grouped(w, groups: int, transpose: bool = False):
     """Weight (O, C/g, kh, kw) as (g, O/g, C/g*kh*kw), or its per-group transpose."""
-    m = w.reshape(groups, w.shape[0] // groups, -1)
+    m = w.reshape(groups, w.shape[0] // groups, w.size // w.shape[0] if w.shape[0] else 0)
     return m.transpose(0, 2, 1) if transpose else m
 
 
@@ -100,7 +100,8 @@ def _matmul_groups(a, b, groups: int):
     """a (g, m, k) @ b (g*k, P) -> (g*m, P); one plain GEMM when g == 1."""
     if groups == 1:
         return a[0] @ b
-    return (a @ b.reshape(groups, -1, b.shape[-1])).reshape(-1, b.shape[-1])
+    p = b.shape[-1]  # explicit sizes throughout: -1 is ambiguous for an empty batch
+    return (a @ b.reshape(groups, b.shape[0] // groups, p)).reshape(a.shape[0] * a.shape[1], p)
 
 
 def _weight_grad(a, b, groups: int):
@@ -111,7 +112,8 @@ def _weight_grad(a, b, groups: int):
     if groups == 1:
         return (a @ b.T).T
     p = a.shape[-1]
-    return (a.reshape(groups, -1, p) @ b.reshape(groups, -1, p).transpose(0, 2, 1)).transpose(0, 2, 1)
+    ga, gb = a.reshape(groups, a.shape[0] // groups, p), b.reshape(groups, b.shape[0] // groups, p)
+    return (ga @ gb.transpose(0, 2, 1)).transpose(0, 2, 1)
 
 
 def _as_rows(g):
@@ -129,7 +131,7 @@ class Conv2d(Function):
         (n, c, h, wd), (o, _, kh, kw) = x.shape, w.shape
         (ph, pw) = padding
         ho, wo = out_size(h, kh, stride[0], ph, dilation[0]), out_size(wd, kw, stride[1], pw, dilation[1])
-        cols = im2col(to_chwn(x, ph, pw), kh, kw, ho, wo, stride, dilation).reshape(c * kh * kw, -1)
+        cols = im2col(to_chwn(x, ph, pw), kh, kw, ho, wo, stride, dilation).reshape(c * kh * kw, ho * wo * n)
         self.cols, self.w = cols, w
         self.geom = (x.shape, ho, wo, stride, padding, dilation, groups)
         out = _matmul_groups(_grouped(w, groups), cols, groups)  # (O, Ho*Wo*N)
@@ -180,7 +182,7 @@ class ConvTranspose2d(Function):
         (n, cin, h, wd), hp, wp, stride, (ph, pw), dilation, groups = self.geom
         w = self.w
         _, cog, kh, kw = w.shape
-        cols = im2col(to_chwn(g, ph, pw), kh, kw, h, wd, stride, dilation).reshape(cog * groups * kh * kw, -1)
+        cols = im2col(to_chwn(g, ph, pw), kh, kw, h, wd, stride, dilation).reshape(cog * groups * kh * kw, h * wd * n)
         gx = gw = gb = None
         if self.needs_grad(0):
             gx = _matmul_groups(_grouped(w, groups), cols, groups).reshape(cin, h, wd, n).transpose(3, 0, 1, 2)

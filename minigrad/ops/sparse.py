@@ -17,7 +17,7 @@ class Embedding(Function):
         xp = array_module(g)
         v, d = self.wshape
         gw = xp.zeros((v, d), dtype=g.dtype)
-        xp.add.at(gw, self.indices.reshape(-1), g.reshape(-1, d))  # repeated indices must add up
+        xp.add.at(gw, self.indices.reshape(-1), g.reshape(self.indices.size, d))  # repeated indices must add up
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return gw, None
