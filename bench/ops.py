@@ -18,7 +18,7 @@ from bench.harness import Competitor, Config, Table, WorkloadResult, fmt_ratio, 
 @dataclass
 class OpCase:
     op: str
-    size: str                          # "small" | "large"
+    size: str                          # "small" | "large" | another name for a large variant
     shapes: list[tuple[int, ...]]      # input shapes (all get requires_grad)
     dtype: str
     apply: Callable[[Any, list[Any]], Any]   # (F module, inputs) -> output
@@ -36,6 +36,15 @@ def _cases(quick: bool) -> list[OpCase]:
         OpCase("max_pool2d", "small", [(1, 1, 4, 4)], "float64", lambda F, a: F.max_pool2d(a[0], 2), "1x1x4x4, k 2"),
         OpCase("max_pool2d", "large", [(big_batch, 32, 16, 16)], "float32", lambda F, a: F.max_pool2d(a[0], 2),
                f"{big_batch}x32x16x16, k 2"),
+        OpCase("conv2d", "grouped", [(big_batch, 16, 16, 16), (32, 4, 3, 3)], "float32",
+               lambda F, a: F.conv2d(a[0], a[1], padding=2, dilation=2, groups=4),
+               f"x {big_batch}x16x16x16, w 32x4x3x3, pad 2, dilation 2, groups 4"),
+        OpCase("conv_transpose2d", "large", [(big_batch, 32, 8, 8), (32, 16, 3, 3)], "float32",
+               lambda F, a: F.conv_transpose2d(a[0], a[1], stride=2, padding=1, output_padding=1),
+               f"x {big_batch}x32x8x8, w 32x16x3x3, stride 2, pad 1, output_padding 1"),
+        OpCase("avg_pool2d", "large", [(big_batch, 32, 16, 16)], "float32", lambda F, a: F.avg_pool2d(a[0], 2),
+               f"{big_batch}x32x16x16, k 2"),
+        OpCase("gelu", "large", [(1024, 1024)], "float32", lambda F, a: F.gelu(a[0]), "1024x1024"),
         OpCase("matmul", "small", [(8, 8), (8, 8)], "float64", lambda F, a: a[0] @ a[1], "8x8 @ 8x8"),
         OpCase("matmul", "large", [(mm, mm), (mm, mm)], "float32", lambda F, a: a[0] @ a[1], f"{mm}x{mm} @ {mm}x{mm}"),
         OpCase("sigmoid", "small", [(1, 4)], "float64", lambda F, a: F.sigmoid(a[0]), "1x4"),
@@ -95,7 +104,7 @@ def ops(cfg: Config, dev: Device) -> WorkloadResult:
     thread_counts = (1,) if cfg.threads == 1 else (1, cfg.threads)
     for case in _cases(cfg.quick):
         arrays, grad = _inputs(case)
-        for n in thread_counts if case.size == "large" else (1,):
+        for n in thread_counts if case.size != "small" else (1,):
             comps = [Competitor("minigrad", _minigrad_fn(case, arrays, grad, dev.backend), threads=n, sync=dev.mg_sync),
                      Competitor("PyTorch", _torch_fn(case, arrays, grad, dev.torch_device), threads=n,
                                 lib="torch", sync=dev.torch_sync)]

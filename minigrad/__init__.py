@@ -11,8 +11,13 @@ from .backend import BackendError, cupy_available, get_default_backend, set_defa
 from .dtypes import (bool_, double, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
                      set_default_dtype, uint8)
 from .tensor import Tensor, tensor
-from .factories import (arange, empty, from_numpy, full, full_like, manual_seed, ones, ones_like, rand, randn,
-                        zeros, zeros_like)
+from .factories import (arange, empty, eye, from_numpy, full, full_like, linspace, manual_seed, ones, ones_like,
+                        rand, randint, randn, zeros, zeros_like)
+from .functions import (abs, all, any, argmax, argmin, cat, ceil, chunk, clamp, clip, concat, concatenate, cos,
+                        cumsum, dot, einsum, exp, flatten, flip, floor, gather, isinf, isnan, log, masked_fill, matmul,
+                        max, maximum, mean, min, minimum, numel, permute, prod, relu, reshape, round, sigmoid, sign,
+                        sin, split, sqrt, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where)
+from .functions import __all__ as _functions_all
 from .gradcheck import GradcheckError, gradcheck
 from .jit import jit
 from . import nn, optim, utils, viz  # noqa: E402
@@ -26,4 +31,4 @@ __all__ = ["Tensor", "tensor", "zeros", "ones", "full", "empty", "zeros_like", "
            "get_default_backend", "cupy_available", "BackendError", "ShapeError", "DimError", "gradcheck",
            "GradcheckError", "jit", "save", "load",
            "nn", "optim", "float16", "float32", "float64", "double", "int8", "int16", "int32", "int64", "uint8",
-           "bool_"]
+           "bool_", "eye", "linspace", "randint", *_functions_all]

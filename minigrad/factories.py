@@ -13,7 +13,7 @@ from .backend import get_backend
 from .tensor import Tensor, _host_read, _size_args, wrap
 
 __all__ = ["zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "randn", "rand", "arange",
-           "from_numpy", "manual_seed", "default_generator"]
+           "from_numpy", "manual_seed", "default_generator", "eye", "linspace", "randint"]
 
 # Random numbers are drawn on the host and then moved, so one seed gives the same tensors on every backend.
 _generator = numpy.random.default_rng()
@@ -173,3 +173,39 @@ def from_numpy(array: numpy.ndarray) -> Tensor:
         raise TypeError(f"from_numpy(): can't make a tensor from an array of dtype {array.dtype}; expected bool, "
                         "int or float")
     return wrap(array)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False,
+        backend: str | None = None) -> Tensor:
+    """An n x m (default n x n) matrix with ones on the diagonal, of the default float dtype unless given."""
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+            raise ValueError(f"eye: {name} must be a non-negative int, got {v!r}")
+    t = wrap(get_backend(backend).xp.eye(n, m, dtype=_float(dtype)))
+    return t.requires_grad_() if requires_grad else t
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False,
+             backend: str | None = None) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included (the default float dtype)."""
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    d = _float(dtype)
+    values = numpy.linspace(float(start), float(end), steps, dtype=numpy.float64)
+    return _make(values.astype(d) if d.kind not in "iu" else numpy.trunc(values).astype(d), requires_grad, backend)
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None,
+            requires_grad: bool = False, backend: str | None = None) -> Tensor:
+    """Integers drawn uniformly from [low, high) (``randint(high, size)`` means low = 0), int64 unless
+    ``dtype`` says otherwise; from the generator that manual_seed seeds."""
+    if high is None or (isinstance(high, (tuple, list)) and size == ()):
+        if high is not None:
+            size = high
+        low, high = 0, low
+    if not all(isinstance(v, (int, numpy.integer)) and not isinstance(v, bool) for v in (low, high)):
+        raise TypeError(f"randint: low and high must be ints, got {low!r} and {high!r}")
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    d = numpy.dtype(numpy.int64) if dtype is None else dtypes.as_dtype(dtype)
+    return _make(_generator.integers(low, high, size=tuple(_size_args((size,)))).astype(d), requires_grad, backend)

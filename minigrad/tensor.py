@@ -488,37 +488,160 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ----------------------------------------------------------------- reductions
-    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> "Tensor":
-        return reduce.Sum.apply(self, axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
+    # Every reduction takes NumPy's ``axis=`` as an alias of ``dim=``, as PyTorch does.
+    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
+        """Sum over ``dim`` (an int, a tuple, or None for all); integer and bool tensors sum in int64."""
+        dim = _alias(dim, axis)
+        return reduce.Sum.apply(_int64_if_integral(self), axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
 
-    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> "Tensor":
+    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
+        dim = _alias(dim, axis)
         if not dtypes.is_floating(self._data.dtype):
             raise RuntimeError(f"mean() needs a floating point tensor, got dtype {self._data.dtype}; "
                                "convert with .double() or .float() first")
         return reduce.Mean.apply(self, axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
 
-    def max(self, dim: int | None = None, keepdim: bool = False):
-        """Without ``dim``: the largest element. With ``dim``: (values, indices), like PyTorch.
+    def max(self, dim: "int | Tensor | None" = None, keepdim: bool = False, *, axis=None):
+        """Without ``dim``: the largest element. With ``dim``: (values, indices), like PyTorch. With a tensor:
+        the elementwise :meth:`maximum`.
 
         The gradient goes to the first maximum in row-major order (NumPy's argmax); ties get nothing.
         """
+        dim = _alias(dim, axis)
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
         if dim is None:
             return reduce.Max.apply(self, axis=reduce.normalize_axes(None, self.ndim), keepdims=False)
         values = reduce.Max.apply(self, axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
         return values_indices(values, self.argmax(dim, keepdim))
 
-    def min(self, dim: int | None = None, keepdim: bool = False):
+    def min(self, dim: "int | Tensor | None" = None, keepdim: bool = False, *, axis=None):
         """Like :meth:`max`, for the smallest element (first minimum gets the gradient)."""
+        dim = _alias(dim, axis)
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
         if dim is None:
             return reduce.Min.apply(self, axis=reduce.normalize_axes(None, self.ndim), keepdims=False)
         values = reduce.Min.apply(self, axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
         return values_indices(values, self.argmin(dim, keepdim))
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return logical.ArgReduce.apply(self, largest=True, dim=_arg_dim(dim, self.ndim), keepdim=keepdim)
+    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
+        dim = _arg_dim(_alias(dim, axis), self.ndim)
+        return logical.ArgReduce.apply(self, largest=True, dim=dim, keepdim=keepdim)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return logical.ArgReduce.apply(self, largest=False, dim=_arg_dim(dim, self.ndim), keepdim=keepdim)
+    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
+        dim = _arg_dim(_alias(dim, axis), self.ndim)
+        return logical.ArgReduce.apply(self, largest=False, dim=dim, keepdim=keepdim)
+
+    def var(self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None, axis=None) -> "Tensor":
+        """Variance over ``dim`` with ``correction`` (1 by default: divide by N - 1); ``unbiased=False`` is
+        ``correction=0``, as in PyTorch."""
+        if isinstance(dim, bool):  # var(False): PyTorch's positional unbiased
+            dim, unbiased = None, dim
+        dim = _alias(dim, axis)
+        if unbiased is not None and correction is not None:
+            raise ValueError("var/std: pass either unbiased or correction, not both")
+        correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+        if not dtypes.is_floating(self._data.dtype):
+            raise RuntimeError(f"var/std need a floating point tensor, got dtype {self._data.dtype}")
+        return reduce.Var.apply(self, axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim,
+                                correction=correction)
+
+    def std(self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None, axis=None) -> "Tensor":
+        """Square root of :meth:`var` (same arguments)."""
+        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis).sqrt()
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
+        """Product of all elements, or over one ``dim``; integer and bool tensors multiply in int64."""
+        dim = _alias(dim, axis)
+        x = _int64_if_integral(self)
+        if dim is None:
+            return reduce.Prod.apply(x)
+        return reduce.Prod.apply(x, axis=_dim(dim, self.ndim) if self.ndim else None, keepdims=keepdim)
+
+    def cumsum(self, dim: int, *, axis=None) -> "Tensor":
+        """Running sum along ``dim``; integer and bool tensors sum in int64."""
+        dim = _alias(dim, axis)
+        d = _dim(dim, self.ndim)
+        x = _int64_if_integral(self)
+        return reduce.CumSum.apply(x, axis=d) if self.ndim else shape_ops.Reshape.apply(x, shape=())
+
+    def all(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
+        """Whether every element (along ``dim``) is nonzero: a bool tensor, never differentiable."""
+        axes = reduce.normalize_axes(_alias(dim, axis), self.ndim)
+        return wrap(self.xp.asarray(self._data.all(axis=axes, keepdims=keepdim)))
+
+    def any(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
+        """Whether some element (along ``dim``) is nonzero: a bool tensor, never differentiable."""
+        axes = reduce.normalize_axes(_alias(dim, axis), self.ndim)
+        return wrap(self.xp.asarray(self._data.any(axis=axes, keepdims=keepdim)))
+
+    # ----------------------------------------------------------------- elementwise selection and rounding
+    def maximum(self, other: Any) -> "Tensor":
+        """Elementwise max with broadcasting; at ties each side gets half the gradient (PyTorch's rule)."""
+        return _binary(elementwise.Maximum, self, other)
+
+    def minimum(self, other: Any) -> "Tensor":
+        return _binary(elementwise.Minimum, self, other)
+
+    def clamp(self, min: Any = None, max: Any = None) -> "Tensor":
+        """Limit values to [min, max] (either may be None; tensors broadcast). The gradient passes where
+        min <= x <= max; if min > max every element is max, as in PyTorch."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            out = self if min is None else self.maximum(min)
+            return out if max is None else out.minimum(max)
+        x = self
+        if any(isinstance(v, builtins.float) for v in (min, max)) and x.dtype.kind != "f":
+            x = _floating(x)
+        return elementwise.Clamp.apply(x, lo=_scalar(min), hi=_scalar(max))
+
+    clip = clamp
+
+    def masked_fill(self, mask: "Tensor", value: Any) -> "Tensor":
+        """A copy with ``value`` wherever the bool ``mask`` (broadcast to this shape) is True."""
+        m = _raw(mask)
+        if getattr(m, "dtype", None) is None or m.dtype.kind != "b":
+            raise TypeError(f"masked_fill: mask must be a bool tensor, got {type(mask).__name__} of dtype "
+                            f"{getattr(m, 'dtype', None)}")
+        if not _broadcastable(m.shape, self.shape) or len(m.shape) > self.ndim:
+            raise ShapeError(f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast to {self.shape}")
+        return elementwise.MaskedFill.apply(self, mask, value=_scalar(value))
+
+    def where(self, condition: "Tensor", other: Any) -> "Tensor":
+        """``mg.where(condition, self, other)``."""
+        from .functions import where
+        return where(condition, self, other)
+
+    def sin(self): return elementwise.Sin.apply(_floating(self))
+    def cos(self): return elementwise.Cos.apply(_floating(self))
+
+    def floor(self): return self._step("floor")
+    def ceil(self): return self._step("ceil")
+    def round(self): return self._step("round")
+
+    def sign(self) -> "Tensor":
+        return elementwise.Step.apply(self, fn="sign") if self.dtype.kind != "b" else self.clone()
+
+    def _step(self, fn: str) -> "Tensor":
+        # integers are already whole: PyTorch returns them unchanged (NumPy would make floats)
+        return elementwise.Step.apply(self, fn=fn) if self.dtype.kind == "f" else self.clone()
+
+    def isnan(self) -> "Tensor":
+        return wrap(self.xp.isnan(self._data)) if self.dtype.kind == "f" else wrap(self.xp.zeros(self.shape, bool))
+
+    def isinf(self) -> "Tensor":
+        return wrap(self.xp.isinf(self._data)) if self.dtype.kind == "f" else wrap(self.xp.zeros(self.shape, bool))
+
+    def dot(self, other: "Tensor") -> "Tensor":
+        """Inner product of two 1-D tensors of the same size (PyTorch refuses anything else)."""
+        if not isinstance(other, Tensor) or self.ndim != 1 or other.ndim != 1 or self.shape != other.shape:
+            raise ShapeError(f"dot: expected two 1-D tensors of the same size, got shapes {self.shape} and "
+                             f"{getattr(other, 'shape', type(other).__name__)}")
+        return linalg.MatMul.apply(self, other)
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: int | Sequence[int]) -> "Tensor":
@@ -572,6 +695,91 @@ class Tensor:
         if self.ndim > 2:
             raise ShapeError(f"t() expects a tensor with <= 2 dims, got shape {self.shape}")
         return self.T
+
+    def expand(self, *sizes: int | Sequence[int]) -> "Tensor":
+        """A broadcast view at ``sizes`` (-1 keeps a dim; new dims go in front). No copy; the gradient is
+        summed back over the expanded dims."""
+        sizes = _size_args(sizes)
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ShapeError(f"expand: the number of sizes ({len(sizes)}) must be at least the tensor's dims "
+                             f"({self.ndim}), shape {self.shape}")
+        shape = []
+        for i, n in enumerate(sizes):
+            old = self.shape[i - lead] if i >= lead else None
+            if n == -1:
+                if old is None:
+                    raise ShapeError(f"expand: -1 is not allowed for the new leading dim {i}")
+                n = old
+            elif old is not None and old != 1 and old != n:
+                raise ShapeError(f"expand: the size of dim {i} must stay {old} (only size-1 dims expand), got {n}; "
+                                 f"shape {self.shape}, sizes {sizes}")
+            shape.append(int(n))
+        return shape_ops.Expand.apply(self, shape=tuple(shape))
+
+    def expand_as(self, other: "Tensor") -> "Tensor":
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes: int | Sequence[int]) -> "Tensor":
+        """Tile the tensor ``sizes[i]`` times along each dim (extra sizes add leading dims), a copy."""
+        sizes = _size_args(sizes)
+        if len(sizes) < self.ndim:
+            raise ShapeError(f"repeat: the number of repeats ({len(sizes)}) must be at least the tensor's dims "
+                             f"({self.ndim})")
+        if any(n < 0 for n in sizes):
+            raise ValueError(f"repeat: repeats must be non-negative, got {sizes}")
+        return shape_ops.Repeat.apply(self, reps=tuple(int(n) for n in sizes))
+
+    def flip(self, *dims: int | Sequence[int]) -> "Tensor":
+        """Reverse the order along ``dims`` (a copy, as in PyTorch)."""
+        axes = tuple(_dim(d, self.ndim) for d in _size_args(dims))
+        if len(set(axes)) != len(axes):
+            raise ShapeError(f"flip: dims {dims} name the same dim more than once")
+        if not self.ndim:
+            return self.clone()
+        return shape_ops.Flip.apply(self, axes=axes)
+
+    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple["Tensor", ...]:
+        """Views of consecutive pieces along ``dim``: each ``split_size`` long (the last may be shorter), or
+        of the listed sizes, which must add up to the dim's size."""
+        d = _dim(dim, self.ndim)
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, int):
+            step = split_size_or_sections
+            if step <= 0:
+                raise ValueError(f"split: split_size must be positive, got {step}")
+            sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+        else:
+            sizes = [int(s) for s in split_size_or_sections]
+            if sum(sizes) != n or any(s < 0 for s in sizes):
+                raise ShapeError(f"split: sections {sizes} must be non-negative and add up to the size {n} of "
+                                 f"dim {dim}")
+        out, start = [], 0
+        lead = (slice(None),) * d
+        for size in sizes:
+            out.append(shape_ops.GetItem.apply(self, index=lead + (slice(start, start + size),)))
+            start += size
+        return tuple(out)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple["Tensor", ...]:
+        """At most ``chunks`` views of equal size ceil(n / chunks) along ``dim`` (the last may be smaller)."""
+        if not isinstance(chunks, int) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        n = self.shape[_dim(dim, self.ndim)]
+        return self.split(max(-(-n // chunks), 1), dim)
+
+    def gather(self, dim: int, index: "Tensor") -> "Tensor":
+        """torch.gather: ``out[i][j] = self[i][index[i][j]]`` for dim 1 (likewise for any dim). ``index`` is an
+        integer tensor with this tensor's number of dims, no larger than it in the other dims."""
+        idx = _raw(index)
+        if getattr(idx, "dtype", None) is None or idx.dtype.kind not in "iu":
+            raise TypeError(f"gather: index must be an integer tensor, got {type(index).__name__} of dtype "
+                            f"{getattr(idx, 'dtype', None)}")
+        d = _dim(dim, self.ndim)
+        if idx.ndim != self.ndim or any(m > n for i, (m, n) in enumerate(zip(idx.shape, self.shape)) if i != d):
+            raise ShapeError(f"gather: index of shape {tuple(idx.shape)} must have the {self.ndim} dims of the input "
+                             f"{self.shape} and be no larger in dims other than {dim}")
+        return shape_ops.TakeAlongDim.apply(self, index, axis=d)
 
     def __getitem__(self, index: Any) -> "Tensor":
         index = _raw_index(index)
@@ -755,6 +963,28 @@ def _binary(cls: type, a: Any, b: Any, floating: bool = False) -> Tensor:
 
 def _broadcastable(s1: tuple, s2: tuple) -> bool:
     return all(m == n or m == 1 or n == 1 for m, n in zip(reversed(s1), reversed(s2)))
+
+
+def _alias(dim: Any, axis: Any) -> Any:
+    """PyTorch takes NumPy's ``axis=`` as another name for ``dim=``."""
+    if axis is None:
+        return dim
+    if dim is not None:
+        raise TypeError("got both dim and axis; they are the same argument")
+    return axis
+
+
+def _int64_if_integral(t: Tensor) -> Tensor:
+    """Sums and products of bool and integer tensors are int64 in PyTorch (NumPy keeps uint64 or int32...)."""
+    d = t._data.dtype
+    return t if d.kind == "f" or d == numpy.int64 else convert.Cast.apply(t, numpy.dtype(numpy.int64))
+
+
+def _scalar(v: Any) -> Any:
+    """A Python number from a number, a NumPy scalar or a one-element tensor (None stays None)."""
+    if isinstance(v, Tensor):
+        return v.item()
+    return v.item() if isinstance(v, numpy.generic) else v
 
 
 def _floating(t: Tensor) -> Tensor:

@@ -21,7 +21,7 @@ and arguments. Domains keep gradchecks away from kinks and poles; ``distinct`` d
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -36,7 +36,8 @@ try:  # the registry itself must import without torch: the torch tests then skip
 except ImportError:  # pragma: no cover - depends on the environment
     torch = TF = None
 
-__all__ = ["Sample", "OpInfo", "OPS", "fill", "array", "shapes", "broadcast_shapes", "dims", "sample",
+__all__ = ["Sample", "OpInfo", "OPS", "fill", "array", "shapes", "broadcast_shapes", "dims", "sample", "same", "unary",
+           "binary", "with_scalar", "BROADCAST_TOL",
            "FLOATS", "ALL_DTYPES"]
 
 
@@ -84,7 +85,10 @@ def fill(rng: np.random.Generator, shape: tuple[int, ...], dtype="float64", doma
     integers in [-5, 5] (exactly representable, for floor/round/sign style ops, with ties on purpose).
     Integer dtypes draw integers from the domain's range; bool draws a fair coin.
     """
-    dt = np.dtype(dtype)
+    return np.asarray(_fill(rng, tuple(shape), np.dtype(dtype), domain))  # 0-d draws come back as scalars
+
+
+def _fill(rng: np.random.Generator, shape: tuple[int, ...], dt: np.dtype, domain: str):
     n = math.prod(shape)
     if dt.kind == "b":
         return rng.random(shape) < 0.5
@@ -126,7 +130,8 @@ def array(shape: tuple[int, ...], dtype="float64", domain: str = "real") -> st.S
 
 def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4) -> st.SearchStrategy:
     """Shapes with sides mostly >= 2 (a shape of ones hides broadcasting and reduction bugs)."""
-    side = st.integers(max(min_side, 2), max_side) if max_side >= 2 and min_side <= 2 else st.integers(min_side, max_side)
+    lo = max(min_side, 2) if max_side >= 2 else min_side
+    side = st.integers(lo, max_side)
     if min_side <= 1:
         side = st.one_of(side, side, side, st.just(1))  # a 1 now and then
     return st.lists(side, min_size=min_dims, max_size=max_dims).map(tuple)
@@ -165,7 +170,7 @@ def sample(*args, grad=None, **kwargs) -> Sample:
 
 # --------------------------------------------------------------------------------------------- builders
 
-def _same(fn: Callable) -> tuple[Callable, Callable]:
+def same(fn: Callable) -> tuple[Callable, Callable]:
     """The same callable for minigrad and torch: the public APIs share names and signatures on purpose."""
     return fn, fn
 
@@ -195,9 +200,12 @@ def _binary_samples(dom_a: str, dom_b: str):
     return samples
 
 
+BROADCAST_TOL = dict(atol=1e-5, rtol=1e-5)  # a broadcast operand's float32 gradient is a sum of many terms
+
+
 def binary(name: str, fn: Callable, dom_a: str = "real", dom_b: str = "real", **kw) -> OpInfo:
     """An elementwise two-tensor op with broadcasting."""
-    return OpInfo(name, fn, fn, _binary_samples(dom_a, dom_b), **kw)
+    return OpInfo(name, fn, fn, _binary_samples(dom_a, dom_b), **{**BROADCAST_TOL, **kw})
 
 
 def _scalar_samples(dom_t: str, scalars: st.SearchStrategy):
@@ -316,11 +324,11 @@ def _minmax_samples(dtype):
 
 
 OPS += [
-    OpInfo("sum", *_same(lambda x, **kw: x.sum(**kw)), _reduce_samples(), large=_reduce_large(), atol=1e-5),
-    OpInfo("mean", *_same(lambda x, **kw: x.mean(**kw)), _reduce_samples(), large=_reduce_large(), atol=1e-6),
-    OpInfo("max", *_same(_values_of("max")), _minmax_samples,
+    OpInfo("sum", *same(lambda x, **kw: x.sum(**kw)), _reduce_samples(), large=_reduce_large(), atol=1e-5),
+    OpInfo("mean", *same(lambda x, **kw: x.mean(**kw)), _reduce_samples(), large=_reduce_large(), atol=1e-6),
+    OpInfo("max", *same(_values_of("max")), _minmax_samples,
            large=lambda rng, dtype: sample(fill(rng, (300, 200), dtype, "distinct"), dim=1)),
-    OpInfo("min", *_same(_values_of("min")), _minmax_samples,
+    OpInfo("min", *same(_values_of("min")), _minmax_samples,
            large=lambda rng, dtype: sample(fill(rng, (300, 200), dtype, "distinct"), dim=0)),
 ]
 
@@ -376,22 +384,24 @@ def _unsqueeze_sample(draw, dtype):
 
 @st.composite
 def _basic_index_sample(draw, dtype):
+    """Ints (negative too), slices with steps, None and ``...``: some leading dims, maybe ``...`` and some
+    trailing dims."""
     shape = draw(shapes(min_dims=1))
-    parts = []
-    for n in shape[:draw(st.integers(1, len(shape)))]:
+
+    def part(n):
         kind = draw(st.integers(0, 3))
         if kind == 0:
-            parts.append(draw(st.integers(-n, n - 1)))
-        elif kind == 1:
+            return [draw(st.integers(-n, n - 1))]
+        if kind == 1:
             start = draw(st.integers(0, n - 1))
-            parts.append(slice(start, draw(st.integers(start + 1, n)), draw(st.integers(1, 2))))
-        elif kind == 2:
-            parts.append(slice(None))
-        else:
-            parts.append(None)
-            parts.append(slice(None))
-    if draw(st.booleans()) and len(parts) < len(shape):
-        parts.insert(draw(st.integers(0, len(parts))), Ellipsis)
+            return [slice(start, draw(st.integers(start + 1, n)), draw(st.integers(1, 2)))]
+        return [slice(None)] if kind == 2 else [None, slice(None)]
+
+    front = draw(st.integers(1, len(shape)))
+    parts = [p for n in shape[:front] for p in part(n)]
+    if draw(st.booleans()):
+        back = draw(st.integers(0, len(shape) - front))
+        parts += [Ellipsis] + [p for n in shape[len(shape) - back:] for p in part(n)]
     return sample(draw(array(shape, dtype)), tuple(parts))
 
 
@@ -415,17 +425,17 @@ def _bool_index_sample(draw, dtype):
 
 
 OPS += [
-    OpInfo("reshape", *_same(lambda x, *s: x.reshape(*s)), lambda d: _reshape_sample(d)),
-    OpInfo("view", *_same(lambda x, *s: x.view(*s)), lambda d: _reshape_sample(d)),
-    OpInfo("flatten", *_same(lambda x, *a: x.flatten(*a)), _flatten_sample),
-    OpInfo("transpose", *_same(lambda x, a, b: x.transpose(a, b)), _two_dims_sample),
-    OpInfo("T", *_same(lambda x: x.T), lambda d: shapes(2, 2).flatmap(lambda s: array(s, d)).map(sample)),
-    OpInfo("permute", *_same(lambda x, *p: x.permute(*p)), _permute_sample),
-    OpInfo("squeeze", *_same(lambda x, *d: x.squeeze(*d)), _squeeze_sample),
-    OpInfo("unsqueeze", *_same(lambda x, d: x.unsqueeze(d)), _unsqueeze_sample),
-    OpInfo("getitem_basic", *_same(lambda x, i: x[i]), _basic_index_sample),
-    OpInfo("getitem_array", *_same(_index_on_dim), _array_index_sample),
-    OpInfo("getitem_bool", *_same(lambda x, m: x[m]), _bool_index_sample),
+    OpInfo("reshape", *same(lambda x, *s: x.reshape(*s)), lambda d: _reshape_sample(d)),
+    OpInfo("view", *same(lambda x, *s: x.view(*s)), lambda d: _reshape_sample(d)),
+    OpInfo("flatten", *same(lambda x, *a: x.flatten(*a)), _flatten_sample),
+    OpInfo("transpose", *same(lambda x, a, b: x.transpose(a, b)), _two_dims_sample),
+    OpInfo("T", *same(lambda x: x.T), lambda d: shapes(2, 2).flatmap(lambda s: array(s, d)).map(sample)),
+    OpInfo("permute", *same(lambda x, *p: x.permute(*p)), _permute_sample),
+    OpInfo("squeeze", *same(lambda x, *d: x.squeeze(*d)), _squeeze_sample),
+    OpInfo("unsqueeze", *same(lambda x, d: x.unsqueeze(d)), _unsqueeze_sample),
+    OpInfo("getitem_basic", *same(lambda x, i: x[i]), _basic_index_sample),
+    OpInfo("getitem_array", *same(_index_on_dim), _array_index_sample),
+    OpInfo("getitem_bool", *same(lambda x, m: x[m]), _bool_index_sample),
 ]
 
 
@@ -455,8 +465,8 @@ def _matmul_large(rng, dtype):
 
 
 OPS += [
-    OpInfo("matmul", *_same(lambda a, b: a @ b), _matmul_sample, large=_matmul_large, atol=1e-5, rtol=1e-5),
-    OpInfo("matmul_method", *_same(lambda a, b: a.matmul(b)), _matmul_sample, atol=1e-5, rtol=1e-5),
+    OpInfo("matmul", *same(lambda a, b: a @ b), _matmul_sample, large=_matmul_large, atol=1e-5, rtol=1e-5),
+    OpInfo("matmul_method", *same(lambda a, b: a.matmul(b)), _matmul_sample, atol=1e-5, rtol=1e-5),
     OpInfo("F.linear", F.linear, lambda *a: TF.linear(*a), _linear_sample, atol=1e-5, rtol=1e-5,
            large=lambda rng, dtype: sample(fill(rng, (4, 64, 300), dtype), fill(rng, (100, 300), dtype),
                                            fill(rng, (100,), dtype))),
@@ -519,3 +529,319 @@ OPS += [
     OpInfo("F.mse_loss", F.mse_loss, lambda *a, **k: TF.mse_loss(*a, **k), _mse_sample, atol=1e-6,
            large=lambda rng, dtype: sample(fill(rng, (256, 300), dtype), fill(rng, (256, 300), dtype))),
 ]
+
+
+# --------------------------------------------------------------------------------------------- tensor ops
+
+@st.composite
+def _cat_sample(draw, dtype, new_dim=False):
+    """2-3 tensors that agree outside ``dim`` (cat) or everywhere (stack), and a dim, negative ones too."""
+    shape = draw(shapes(min_dims=0 if new_dim else 1))
+    k = draw(st.integers(1, 3))
+    nd = len(shape)
+    dim = draw(st.integers(-nd - 1, nd)) if new_dim else draw(dims(nd))
+    arrays = []
+    for _ in range(k):
+        s = list(shape)
+        if not new_dim:
+            s[dim] = draw(st.integers(1, 3))
+        arrays.append(draw(array(tuple(s), dtype)))
+    return sample(*arrays, dim=dim)
+
+
+@st.composite
+def _where_sample(draw, dtype):
+    sc, sa, sb = draw(broadcast_shapes(3))
+    return sample(draw(array(sc, "bool")), draw(array(sa, dtype)), draw(array(sb, dtype)))
+
+
+@st.composite
+def _where_scalar_sample(draw, dtype):
+    shape = draw(shapes())
+    return sample(draw(array(shape, "bool")), draw(array(shape, dtype)), draw(_py(-3, 3)))
+
+
+@st.composite
+def _clamp_sample(draw, dtype):
+    x = draw(shapes().flatmap(lambda s: array(s, dtype)))
+    lo = draw(st.none() | st.sampled_from([-2.05, -1.05, -0.05, 0.95]))
+    hi = draw(st.sampled_from([-0.55, 0.45, 1.45, 2.45]) if lo is None else
+              st.none() | st.sampled_from([lo + 0.5, lo + 1.5, lo + 3.0]))
+    if lo is not None and hi is not None and draw(st.integers(0, 9)) == 0:
+        lo, hi = hi, lo  # min > max: everything becomes max, as in PyTorch
+    return sample(x, min=lo, max=hi)
+
+
+@st.composite
+def _clamp_tensor_sample(draw, dtype):
+    sx, slo, shi = draw(broadcast_shapes(3))
+    sx = np.broadcast_shapes(sx, slo, shi)  # PyTorch's clamp keeps x's shape: bounds may not enlarge it
+    lo = np.asarray(draw(array(slo, dtype)) - 1.5)  # (0-d arithmetic gives NumPy scalars: keep arrays)
+    return sample(draw(array(sx, dtype)), lo, np.asarray(lo + 2.0 + draw(array(shi, dtype, "positive"))))
+
+
+@st.composite
+def _expand_sample(draw, dtype):
+    shape = draw(st.lists(st.integers(1, 3), max_size=3).map(tuple))
+    lead = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    sizes = lead + tuple(draw(st.sampled_from([-1, n] if n != 1 else [-1, 1, 2, 4])) for n in shape)
+    x = draw(array(shape, dtype))
+    return sample(x, sizes) if draw(st.booleans()) or not sizes else sample(x, *sizes)
+
+
+@st.composite
+def _repeat_sample(draw, dtype):
+    shape = draw(shapes(max_side=3))
+    reps = tuple(draw(st.lists(st.integers(1, 3), min_size=len(shape), max_size=len(shape) + 2)))
+    x = draw(array(shape, dtype))
+    return sample(x, reps) if draw(st.booleans()) or not reps else sample(x, *reps)
+
+
+@st.composite
+def _flip_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1))
+    nd = len(shape)
+    ds = tuple(draw(st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd, unique_by=lambda d: d % nd)))
+    return sample(draw(array(shape, dtype)), ds)
+
+
+@st.composite
+def _masked_fill_sample(draw, dtype):
+    shape = draw(shapes())
+    mshape = shape[draw(st.integers(0, len(shape))):]
+    mshape = tuple(1 if draw(st.integers(0, 3)) == 0 else n for n in mshape)
+    return sample(draw(array(shape, dtype)), draw(array(mshape, "bool")), draw(_py(-3, 3)))
+
+
+@st.composite
+def _gather_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1))
+    d = draw(dims(len(shape)))
+    ishape = tuple(draw(st.integers(1, 5)) if i == d % len(shape) else draw(st.integers(1, n))
+                   for i, n in enumerate(shape))
+    idx = draw(array(ishape, "int64", "real")) % shape[d]  # repeats on purpose: their gradients add up
+    return sample(draw(array(shape, dtype)), d, idx)
+
+
+@st.composite
+def _var_sample(draw, dtype, std=False):
+    """std is not differentiable where the spread is 0 (one element): it gets sides >= 2."""
+    shape = draw(shapes(min_dims=1, min_side=2) if std else shapes(min_dims=0))
+    x = draw(array(shape, dtype))
+    nd = len(shape)
+    dim = draw(st.none() | (dims(nd) if nd else st.none()) |
+               st.lists(st.integers(-max(nd, 1), max(nd, 1) - 1), min_size=1, max_size=max(nd, 1),
+                        unique_by=lambda d: d % max(nd, 1)).map(tuple))
+    axes = range(nd) if dim is None else [d % max(nd, 1) for d in ((dim,) if isinstance(dim, int) else dim)]
+    count = math.prod(shape[a] for a in axes) if nd else 1
+    kw = {"keepdim": draw(st.booleans())}
+    choice = draw(st.integers(0, 2))
+    if choice == 1:
+        kw["unbiased"] = draw(st.booleans())
+    elif choice == 2:
+        kw["correction"] = draw(st.sampled_from([0, 1] if std else [0, 1, 2]))
+    corr = kw.get("correction", 0 if kw.get("unbiased") is False else 1)
+    if count - corr <= 0:  # no spread to divide by: inf/nan in both libraries, nothing to differentiate
+        kw = {"keepdim": kw["keepdim"], "correction": 0}
+    return sample(x, dim, **kw)
+
+
+@st.composite
+def _prod_sample(draw, dtype, domain="real"):
+    shape = draw(shapes(max_side=3))
+    x = draw(array(shape, dtype, domain))
+    if draw(st.booleans()):
+        return sample(x)
+    return sample(x, draw(dims(len(shape))), keepdim=draw(st.booleans()))
+
+
+@st.composite
+def _cumsum_sample(draw, dtype):
+    shape = draw(shapes())
+    return sample(draw(array(shape, dtype)), draw(dims(len(shape))))
+
+
+@st.composite
+def _split_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1, max_side=6))
+    d = draw(dims(len(shape)))
+    n = shape[d]
+    if draw(st.booleans()):
+        how = draw(st.integers(1, n + 1))
+    else:
+        cuts = sorted(draw(st.lists(st.integers(0, n), max_size=3)))
+        how = [b - a for a, b in zip([0] + cuts, cuts + [n])]
+    return sample(draw(array(shape, dtype)), how, d)
+
+
+@st.composite
+def _chunk_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1, max_side=7))
+    return sample(draw(array(shape, dtype)), draw(st.integers(1, 5)), draw(dims(len(shape))))
+
+
+@st.composite
+def _nan_inf_sample(draw, dtype):
+    shape = draw(shapes())
+    x = draw(array(shape, dtype))
+    if np.dtype(dtype).kind == "f" and x.size:
+        rng = np.random.default_rng(draw(seeds))
+        x = x.copy()
+        x[rng.random(shape) < 0.3] = np.nan
+        x[rng.random(shape) < 0.2] = np.inf
+        x[rng.random(shape) < 0.2] = -np.inf
+    return sample(x)
+
+
+@st.composite
+def _all_any_sample(draw, dtype):
+    shape = draw(shapes())
+    x = draw(array(shape, dtype, "int-valued" if dtype.startswith("float") else "unit"))
+    if draw(st.booleans()):
+        return sample(x)
+    return sample(x, draw(dims(len(shape))), keepdim=draw(st.booleans()))
+
+
+# matrix products, batches, diagonals, full and partial sums, outer products, implicit output, ellipsis
+EINSUM = ("ij,jk->ik", "bij,bjk->bik", "ii->i", "ii", "ij->", "i,i->", "i,j->ij", "ij->ji", "...ij,...jk->...ik",
+          "bii->b", "ij,ij->i", "ijk,k", "i,ij,j")
+
+
+@st.composite
+def _einsum_sample(draw, dtype):
+    eq = draw(st.sampled_from(EINSUM))
+    size = {c: draw(st.integers(1, 4)) for c in "ijkb"}
+    batch = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    terms = eq.split("->")[0].split(",")
+    arrays = [draw(array(batch * ("..." in t) + tuple(size[c] for c in t.replace("...", "")), dtype)) for t in terms]
+    return sample(*arrays, equation=eq)
+
+
+@st.composite
+def _dot_sample(draw, dtype):
+    n = draw(st.integers(1, 6))
+    return sample(draw(array((n,), dtype)), draw(array((n,), dtype)))
+
+
+@st.composite
+def _mixed_index_sample(draw, dtype):
+    """An int, slices and an index array together: PyTorch applies the int first (NumPy would not)."""
+    shape = draw(shapes(min_dims=3, max_dims=3, min_side=2))
+    order = draw(st.permutations(["int", "slice", "array"]))
+    parts = []
+    for kind, n in zip(order, shape):
+        if kind == "int":
+            parts.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            parts.append(slice(None))
+        else:
+            parts.append(draw(array((draw(st.integers(1, 4)),), "int64")) % n)
+    return sample(draw(array(shape, dtype)), tuple(parts))
+
+
+def _mixed_index_ref(x, index):
+    return x[tuple(torch.from_numpy(i) if isinstance(i, np.ndarray) else i for i in index)]
+
+
+def _torch_split(x, how, d):
+    return torch.split(x, how, d)
+
+
+OPS += [
+    OpInfo("cat", lambda *ts, dim: mg.cat(ts, dim), lambda *ts, dim: torch.cat(ts, dim), _cat_sample,
+           dtypes=("float64", "float32", "int64")),
+    OpInfo("stack", lambda *ts, dim: mg.stack(ts, dim), lambda *ts, dim: torch.stack(ts, dim),
+           lambda d: _cat_sample(d, new_dim=True)),
+    OpInfo("where", mg.where, lambda *a: torch.where(*a), _where_sample, dtypes=("float64", "float32", "int64"),
+           **BROADCAST_TOL),
+    OpInfo("where_scalar", mg.where, lambda *a: torch.where(*a), _where_scalar_sample),
+    OpInfo("where_method", *same(lambda c, x, y: x.where(c, y)), _where_sample, **BROADCAST_TOL),
+    OpInfo("clamp", *same(lambda x, **kw: x.clamp(**kw)), _clamp_sample),
+    OpInfo("clip", *same(lambda x, **kw: x.clip(**kw)), _clamp_sample),
+    OpInfo("mg.clamp", lambda x, **kw: mg.clamp(x, **kw), lambda x, **kw: torch.clamp(x, **kw), _clamp_sample),
+    OpInfo("clamp_tensors", *same(lambda x, lo, hi: x.clamp(lo, hi)), _clamp_tensor_sample, **BROADCAST_TOL),
+    binary("maximum", lambda a, b: a.maximum(b)),
+    binary("minimum", lambda a, b: a.minimum(b)),
+    OpInfo("mg.maximum", mg.maximum, lambda a, b: torch.maximum(a, b), _binary_samples("real", "real"),
+           **BROADCAST_TOL),
+    OpInfo("mg.max_binary", mg.max, lambda a, b: torch.max(a, b), _binary_samples("real", "real"), **BROADCAST_TOL),
+    OpInfo("expand", *same(lambda x, *s: x.expand(*s)), _expand_sample),
+    OpInfo("repeat", *same(lambda x, *r: x.repeat(*r)), _repeat_sample,
+           large=lambda rng, dtype: sample(fill(rng, (64, 1, 50), dtype), (2, 3, 30, 4))),
+    OpInfo("flip", *same(lambda x, d: x.flip(d)), _flip_sample),
+    OpInfo("mg.flip", mg.flip, lambda x, d: torch.flip(x, d), _flip_sample),
+    OpInfo("masked_fill", *same(lambda x, m, v: x.masked_fill(m, v)), _masked_fill_sample),
+    OpInfo("gather", *same(lambda x, d, i: x.gather(d, i)), _gather_sample, dtypes=("float64", "float32", "int64"),
+           large=lambda rng, dtype: sample(fill(rng, (500, 64), dtype), 0, rng.integers(0, 500, (900, 64)))),
+    OpInfo("var", *same(lambda x, *a, **k: x.var(*a, **k)), _var_sample, atol=1e-6, rtol=1e-5,
+           large=lambda rng, dtype: sample(fill(rng, (300, 40, 20), dtype) + 5, (0, 2))),
+    OpInfo("std", *same(lambda x, *a, **k: x.std(*a, **k)), lambda d: _var_sample(d, std=True), atol=1e-6,
+           rtol=1e-5),
+    OpInfo("mg.var", lambda x, *a, **k: mg.var(x, *a, **k), lambda x, *a, **k: torch.var(x, *a, **k), _var_sample,
+           atol=1e-6, rtol=1e-5),
+    OpInfo("prod", *same(lambda x, *a, **k: x.prod(*a, **k)), _prod_sample, atol=1e-5, rtol=1e-5,
+           dtypes=("float64", "float32", "int64")),
+    # integers in [-5, 5] stored as floats: zeros (one or several per slice) are common, and exact
+    OpInfo("prod_with_zeros", *same(lambda x, *a, **k: x.prod(*a, **k)), lambda d: _prod_sample(d, "int-valued"),
+           atol=1e-5, rtol=1e-5),
+    OpInfo("cumsum", *same(lambda x, d: x.cumsum(d)), _cumsum_sample, atol=1e-6, rtol=1e-5,
+           dtypes=("float64", "float32", "int64", "bool"),
+           large=lambda rng, dtype: sample(fill(rng, (40, 3000), dtype), 1)),
+    OpInfo("split", *same(lambda x, how, d: x.split(how, d)), _split_sample),
+    OpInfo("mg.split", mg.split, _torch_split, _split_sample),
+    OpInfo("chunk", *same(lambda x, c, d: x.chunk(c, d)), _chunk_sample),
+    unary("sin", lambda t: t.sin(), dtypes=("float64", "float32", "int64")),
+    unary("cos", lambda t: t.cos(), dtypes=("float64", "float32", "int64")),
+    unary("mg.sin", mg.sin, ref=lambda t: torch.sin(t)),
+    unary("floor", lambda t: t.floor(), dtypes=("float64", "float32", "int64")),
+    unary("ceil", lambda t: t.ceil(), dtypes=("float64", "float32", "int64")),
+    unary("round", lambda t: t.round(), dtypes=("float64", "float32", "int64")),
+    # halves round to even in both libraries
+    OpInfo("round_halves", *same(lambda t: t.round()), lambda d: shapes().flatmap(
+        lambda s: array(s, d, "int-valued").map(lambda a: sample(np.asarray(a + np.asarray(0.5, a.dtype))))),
+        differentiable=False),
+    unary("sign", lambda t: t.sign(), "nonzero", dtypes=("float64", "float32", "int64")),
+    OpInfo("isnan", *same(lambda t: t.isnan()), _nan_inf_sample, differentiable=False,
+           dtypes=("float64", "float32", "int64")),
+    OpInfo("isinf", *same(lambda t: t.isinf()), _nan_inf_sample, differentiable=False,
+           dtypes=("float64", "float32", "int64")),
+    OpInfo("all", *same(lambda x, *a, **k: x.all(*a, **k)), _all_any_sample, differentiable=False,
+           dtypes=("bool", "float64", "int64")),
+    OpInfo("any", *same(lambda x, *a, **k: x.any(*a, **k)), _all_any_sample, differentiable=False,
+           dtypes=("bool", "float64", "int64")),
+    OpInfo("einsum", lambda *ts, equation: mg.einsum(equation, *ts),
+           lambda *ts, equation: torch.einsum(equation, *ts), _einsum_sample, atol=1e-5, rtol=1e-5,
+           large=lambda rng, dtype: sample(fill(rng, (8, 64, 100), dtype), fill(rng, (8, 100, 48), dtype),
+                                           equation="bij,bjk->bik")),
+    OpInfo("dot", *same(lambda a, b: a.dot(b)), _dot_sample, atol=1e-6, rtol=1e-5),
+    OpInfo("mg.dot", mg.dot, lambda a, b: torch.dot(a, b), _dot_sample, atol=1e-6, rtol=1e-5),
+    OpInfo("getitem_mixed", lambda x, i: x[i], _mixed_index_ref, _mixed_index_sample),
+    # PyTorch spellings: axis= for dim=, function forms, dtype conversions
+    OpInfo("sum_axis", *same(lambda x, a: x.sum(axis=a)), lambda d: _cumsum_sample(d), atol=1e-5),
+    OpInfo("mean_axis", *same(lambda x, a: x.mean(axis=a, keepdim=True)), lambda d: _cumsum_sample(d), atol=1e-6),
+    OpInfo("max_axis", *same(lambda x, a: x.max(axis=a)), lambda d: _minmax_axis_sample(d)),
+    OpInfo("mg.sum", lambda x, **kw: mg.sum(x, **kw), lambda x, **kw: torch.sum(x, **kw), _reduce_samples(), atol=1e-5,
+           dtypes=("float64", "float32", "int64", "bool")),
+    OpInfo("mg.exp", mg.exp, lambda x: torch.exp(x), _unary_samples("real"), dtypes=("float64", "float32", "int64")),
+    OpInfo("float()", *same(lambda x: x.float()), _unary_samples("real"), differentiable=False,
+           dtypes=("float64", "float32", "int64", "bool")),
+    OpInfo("double()", *same(lambda x: x.double()), _unary_samples("real"), dtypes=("float64", "float32", "int64")),
+    OpInfo("half()", *same(lambda x: x.half()), _unary_samples("real"), differentiable=False, atol=1e-3, rtol=1e-3),
+    OpInfo("int()", *same(lambda x: x.int()), _unary_samples("real"), differentiable=False,
+           dtypes=("float64", "int64", "bool")),
+    OpInfo("long()", *same(lambda x: x.long()), _unary_samples("real"), differentiable=False,
+           dtypes=("float64", "int64", "bool")),
+    OpInfo("bool()", *same(lambda x: x.bool()), _unary_samples("int-valued"), differentiable=False,
+           dtypes=("float64", "int64")),
+]
+
+
+@st.composite
+def _minmax_axis_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1))
+    return sample(draw(array(shape, dtype, "distinct")), draw(dims(len(shape))))
+
+
+# integer (and unsigned) dtypes for the existing reductions: min/max pick, never negate
+OPS = [replace(op, dtypes=op.dtypes + ("int64", "uint8")) if op.name in ("max", "min") else
+       replace(op, dtypes=op.dtypes + ("int64", "bool")) if op.name == "sum" else op for op in OPS]

@@ -382,7 +382,7 @@ def test_repr_tree():
     assert repr(model) == (
         "Sequential(\n"
         "  (0): Conv2d(1, 1, kernel_size=(2, 2), stride=(1, 1), bias=False)\n"
-        "  (1): MaxPool2d(kernel_size=2, stride=2, padding=0)\n"
+        "  (1): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)\n"
         "  (2): Flatten(start_dim=1, end_dim=-1)\n"
         "  (3): Sigmoid()\n"
         "  (4): Linear(in_features=4, out_features=2, bias=False)\n"

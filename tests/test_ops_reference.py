@@ -17,7 +17,7 @@ from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 import minigrad.nn.functional as F
-from reference import conv2d_ref, max_pool2d_ref, pair
+from reference import conv2d_ref, max_pool2d_grad_ref, max_pool2d_ref, pair
 
 # The `backend` fixture is a plain string, so sharing it across examples is safe.
 FIXTURE_OK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -211,3 +211,27 @@ def test_float32_stays_float32(backend, name):
     for t in (a, b):
         if t.grad is not None:
             assert t.grad.dtype == mg.float32, f"{name}: grad is {t.grad.dtype}"
+
+
+# Above 4,096 windows max_pool2d takes another branch (slab comparisons instead of one argmax): the registry's
+# large inputs check its values against PyTorch; here its tie rule is checked exactly, with many ties, against
+# the loop reference (no PyTorch needed).
+LARGE_POOLS = {
+    "tiled k2": ((4, 17, 16, 16), 2, None, 0),
+    "overlapping k3 s1 p1": ((2, 9, 16, 16), 3, 1, 1),
+    "pairs k(2,3) s(2,1) p(1,1)": ((4, 9, 17, 15), (2, 3), (2, 1), (1, 1)),
+}
+
+
+@pytest.mark.parametrize("name", list(LARGE_POOLS))
+def test_max_pool2d_many_windows_ties_match_loop_reference(backend, name):
+    shape, kernel, stride, padding = LARGE_POOLS[name]
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, shape).astype(np.float64)  # values in {0, 1, 2}: ties in almost every window
+    t = mg.tensor(x, requires_grad=True, backend=backend)
+    out = F.max_pool2d(t, kernel, stride=stride, padding=padding)
+    assert out.numel() > 4096, "the config must reach the many-windows branch"
+    np.testing.assert_array_equal(out.numpy(), max_pool2d_ref(x, kernel, stride, padding))
+    g = rng.integers(-9, 10, out.shape).astype(np.float64)  # integer gradients: exact sums
+    out.backward(mg.tensor(g, backend=backend))
+    np.testing.assert_array_equal(t.grad.numpy(), max_pool2d_grad_ref(x, g, kernel, stride, padding))

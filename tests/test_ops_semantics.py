@@ -85,7 +85,7 @@ def test_pow_grad_wrt_exponent_at_zero_base(backend):
     b = _t([-1.0, -0.5, 0.0, 2.0, 0.0], backend, requires_grad=True)
     with np.errstate(divide="ignore"):  # 0 ** -1 = inf, as in PyTorch (NumPy warns)
         (a ** b).sum().backward()
-    np.testing.assert_array_equal(b.grad.numpy(), [-np.inf, -np.inf, 0.0, 0.0, np.log(2.0)])
+    np.testing.assert_allclose(b.grad.numpy(), [-np.inf, -np.inf, 0.0, 0.0, np.log(2.0)], rtol=1e-14, atol=0)
     np.testing.assert_array_equal(a.grad.numpy(), [-np.inf, -np.inf, 0.0, 0.0, 0.0])
 
 
@@ -130,7 +130,7 @@ def test_pow_scalar_edge_gradients_match_pytorch_values(backend):
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
     x.grad = None
     (2 ** x).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), np.log(2) * 2.0 ** np.array([0.0, 1.0, 2.0]), rtol=1e-15)
+    np.testing.assert_allclose(x.grad.numpy(), np.log(2) * 2.0 ** np.array([0.0, 1.0, 2.0]), rtol=1e-14)  # ulps
 
 
 # ----------------------------------------------------------------------------- indexing order
@@ -215,3 +215,156 @@ def test_dim_errors_are_index_errors_too(backend, kind):
     for fn in (lambda: t.sum(dim=2), lambda: t.transpose(0, -3), lambda: t.unsqueeze(4), lambda: t.max(dim=5)):
         with pytest.raises(kind, match=r"out of range"):
             fn()
+
+
+# ----------------------------------------------------------------------------- the new ops at their edges
+
+def test_maximum_minimum_split_the_gradient_at_ties(backend):
+    # PyTorch's rule: equal inputs share the gradient half and half (the registry draws tie-free values).
+    a = _t([1.0, 2.0, 3.0], backend, dtype=mg.float64, requires_grad=True)
+    b = _t([1.0, 5.0, 3.0], backend, dtype=mg.float64, requires_grad=True)
+    (a.maximum(b) * _t([2.0, 4.0, 8.0], backend, dtype=mg.float64)).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 0.0, 4.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 4.0, 4.0])
+    a.grad = b.grad = None
+    mg.minimum(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [0.5, 1.0, 0.5])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.5, 0.0, 0.5])
+
+
+def test_clamp_gradient_passes_at_the_bounds(backend):
+    x = _t([-2.0, -1.0, 0.0, 1.0, 2.0], backend, dtype=mg.float64, requires_grad=True)
+    x.clamp(-1.0, 1.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(x.clamp(min=1.0, max=-1.0).numpy(), [-1.0] * 5)  # min > max: all max
+    assert _t([1, 5], backend).clamp(0, 3).dtype == mg.int64
+    assert _t([1, 5], backend).clamp(0.5).dtype == mg.get_default_dtype()
+
+
+def test_prod_gradient_is_exact_at_zeros(backend):
+    x = _t([[2.0, 0.0, 3.0], [0.0, 0.0, 4.0]], backend, dtype=mg.float64, requires_grad=True)
+    x.prod(dim=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_var_std_arguments_as_pytorch(backend):
+    x = _t([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], backend, dtype=mg.float64)
+    raw = np.array([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]])
+    np.testing.assert_allclose(x.var().numpy(), raw.var(ddof=1))
+    np.testing.assert_allclose(x.var(1, unbiased=False).numpy(), raw.var(axis=1))
+    np.testing.assert_allclose(x.var(False).numpy(), raw.var())
+    np.testing.assert_allclose(x.std(dim=0, correction=0, keepdim=True).numpy(), raw.std(axis=0, keepdims=True))
+    np.testing.assert_allclose(mg.std(x, axis=1).numpy(), raw.std(axis=1, ddof=1))
+    with pytest.raises(ValueError, match="unbiased or correction"):
+        x.var(0, unbiased=True, correction=0)
+    with pytest.raises(RuntimeError, match="floating"):
+        _t([1, 2], backend).var()
+
+
+def test_split_chunk_cat_stack_round_trip(backend):
+    x = _t(np.arange(20.0).reshape(4, 5), backend, dtype=mg.float64, requires_grad=True)
+    parts = x.split([1, 3, 1], dim=1)
+    assert [p.shape for p in parts] == [(4, 1), (4, 3), (4, 1)]
+    assert [p.shape for p in x.chunk(3, dim=1)] == [(4, 2), (4, 2), (4, 1)]
+    assert [p.shape for p in x.chunk(4, dim=1)] == [(4, 2), (4, 2), (4, 1)]  # PyTorch: at most `chunks` pieces
+    y = mg.cat(parts, dim=-1)
+    np.testing.assert_array_equal(y.numpy(), x.numpy())
+    (mg.stack(x.split(2), dim=0) * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((4, 5), 2.0))
+
+
+def test_cat_and_where_promote_dtypes(backend):
+    f32, i64 = _t([1.0], backend, dtype=mg.float32), _t([2], backend)
+    assert mg.cat([f32, i64]).dtype == mg.float32
+    assert mg.cat([f32, f32.double()]).dtype == mg.float64
+    cond = _t([True], backend)
+    assert mg.where(cond, f32, 0.0).dtype == mg.float32
+    assert mg.where(cond, i64, 0.5).dtype == mg.get_default_dtype()
+    assert mg.where(cond, 1.0, 0.0).dtype == mg.get_default_dtype()
+    assert mg.where(cond, i64, 0).dtype == mg.int64
+
+
+BAD_CALLS = {
+    "cat: other dims differ": (lambda b: mg.cat([_t(np.ones((2, 3)), b), _t(np.ones((2, 4)), b)]), mg.ShapeError,
+                               "cat"),
+    "cat: 0-d": (lambda b: mg.cat([_t(1.0, b), _t(2.0, b)]), mg.ShapeError, "zero-dim"),
+    "cat: empty list": (lambda b: mg.cat([]), ValueError, "non-empty"),
+    "cat: not tensors": (lambda b: mg.cat([np.ones(2)]), TypeError, "Tensor"),
+    "stack: shapes differ": (lambda b: mg.stack([_t(np.ones(2), b), _t(np.ones(3), b)]), mg.ShapeError, "shape"),
+    "where: float condition": (lambda b: mg.where(_t([1.0], b), _t([1.0], b), 0.0), TypeError, "bool"),
+    "where: shapes": (lambda b: mg.where(_t([True, False], b), _t([1.0, 2.0, 3.0], b), 0.0), mg.ShapeError,
+                      "broadcast"),
+    "expand: non-1 dim": (lambda b: _t(np.ones((2, 3)), b).expand(4, 3), mg.ShapeError, "size-1"),
+    "expand: too few sizes": (lambda b: _t(np.ones((2, 3)), b).expand(3), mg.ShapeError, "number of sizes"),
+    "repeat: too few": (lambda b: _t(np.ones((2, 3)), b).repeat(2), mg.ShapeError, "number of repeats"),
+    "flip: repeated dim": (lambda b: _t(np.ones((2, 3)), b).flip(0, -2), mg.ShapeError, "more than once"),
+    "masked_fill: float mask": (lambda b: _t(np.ones(2), b).masked_fill(_t([1.0, 0.0], b), 0.0), TypeError, "bool"),
+    "masked_fill: shape": (lambda b: _t(np.ones(2), b).masked_fill(_t([True, False, True], b), 0.0), mg.ShapeError,
+                           "broadcast"),
+    "gather: float index": (lambda b: _t(np.ones((2, 2)), b).gather(1, _t([[0.0]], b)), TypeError, "integer"),
+    "gather: index too big": (lambda b: _t(np.ones((2, 2)), b).gather(1, _t([[0], [1], [0]], b)), mg.ShapeError,
+                              "no larger"),
+    "split: sections": (lambda b: _t(np.ones(5), b).split([2, 2]), mg.ShapeError, "add up"),
+    "split: size 0": (lambda b: _t(np.ones(5), b).split(0), ValueError, "positive"),
+    "chunk: 0": (lambda b: _t(np.ones(5), b).chunk(0), ValueError, "positive"),
+    "dot: 2-D": (lambda b: _t(np.ones((2, 2)), b).dot(_t(np.ones((2, 2)), b)), mg.ShapeError, "1-D"),
+    "einsum: operand count": (lambda b: mg.einsum("ij,jk->ik", _t(np.ones((2, 2)), b)), ValueError, "operands"),
+    "einsum: sizes": (lambda b: mg.einsum("ij,jk->ik", _t(np.ones((2, 3)), b), _t(np.ones((2, 2)), b)),
+                      mg.ShapeError, "sizes"),
+    "einsum: rank": (lambda b: mg.einsum("ijk->i", _t(np.ones((2, 3)), b)), ValueError, "subscripts"),
+    "clamp: no bounds": (lambda b: _t(np.ones(2), b).clamp(), ValueError, "at least one"),
+    "sum: dim and axis": (lambda b: _t(np.ones(2), b).sum(dim=0, axis=0), TypeError, "both dim and axis"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_CALLS))
+def test_bad_arguments_give_clear_errors(backend, name):
+    fn, kind, match = BAD_CALLS[name]
+    with pytest.raises(kind, match=match):
+        fn(backend)
+
+
+def test_all_any_isnan_isinf(backend):
+    x = _t([[0.0, np.nan], [np.inf, -1.0]], backend)
+    np.testing.assert_array_equal(x.isnan().numpy(), [[False, True], [False, False]])
+    np.testing.assert_array_equal(x.isinf().numpy(), [[False, False], [True, False]])
+    assert x.all().item() is False and x.any().item() is True
+    np.testing.assert_array_equal(x.all(dim=1).numpy(), [False, True])
+    np.testing.assert_array_equal(mg.any(x, axis=0, keepdim=True).numpy(), [[True, True]])
+    assert x.all().backend == backend and _t(0.0, backend).any().shape == ()
+
+
+# ----------------------------------------------------------------------------- factories
+
+def test_eye_linspace_randint(backend):
+    e = mg.eye(2, 3, backend=backend)
+    assert e.dtype == mg.get_default_dtype() and e.backend == backend
+    np.testing.assert_array_equal(e.numpy(), np.eye(2, 3))
+    assert mg.eye(3, dtype=mg.int64).dtype == mg.int64
+    lin = mg.linspace(-1, 1, 5, backend=backend, dtype=mg.float64)
+    np.testing.assert_allclose(lin.numpy(), [-1.0, -0.5, 0.0, 0.5, 1.0])
+    assert mg.linspace(0, 1, 0).shape == (0,) and mg.linspace(0, 1, 1).numpy().tolist() == [0.0]
+    mg.manual_seed(3)
+    r = mg.randint(2, 7, (200,), backend=backend)
+    assert r.dtype == mg.int64 and r.backend == backend and r.shape == (200,)
+    v = r.numpy()
+    assert v.min() == 2 and v.max() == 6  # both ends reached in 200 draws, high excluded
+    mg.manual_seed(3)
+    np.testing.assert_array_equal(mg.randint(2, 7, (200,)).numpy(), v)  # seeded
+    assert mg.randint(5, (2, 3)).shape == (2, 3) and mg.randint(5, (4,)).numpy().max() < 5
+    with pytest.raises(ValueError, match="greater"):
+        mg.randint(3, 3, (2,))
+    with pytest.raises(ValueError, match="non-negative"):
+        mg.eye(-1)
+    with pytest.raises(ValueError, match="steps"):
+        mg.linspace(0, 1, -2)
+
+
+def test_factories_match_torch():
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: cross-check of eye/linspace skipped")
+    for args in [(0, 1, 5), (-3.5, 2, 7), (2, -2, 4), (1, 1, 3)]:
+        np.testing.assert_allclose(mg.linspace(*args, dtype=mg.float64).numpy(),
+                                   torch.linspace(*args, dtype=torch.float64).numpy(), rtol=1e-15, atol=1e-15)
+        assert mg.linspace(*args).dtype == torch.linspace(*args).numpy().dtype
+    for args in [(3,), (2, 4), (4, 2), (0,)]:
+        np.testing.assert_array_equal(mg.eye(*args).numpy(), torch.eye(*args).numpy())

@@ -104,7 +104,8 @@ def test_pow_gradient_at_zero_base_matches_torch(backend, name):
         warnings.simplefilter("error")
         fn(*mts).sum().backward()
     for m, t in zip(mts, tts):
-        np.testing.assert_array_equal(m.grad.numpy(), t.grad.numpy())
+        # within a few ulps: CuPy's log may differ from NumPy's (and PyTorch's) by one
+        np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=4 * np.finfo(np.float64).eps, atol=0)
 
 
 # Result dtypes of mixed operands, as PyTorch promotes them: Python and NumPy scalars never widen a float

@@ -1,13 +1,18 @@
 """minigrad.nn: PyTorch-style modules, layers, initialisers and the functional API (`nn.functional`)."""
 
 from . import functional, init
-from .layers import Conv2d, Flatten, Linear, MaxPool2d, MSELoss, ReLU, Sequential, Sigmoid, Tanh
+from .activation import ELU, GELU, Hardtanh, LeakyReLU, SiLU, Softplus
+from .conv import Conv2d, ConvTranspose2d
+from .dropout import Dropout
+from .layers import Flatten, Linear, MSELoss, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module, Parameter
 from . import utils  # noqa: E402  (nn.utils.clip_grad_norm_, clip_grad_value_)
 from .container import Identity, ModuleDict, ModuleList
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, LogSoftmax, NLLLoss,
                    SmoothL1Loss, Softmax)
 from .normalization import BatchNorm1d, BatchNorm2d
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .sparse import Embedding
 
 __all__ = [
     "functional",
@@ -16,10 +21,21 @@ __all__ = [
     "Parameter",
     "Linear",
     "Conv2d",
+    "ConvTranspose2d",
     "MaxPool2d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
     "Sigmoid",
     "ReLU",
     "Tanh",
+    "LeakyReLU",
+    "GELU",
+    "SiLU",
+    "Softplus",
+    "ELU",
+    "Hardtanh",
+    "Dropout",
+    "Embedding",
     "Flatten",
     "Sequential",
     "MSELoss",

@@ -1,12 +1,16 @@
 """minigrad.nn.functional (import as F): PyTorch's functional names, with argument checks, over minigrad.ops."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
-from ..ops import conv, elementwise, linalg, loss
-from ..tensor import Tensor
+from ..ops import activation, conv, elementwise, linalg, loss, pool
+from ..ops import dropout as _dropout, pad as _pad, sparse as _sparse
+from ..errors import ShapeError
+from ..tensor import Tensor, wrap
 
-__all__ = ["conv2d", "max_pool2d", "sigmoid", "relu", "tanh", "linear", "mse_loss"]
+__all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "sigmoid",
+           "relu", "tanh", "leaky_relu", "gelu", "silu", "softplus", "elu", "hardtanh", "dropout", "one_hot",
+           "embedding", "linear", "mse_loss"]
 
 
 
@@ -32,67 +36,393 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x (..., in) @ weight (out, in).T + bias (out,) -> (..., out)."""
     _check_tensor(x, "input", "linear")
     if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+        raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     return linalg.Linear.apply(x, weight) if bias is None else linalg.Linear.apply(x, weight, bias)
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
-           stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0) -> Tensor:
-    """2-D cross-correlation, as torch.nn.functional.conv2d (groups=1, dilation=1).
+def _error(fn: str, msg: str) -> ShapeError:
+    """A bad argument or geometry: a ShapeError, so NumPy-style (ValueError) and PyTorch-style (RuntimeError)
+    handlers both catch it."""
+    return ShapeError(f"{fn}: {msg}")
 
-    input (N, C, H, W) or (C, H, W); weight (O, C, kh, kw); bias (O,) -> (N, O, Ho, Wo) with
-    Ho = (H + 2*padding - kh) // stride + 1.
-    """
-    _check_tensor(input, "input", "conv2d")
-    _check_tensor(weight, "weight", "conv2d")
-    if input.ndim == 3:  # unbatched, as PyTorch allows
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding).squeeze(0)
+
+def _pair_arg(value: Any, name: str, fn: str, minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints (NumPy integers too), each >= minimum; a clear error otherwise."""
+    try:
+        p = conv.pair(value, name)
+    except ValueError:
+        raise _error(fn, f"{name} must be an int or a pair of ints, got {value!r}") from None
+    if min(p) < minimum:
+        raise _error(fn, f"{name} must be >= {minimum}, got {value!r}")
+    return p
+
+
+def _int_param(value: Any, name: str, fn: str, minimum: int) -> int:
+    """An int (NumPy integers too, not bool) >= minimum. (Not ``_int_arg``: the losses section defines that.)"""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise _error(fn, f"{name} must be an int, got {value!r}")
+    if value.__index__() < minimum:
+        raise _error(fn, f"{name} must be >= {minimum}, got {value!r}")
+    return value.__index__()
+
+
+def _check_float(x: Tensor, fn: str) -> None:
+    _check_tensor(x, "input", fn)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn}: expected a floating point input, got dtype {x.dtype}")
+
+
+def _batched(input: Tensor, fn: str, call):
+    """Run ``call`` on (N, C, H, W); a (C, H, W) input is treated as a batch of one, as PyTorch does."""
+    if input.ndim == 3:
+        out = call(input.unsqueeze(0))
+        return tuple(o.squeeze(0) for o in out) if isinstance(out, tuple) else out.squeeze(0)
     if input.ndim != 4:
-        raise ValueError(f"conv2d: expected input of shape (N, C, H, W) or (C, H, W), got shape {input.shape}")
+        raise _error(fn, f"expected input of shape (N, C, H, W) or (C, H, W), got shape {input.shape}")
+    return call(input)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | Sequence[int] = 1,
+           padding: int | Sequence[int] | str = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation, as torch.nn.functional.conv2d.
+
+    input (N, C, H, W) or (C, H, W); weight (O, C/groups, kh, kw); bias (O,) -> (N, O, Ho, Wo) with
+    Ho = (H + 2*padding - dilation*(kh-1) - 1) // stride + 1. padding may also be "valid" (0) or "same"
+    (output size = input size; stride 1 only; an odd total pads one more on the bottom/right, as PyTorch).
+    """
+    fn = "conv2d"
+    _check_tensor(input, "input", fn)
+    _check_tensor(weight, "weight", fn)
     if weight.ndim != 4:
-        raise ValueError(f"conv2d: expected weight of shape (out_channels, in_channels, kh, kw), got {weight.shape}")
-    stride, padding = conv.pair(stride, "stride"), conv.pair(padding, "padding")
-    if min(stride) < 1 or min(padding) < 0:
-        raise ValueError(f"conv2d: stride must be >= 1 and padding >= 0, got stride={stride}, padding={padding}")
-    (_, c, h, w), (o, cw, kh, kw) = input.shape, weight.shape
-    if c != cw:
-        raise ValueError(f"conv2d: input has {c} channels (shape {input.shape}) but weight expects {cw} "
-                         f"(shape {weight.shape})")
-    if kh > h + 2 * padding[0] or kw > w + 2 * padding[1]:
-        raise ValueError(f"conv2d: kernel size ({kh}, {kw}) is larger than the padded input "
-                         f"({h + 2 * padding[0]}, {w + 2 * padding[1]})")
-    if bias is not None and bias.shape != (o,):
-        raise ValueError(f"conv2d: bias must have shape ({o},), got {bias.shape}")
+        raise _error(fn, f"expected weight of shape (out_channels, in_channels/groups, kh, kw), got {weight.shape}")
+    stride = _pair_arg(stride, "stride", fn, 1)
+    dilation = _pair_arg(dilation, "dilation", fn, 1)
+    groups = _int_param(groups, "groups", fn, 1)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = 0
+        elif padding == "same":
+            if stride != (1, 1):
+                raise _error(fn, f"padding='same' needs stride 1, got stride={stride}")
+            total = [d * (k - 1) for d, k in zip(dilation, weight.shape[2:])]
+            if total[0] % 2 or total[1] % 2:  # asymmetric: the extra row/column goes bottom/right
+                input = pad(input, (total[1] // 2, total[1] - total[1] // 2, total[0] // 2, total[0] - total[0] // 2))
+                padding = 0
+            else:
+                padding = (total[0] // 2, total[1] // 2)
+        else:
+            raise _error(fn, f"padding must be an int, a pair of ints, 'valid' or 'same', got {padding!r}")
+    padding = _pair_arg(padding, "padding", fn, 0)
+    o, cg, kh, kw = weight.shape
+    if o % groups:
+        raise _error(fn, f"out_channels ({o}, weight shape {weight.shape}) must be divisible by groups={groups}")
+    if bias is not None:
+        _check_tensor(bias, "bias", fn)
+        if bias.shape != (o,):
+            raise _error(fn, f"bias must have shape ({o},), got {bias.shape}")
+
+    if input.ndim == 3:  # unbatched, as PyTorch allows
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if input.ndim != 4:
+        raise _error(fn, f"expected input of shape (N, C, H, W) or (C, H, W), got shape {input.shape}")
+    _, c, h, w = input.shape
+    if c != cg * groups:
+        raise _error(fn, f"input has {c} channels (shape {input.shape}) but weight {weight.shape} with "
+                         f"groups={groups} expects {cg * groups}")
+    eh, ew = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
+    if eh > h + 2 * padding[0] or ew > w + 2 * padding[1]:
+        raise _error(fn, f"kernel size ({kh}, {kw}) with dilation {dilation} spans ({eh}, {ew}), more than the "
+                         f"padded input ({h + 2 * padding[0]}, {w + 2 * padding[1]})")
     if bias is None:
-        return conv.Conv2d.apply(input, weight, stride=stride, padding=padding)
-    return conv.Conv2d.apply(input, weight, bias, stride=stride, padding=padding)
+        return conv.Conv2d.apply(input, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return conv.Conv2d.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | Sequence[int] = 1,
+                     padding: int | Sequence[int] = 0, output_padding: int | Sequence[int] = 0, groups: int = 1,
+                     dilation: int | Sequence[int] = 1) -> Tensor:
+    """Transposed convolution (the adjoint of conv2d), as torch.nn.functional.conv_transpose2d.
+
+    input (N, Cin, H, W) or (Cin, H, W); weight (Cin, Cout/groups, kh, kw); bias (Cout,) -> (N, Cout, Ho, Wo)
+    with Ho = (H-1)*stride - 2*padding + dilation*(kh-1) + output_padding + 1.
+    """
+    fn = "conv_transpose2d"
+    _check_tensor(input, "input", fn)
+    _check_tensor(weight, "weight", fn)
+    if weight.ndim != 4:
+        raise _error(fn, f"expected weight of shape (in_channels, out_channels/groups, kh, kw), got {weight.shape}")
+    stride = _pair_arg(stride, "stride", fn, 1)
+    padding = _pair_arg(padding, "padding", fn, 0)
+    output_padding = _pair_arg(output_padding, "output_padding", fn, 0)
+    dilation = _pair_arg(dilation, "dilation", fn, 1)
+    groups = _int_param(groups, "groups", fn, 1)
+    for i in range(2):
+        if output_padding[i] >= max(stride[i], dilation[i]):
+            raise _error(fn, f"output_padding {output_padding} must be smaller than stride {stride} or dilation "
+                             f"{dilation} in each dimension")
+    cin, cog, kh, kw = weight.shape
+    if cin % groups:
+        raise _error(fn, f"in_channels ({cin}, weight shape {weight.shape}) must be divisible by groups={groups}")
+    if bias is not None:
+        _check_tensor(bias, "bias", fn)
+        if bias.shape != (cog * groups,):
+            raise _error(fn, f"bias must have shape ({cog * groups},), got {bias.shape}")
+
+    def call(x: Tensor) -> Tensor:
+        _, c, h, w = x.shape
+        if c != cin:
+            raise _error(fn, f"input has {c} channels (shape {x.shape}) but weight {weight.shape} expects {cin}")
+        size = [(n - 1) * s - 2 * p + d * (k - 1) + op + 1
+                for n, s, p, d, k, op in zip((h, w), stride, padding, dilation, (kh, kw), output_padding)]
+        if min(size) < 1:
+            raise _error(fn, f"the output would have size {tuple(size)}: padding {padding} is too large for this "
+                             "input and kernel")
+        kw_ = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation, groups=groups)
+        if bias is None:
+            return conv.ConvTranspose2d.apply(x, weight, **kw_)
+        return conv.ConvTranspose2d.apply(x, weight, bias, **kw_)
+    return _batched(input, fn, call)
+
+
+def _pool_args(fn: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1):
+    k = _pair_arg(kernel_size, "kernel_size", fn, 1)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else \
+        _pair_arg(stride, "stride", fn, 1)
+    p = _pair_arg(padding, "padding", fn, 0)
+    d = _pair_arg(dilation, "dilation", fn, 1)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise _error(fn, f"padding {p} must be at most half the kernel size {k}")
+    return k, s, p, d
+
+
+def _check_pool_output(fn: str, x: Tensor, k, s, p, d, ceil_mode: bool) -> None:
+    h, w = x.shape[2:]
+    ho = pool.pool_out_size(h, k[0], s[0], p[0], d[0], ceil_mode)
+    wo = pool.pool_out_size(w, k[1], s[1], p[1], d[1], ceil_mode)
+    if ho < 1 or wo < 1:
+        raise _error(fn, f"kernel size {k} (dilation {d}) is larger than the padded input "
+                         f"({h + 2 * p[0]}, {w + 2 * p[1]}) of shape {x.shape}: the output would be ({ho}, {wo})")
 
 
 def max_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
-               padding: int | Sequence[int] = 0) -> Tensor:
-    """Max over kh*kw windows, as torch.nn.functional.max_pool2d (dilation=1, ceil_mode=False).
+               padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """Max over kh*kw windows, as torch.nn.functional.max_pool2d.
 
-    input (N, C, H, W) or (C, H, W) -> (N, C, Ho, Wo); stride defaults to kernel_size. The gradient of each
-    window goes to its first maximum in row-major order.
+    input (N, C, H, W) or (C, H, W) -> (N, C, Ho, Wo); stride defaults to kernel_size; padding counts as -inf.
+    The gradient of each window goes to its first maximum in row-major order, or to its last NaN when it holds
+    one (PyTorch's rule, NaN propagates). With return_indices, also the int64 flat index (into H*W) of each
+    chosen element.
     """
-    _check_tensor(input, "input", "max_pool2d")
-    if input.ndim == 3:
-        return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding).squeeze(0)
+    fn = "max_pool2d"
+    _check_tensor(input, "input", fn)
+    k, s, p, d = _pool_args(fn, kernel_size, stride, padding, dilation)
+
     if input.ndim != 4:
-        raise ValueError(f"max_pool2d: expected input of shape (N, C, H, W) or (C, H, W), got shape {input.shape}")
-    k = conv.pair(kernel_size, "kernel_size")
-    s = k if stride is None else conv.pair(stride, "stride")
-    p = conv.pair(padding, "padding")
-    if min(k) < 1 or min(s) < 1:
-        raise ValueError(f"max_pool2d: kernel_size and stride must be >= 1, got {k} and {s}")
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2 or min(p) < 0:
-        raise ValueError(f"max_pool2d: padding {p} must be >= 0 and at most half the kernel size {k}")
-    h, w = input.shape[2:]
-    if k[0] > h + 2 * p[0] or k[1] > w + 2 * p[1]:
-        raise ValueError(f"max_pool2d: kernel size {k} is larger than the padded input ({h + 2 * p[0]}, {w + 2 * p[1]})")
-    return conv.MaxPool2d.apply(input, kernel_size=k, stride=s, padding=p)
+        return _batched(input, fn, lambda x: max_pool2d(x, k, s, p, d, ceil_mode, return_indices))
+    _check_pool_output(fn, input, k, s, p, d, bool(ceil_mode))
+    if not return_indices:
+        return pool.MaxPool2d.apply(input, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode))
+    box: list = []
+    out = pool.MaxPool2d.apply(input, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode),
+                               indices_out=box)
+    return out, wrap(box[0])
+
+
+def avg_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+               padding: int | Sequence[int] = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """Mean over kh*kw windows, as torch.nn.functional.avg_pool2d: input (N, C, H, W) or (C, H, W) ->
+    (N, C, Ho, Wo). The divisor counts the zero padding when count_include_pad (never the overhang of
+    ceil_mode); divisor_override replaces it."""
+    fn = "avg_pool2d"
+    _check_float(input, fn)
+    k, s, p, _ = _pool_args(fn, kernel_size, stride, padding)
+    if divisor_override is not None:
+        divisor_override = _int_param(divisor_override, "divisor_override", fn, 1)
+
+    def call(x: Tensor) -> Tensor:
+        _check_pool_output(fn, x, k, s, p, (1, 1), bool(ceil_mode))
+        return pool.AvgPool2d.apply(x, kernel_size=k, stride=s, padding=p, ceil_mode=bool(ceil_mode),
+                                    count_include_pad=bool(count_include_pad), divisor_override=divisor_override)
+    return _batched(input, fn, call)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
+    """Average pooling to a fixed output size (Ho, Wo), as torch.nn.functional.adaptive_avg_pool2d: window i
+    covers [floor(i*H/Ho), ceil((i+1)*H/Ho)). None in output_size keeps that input size."""
+    fn = "adaptive_avg_pool2d"
+    _check_float(input, fn)
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(sizes) != 2 or not all(v is None or (hasattr(v, "__index__") and not isinstance(v, bool)) for v in sizes):
+        raise _error(fn, f"output_size must be an int, None or a pair of them, got {output_size!r}")
+
+    def call(x: Tensor) -> Tensor:
+        out = tuple(n if v is None else v.__index__() for v, n in zip(sizes, x.shape[2:]))
+        if min(out) < 1:
+            raise _error(fn, f"output_size must be positive, got {output_size!r}")
+        if min(x.shape[2:]) < 1:
+            raise _error(fn, f"input of shape {x.shape} has an empty spatial dimension")
+        return pool.AdaptiveAvgPool2d.apply(x, output_size=out)
+    return _batched(input, fn, call)
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last len(pad)//2 dims, as torch.nn.functional.pad: ``pad`` = (left, right) for the last dim,
+    then (top, bottom) for the one before, and so on. mode "constant" (negative amounts crop), "reflect"
+    (mirror without repeating the edge), "replicate" (repeat the edge) or "circular" (wrap around)."""
+    fn = "pad"
+    _check_tensor(input, "input", fn)
+    if mode not in _PAD_MODES:
+        raise _error(fn, f"mode must be one of {_PAD_MODES}, got {mode!r}")
+    try:
+        amounts = [v.__index__() for v in pad if not isinstance(v, bool)]
+        ok = len(amounts) == len(pad)
+    except (TypeError, AttributeError):
+        ok = False
+    if not ok or len(amounts) % 2:
+        raise _error(fn, f"pad must be a sequence of ints of even length, got {pad!r}")
+    if len(amounts) // 2 > input.ndim:
+        raise _error(fn, f"pad {tuple(pad)} pads {len(amounts) // 2} dims but the input has only {input.ndim} "
+                         f"(shape {input.shape})")
+    pairs = [(amounts[2 * i], amounts[2 * i + 1]) for i in range(len(amounts) // 2)][::-1]  # first padded dim first
+    lead = input.ndim - len(pairs)
+    if mode == "constant":
+        widths = ((0, 0),) * lead + tuple(pairs)
+        for (b, a), n in zip(widths, input.shape):
+            if n + b + a < 0:
+                raise _error(fn, f"pad {tuple(pad)} crops more than the size of the input (shape {input.shape})")
+        return _pad.ConstantPad.apply(input, widths=widths, value=0.0 if value is None else value)
+    if value not in (None, 0, 0.0):
+        raise _error(fn, f"value={value!r} only applies to mode='constant', not {mode!r}")
+    for (b, a), n in zip(pairs, input.shape[lead:]):
+        if b < 0 or a < 0:
+            raise _error(fn, f"negative padding {tuple(pad)} is only supported in mode='constant'")
+        limit = n - 1 if mode == "reflect" else n
+        if mode != "replicate" and max(b, a) > limit:
+            raise _error(fn, f"{mode} padding {tuple(pad)} must be at most {limit} for a dimension of size {n} "
+                             f"(input shape {input.shape})")
+        if n == 0 and (b or a):
+            raise _error(fn, f"cannot {mode}-pad an empty dimension (input shape {input.shape})")
+    return _pad.IndexPad.apply(input, widths=tuple(pairs), mode=mode)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x if x > 0 else negative_slope * x. ``inplace`` is accepted for PyTorch code and computes out of place."""
+    _check_float(input, "leaky_relu")
+    return activation.LeakyReLU.apply(input, negative_slope=float(negative_slope))
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x) (Phi the standard normal CDF), or with approximate="tanh" PyTorch's tanh approximation."""
+    _check_float(input, "gelu")
+    if approximate not in ("none", "tanh"):
+        raise _error("gelu", f"approximate must be 'none' or 'tanh', got {approximate!r}")
+    return activation.GELU.apply(input, approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    _check_float(input, "silu")
+    return activation.SiLU.apply(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta*x)) / beta; x itself where beta*x > threshold."""
+    _check_float(input, "softplus")
+    if beta == 0:
+        raise _error("softplus", f"beta must be nonzero, got {beta!r}")
+    return activation.Softplus.apply(input, beta=float(beta), threshold=float(threshold))
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    _check_float(input, "elu")
+    return activation.ELU.apply(input, alpha=float(alpha))
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """clip(x, min_val, max_val); zero gradient outside (min_val, max_val)."""
+    _check_float(input, "hardtanh")
+    if min_val > max_val:
+        raise _error("hardtanh", f"min_val ({min_val}) must not be greater than max_val ({max_val})")
+    return activation.Hardtanh.apply(input, min_val=float(min_val), max_val=float(max_val))
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the others by 1/(1-p); the identity when not training.
+
+    The mask is drawn on the host from the generator that ``mg.manual_seed`` seeds, so one seed gives the
+    same mask on every backend (it is not PyTorch's stream of random numbers)."""
+    _check_tensor(input, "input", "dropout")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise _error("dropout", f"dropout probability has to be between 0 and 1, got p={p!r}")
+    if not training or p == 0:
+        return input
+    if input.dtype.kind != "f":
+        raise TypeError(f"dropout: expected a floating point input, got dtype {input.dtype}")
+    from ..factories import default_generator
+    keep = default_generator().random(input.shape) >= p
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    mask = (keep * scale).astype(input.dtype)
+    return _dropout.Dropout.apply(input, Tensor(mask, backend=input.backend))
+
+
+def _check_index(t: Tensor, name: str, fn: str) -> None:
+    _check_tensor(t, name, fn)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: {name} must be an integer tensor of indices, got dtype {t.dtype}")
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer class indices (*) -> int64 (*, num_classes) with a 1 at each index; num_classes=-1 means
+    max(tensor) + 1."""
+    fn = "one_hot"
+    _check_index(tensor, "tensor", fn)
+    data = tensor._data
+    xp = tensor.xp
+    num_classes = _int_param(num_classes, "num_classes", fn, -1)
+    if data.size == 0:
+        if num_classes == -1:
+            raise _error(fn, "cannot infer num_classes from an empty tensor; pass num_classes")
+    else:
+        lo, hi = int(data.min()), int(data.max())
+        if lo < 0:
+            raise _error(fn, f"class values must be non-negative, got {lo}")
+        if num_classes == -1:
+            num_classes = hi + 1
+        elif hi >= num_classes:
+            raise _error(fn, f"class values must be smaller than num_classes={num_classes}, got {hi}")
+    return wrap((data[..., None] == xp.arange(num_classes)).astype(xp.int64))
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of weight (V, D) picked by integer indices (*) -> (*, D). The padding_idx row gets no gradient.
+    max_norm, scale_grad_by_freq and sparse are not supported (an error says so)."""
+    fn = "embedding"
+    _check_index(input, "input", fn)
+    _check_tensor(weight, "weight", fn)
+    if weight.ndim != 2:
+        raise _error(fn, f"weight must be 2-D (num_embeddings, embedding_dim), got shape {weight.shape}")
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    v = weight.shape[0]
+    if padding_idx is not None:
+        padding_idx = _int_param(padding_idx, "padding_idx", fn, -v)
+        if padding_idx >= v:
+            raise _error(fn, f"padding_idx must be within num_embeddings ({v}), got {padding_idx}")
+        padding_idx %= v
+    if input._data.size:
+        lo, hi = int(input._data.min()), int(input._data.max())
+        if lo < 0 or hi >= v:
+            raise IndexError(f"embedding: index {lo if lo < 0 else hi} is out of range for {v} embeddings")
+    return _sparse.Embedding.apply(weight, input, padding_idx=padding_idx)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

@@ -1,8 +1,9 @@
 """Layers: thin Modules that hold parameters and call `minigrad.nn.functional`.
 
-Shapes follow PyTorch: Linear maps (*, in_features) -> (*, out_features); Conv2d and MaxPool2d take
-(N, C, H, W). Default initialisation is PyTorch's (see `reset_parameters`), drawn from the generator
-that `mg.manual_seed` seeds, so it is reproducible and identical on every backend.
+Shapes follow PyTorch: Linear maps (*, in_features) -> (*, out_features). Convolution, pooling, activation,
+dropout and embedding layers live in conv.py, pooling.py, activation.py, dropout.py and sparse.py. Default
+initialisation is PyTorch's (see `reset_parameters`), drawn from the generator that `mg.manual_seed` seeds,
+so it is reproducible and identical on every backend.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from . import functional as F
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["Linear", "Conv2d", "MaxPool2d", "Sigmoid", "ReLU", "Tanh", "Flatten", "Sequential", "MSELoss"]
+__all__ = ["Linear", "Sigmoid", "ReLU", "Tanh", "Flatten", "Sequential", "MSELoss"]
 
 
 def _pair(value: Any, name: str) -> tuple[int, int]:
@@ -77,76 +78,6 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
-
-
-class Conv2d(Module):
-    """2-D cross-correlation; weight (out_channels, in_channels, kh, kw), bias (out_channels,)."""
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] = 1,
-        padding: int | tuple[int, int] = 0,
-        bias: bool = True,
-        dtype: Any = None,
-        backend: str | None = None,
-    ) -> None:
-        super().__init__()
-        _check_positive(in_channels, "in_channels")
-        _check_positive(out_channels, "out_channels")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        self.padding = _pair(padding, "padding")
-        if min(self.kernel_size) <= 0 or min(self.stride) <= 0 or min(self.padding) < 0:
-            raise ValueError(
-                f"Conv2d needs kernel_size > 0, stride > 0 and padding >= 0, got kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}"
-            )
-        _add_weight_and_bias(self, (out_channels, in_channels, *self.kernel_size), bias, dtype, backend)
-
-    def reset_parameters(self) -> None:
-        """Same formulas as Linear, with fan_in = in_channels * kh * kw."""
-        _reset_weight_and_bias(self.weight, self.bias)
-
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
-
-    def extra_repr(self) -> str:
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
-
-
-class MaxPool2d(Module):
-    """Max over kernel_size windows; stride defaults to kernel_size. Gradient goes to the first max."""
-
-    def __init__(
-        self,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] | None = None,
-        padding: int | tuple[int, int] = 0,
-    ) -> None:
-        super().__init__()
-        _pair(kernel_size, "kernel_size")  # validate early, keep the user's spelling for repr
-        if stride is not None:
-            _pair(stride, "stride")
-        _pair(padding, "padding")
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.max_pool2d(x, self.kernel_size, stride=self.stride, padding=self.padding)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class Sigmoid(Module):

@@ -1,10 +1,22 @@
-"""conv2d and max_pool2d on NCHW arrays, with PyTorch's semantics (cross-correlation, floor output size).
+"""conv2d and conv_transpose2d on NCHW tensors, with PyTorch's semantics (cross-correlation, floor output
+size, groups, dilation).
 
-im2col is a single gather with a cached index (every kernel tap at every output pixel), and the
-convolution one batched matrix product with the weight. The backward loops over the kh*kw kernel offsets
-only, never over pixels or batch: the pixels that meet kernel tap (i, j) are one strided slice of the padded
-input, so col2im is ``+=`` on kh*kw slices. Within one offset the slices never overlap, so no add.at is
-needed. max_pool2d takes its windows from the same slices.
+Layout. Inside, images are handled as (C, H, W, N) arrays: channels outermost, batch innermost. Then
+
+- im2col is kh*kw strided slice copies (one per kernel tap, no index array at all), each moving runs of
+  Wo*N contiguous numbers, into columns (C*kh*kw, Ho*Wo*N);
+- the forward is ONE matrix product weight (O, C*kh*kw) @ columns -> (O, Ho*Wo*N), returned as an (N, O, Ho,
+  Wo) view of that (O, Ho, Wo, N) array without a copy; elementwise ops that follow keep that memory order;
+- the weight gradient is ONE product g (O, Ho*Wo*N) @ columns.T, where g is a free view when the upstream
+  gradient kept the layout, and columns.T a transposed view that BLAS reads as is;
+- the input gradient is ONE product weight.T @ g, and col2im is ``+=`` on the same kh*kw slices (they never
+  overlap within one tap, so no add.at), running over long contiguous rows.
+
+With groups the products are batched over the groups (one GEMM per group, as in every framework).
+conv_transpose2d is the adjoint of conv2d: its forward is conv2d's input gradient and its input gradient is
+conv2d's forward, so both share the same two helpers.
+
+The only cache is the tuple of tap slices per geometry, a bounded ``lru_cache`` of tiny tuples.
 """
 from __future__ import annotations
 
@@ -15,137 +27,167 @@ from ..backend import array_module
 
 
 def pair(v, name: str) -> tuple[int, int]:
-    """An int or a pair of ints, as PyTorch takes kernel_size/stride/padding."""
-    if type(v) is int:
-        return v, v
-    t = tuple(v)
-    if len(t) != 2 or not all(isinstance(n, int) for n in t):
+    """An int or a pair of ints, as PyTorch takes kernel_size/stride/padding (NumPy integers too)."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return int(v), int(v)
+    if hasattr(v, "__index__") and not isinstance(v, bool) and not hasattr(v, "__len__"):
+        n = v.__index__()
+        return n, n
+    try:
+        t = tuple(v)
+    except TypeError:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}") from None
+    if len(t) != 2 or not all(hasattr(n, "__index__") and not isinstance(n, bool) for n in t):
         raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
-    return t
+    return t[0].__index__(), t[1].__index__()
 
 
-def _out_size(size: int, k: int, s: int, p: int) -> int:
-    return (size + 2 * p - k) // s + 1
+def out_size(size: int, k: int, s: int, p: int, d: int = 1) -> int:
+    """Output length of a convolution (floor mode): (size + 2p - d(k-1) - 1) // s + 1."""
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
 @functools.lru_cache(maxsize=256)
-def _windows(kh: int, kw: int, ho: int, wo: int, sh: int, sw: int) -> tuple:
-    """For each kernel offset (i, j), row-major: the slice of a (.., .., Hp, Wp) array that it sees at every
-    output pixel."""
-    return tuple(((i, j), (slice(None), slice(None), slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw)))
-            for i in range(kh) for j in range(kw))
+def taps(kh: int, kw: int, ho: int, wo: int, sh: int, sw: int, dh: int = 1, dw: int = 1) -> tuple:
+    """For each kernel tap (i, j), row-major: (i, j, rows, cols), the slices of a (.., Hp, Wp, ..) array that
+    the tap sees at every output pixel. Bounded cache: a few hundred tiny tuples at most."""
+    return tuple((i, j, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+                 for i in range(kh) for j in range(kw))
 
 
-@functools.lru_cache(maxsize=64)
-def _offsets(xp, k: int):
-    """0 .. k-1 as a (k, 1, 1, 1, 1) column, to compare against the winning offset of every window."""
-    return xp.arange(k).reshape(-1, 1, 1, 1, 1)
+def to_chwn(x, ph: int = 0, pw: int = 0, bottom: int | None = None, right: int | None = None, value=0):
+    """x (N, C, H, W) as a (C, H + ph + bottom, W + pw + right, N) array (bottom/right default to ph/pw) padded
+    with ``value``. No copy when x already has that memory order and there is no padding."""
+    xp = array_module(x)
+    n, c, h, w = x.shape
+    bottom = ph if bottom is None else bottom
+    right = pw if right is None else right
+    t = x.transpose(1, 2, 3, 0)
+    if not (ph or pw or bottom or right):
+        return xp.ascontiguousarray(t)
+    out = xp.full((c, h + ph + bottom, w + pw + right, n), value, dtype=x.dtype)
+    out[:, ph:ph + h, pw:pw + w] = t
+    return out
 
 
-def _pad(x, ph: int, pw: int, value=0):
-    if not (ph or pw):
-        return x
-    return array_module(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+def im2col(xpad, kh: int, kw: int, ho: int, wo: int, stride, dilation):
+    """(C, Hp, Wp, N) -> columns (C, kh, kw, Ho, Wo, N): one strided slice copy per kernel tap."""
+    xp = array_module(xpad)
+    c, _, _, n = xpad.shape
+    cols = xp.empty((c, kh, kw, ho, wo, n), dtype=xpad.dtype)
+    for i, j, rows, cs in taps(kh, kw, ho, wo, *stride, *dilation):
+        cols[:, i, j] = xpad[:, rows, cs]
+    return cols
 
 
-_tap_index_cache: dict = {}
+def col2im(dcols, hp: int, wp: int, stride, dilation):
+    """Adjoint of im2col: columns (C, kh, kw, Ho, Wo, N) summed into a zero (C, Hp, Wp, N) array."""
+    xp = array_module(dcols)
+    c, kh, kw, ho, wo, n = dcols.shape
+    out = xp.zeros((c, hp, wp, n), dtype=dcols.dtype)
+    for i, j, rows, cs in taps(kh, kw, ho, wo, *stride, *dilation):
+        out[:, rows, cs] += dcols[:, i, j]
+    return out
 
 
-def _tap_index(xp, c: int, hp: int, wp: int, kh: int, kw: int, ho: int, wo: int, sh: int, sw: int):
-    """im2col as one gather: for a (C, Hp, Wp) image flattened, the position of kernel tap (c, i, j) (rows,
-    C*kh*kw of them) at output pixel (oh, ow) (columns, Ho*Wo). Cached per geometry and array module."""
-    key = (xp.__name__, c, hp, wp, kh, kw, ho, wo, sh, sw)
-    idx = _tap_index_cache.get(key)
-    if idx is None:
-        tap = (xp.arange(c)[:, None, None] * (hp * wp) + xp.arange(kh)[None, :, None] * wp
-               + xp.arange(kw)[None, None, :]).reshape(-1, 1)
-        pixel = ((xp.arange(ho) * sh)[:, None] * wp + (xp.arange(wo) * sw)[None, :]).reshape(1, -1)
-        idx = _tap_index_cache[key] = tap + pixel
-    return idx
+def _grouped(w, groups: int, transpose: bool = False):
+    """Weight (O, C/g, kh, kw) as (g, O/g, C/g*kh*kw), or its per-group transpose."""
+    m = w.reshape(groups, w.shape[0] // groups, w.size // w.shape[0] if w.shape[0] else 0)
+    return m.transpose(0, 2, 1) if transpose else m
+
+
+def _matmul_groups(a, b, groups: int):
+    """a (g, m, k) @ b (g*k, P) -> (g*m, P); one plain GEMM when g == 1."""
+    if groups == 1:
+        return a[0] @ b
+    p = b.shape[-1]  # explicit sizes throughout: -1 is ambiguous for an empty batch
+    return (a @ b.reshape(groups, b.shape[0] // groups, p)).reshape(a.shape[0] * a.shape[1], p)
+
+
+def _weight_grad(a, b, groups: int):
+    """Per group, sum over P of b (n, P) times a (m, P) -> (g*n, m): the weight gradient of conv2d (a = columns,
+    b = upstream gradient) and of conv_transpose2d (a = upstream columns, b = input). One GEMM per group with
+    P, the long Ho*Wo*N axis, as the inner dimension, computed as (a @ b.T).T: BLAS reads the transposed
+    operand in place, and this order measured faster here than b @ a.T."""
+    if groups == 1:
+        return (a @ b.T).T
+    p = a.shape[-1]
+    ga, gb = a.reshape(groups, a.shape[0] // groups, p), b.reshape(groups, b.shape[0] // groups, p)
+    return (ga @ gb.transpose(0, 2, 1)).transpose(0, 2, 1)
+
+
+def _as_rows(g):
+    """An NCHW array as (C, H*W*N) in the (C, H, W, N) order: a free view when g already has that memory order."""
+    n, c, h, w = g.shape
+    return g.transpose(1, 2, 3, 0).reshape(c, h * w * n)
 
 
 class Conv2d(Function):
-    """x (N, C, H, W) * weight (O, C, kh, kw) [+ bias (O,)] -> (N, O, Ho, Wo).
+    """x (N, C, H, W) * weight (O, C/groups, kh, kw) [+ bias (O,)] -> (N, O, Ho, Wo), see the module docstring.
     Backward reads the weight and its own column copy of x, so only the weight is watched for in-place edits."""
     saves = (1,)
 
-    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0)):
-        xp = array_module(x)
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
         (n, c, h, wd), (o, _, kh, kw) = x.shape, w.shape
-        (sh, sw), (ph, pw) = stride, padding
-        ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
-        idx = _tap_index(xp, c, h + 2 * ph, wd + 2 * pw, kh, kw, ho, wo, sh, sw)
-        self.cols = _pad(x, ph, pw).reshape(n, c * (h + 2 * ph) * (wd + 2 * pw))[:, idx]  # (N, C*kh*kw, Ho*Wo)
-        self.w, self.geom = w, (x.shape, ho, wo, stride, padding)
-        out = w.reshape(o, -1) @ self.cols  # (N, O, Ho*Wo): NCHW order, no transpose needed
+        (ph, pw) = padding
+        ho, wo = out_size(h, kh, stride[0], ph, dilation[0]), out_size(wd, kw, stride[1], pw, dilation[1])
+        cols = im2col(to_chwn(x, ph, pw), kh, kw, ho, wo, stride, dilation).reshape(c * kh * kw, ho * wo * n)
+        self.cols, self.w = cols, w
+        self.geom = (x.shape, ho, wo, stride, padding, dilation, groups)
+        out = _matmul_groups(_grouped(w, groups), cols, groups)  # (O, Ho*Wo*N)
         if b is not None:
             out += b.reshape(o, 1)
-        return out.reshape(n, o, ho, wo)
+        return out.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
 
     def backward(self, g):
-        (n, c, h, wd), ho, wo, (sh, sw), (ph, pw) = self.geom
+        (n, c, h, wd), ho, wo, stride, (ph, pw), dilation, groups = self.geom
         w = self.w
         o, _, kh, kw = w.shape
-        g3 = g.reshape(n, o, ho * wo)
+        g2 = _as_rows(g)  # (O, Ho*Wo*N)
         gx = gw = gb = None
         if self.needs_grad(1):
-            gw = (g3 @ self.cols.swapaxes(1, 2)).sum(axis=0).reshape(w.shape)
+            gw = _weight_grad(self.cols, g2, groups).reshape(w.shape)
         if len(self.inputs) > 2 and self.needs_grad(2):
-            gb = g3.sum(axis=(0, 2))
+            gb = g2.sum(axis=1)
         if self.needs_grad(0):
-            # col2im with the batch as the innermost axis: each tap's += then runs over long contiguous rows
-            # (with NCHW order it would run over rows only Wo long, several times slower).
-            xp = array_module(g)
-            gt = g.transpose(1, 2, 3, 0).reshape(o, ho * wo * n)
-            dcols = (w.reshape(o, -1).T @ gt).reshape(c, kh, kw, ho, wo, n)
-            gxp = xp.zeros((c, h + 2 * ph, wd + 2 * pw, n), dtype=g.dtype)
-            for (i, j), (_, _, rows, cols) in _windows(kh, kw, ho, wo, sh, sw):
-                gxp[:, rows, cols] += dcols[:, i, j]
+            dcols = _matmul_groups(_grouped(w, groups, transpose=True), g2, groups)  # (C*kh*kw, Ho*Wo*N)
+            gxp = col2im(dcols.reshape(c, kh, kw, ho, wo, n), h + 2 * ph, wd + 2 * pw, stride, dilation)
             gx = gxp[:, ph:ph + h, pw:pw + wd].transpose(3, 0, 1, 2)
         return gx, gw, gb
 
 
-class MaxPool2d(Function):
-    """Max over each kh*kw window of x (N, C, H, W) -> (N, C, Ho, Wo). Padding counts as -inf.
+class ConvTranspose2d(Function):
+    """x (N, Cin, H, W) and weight (Cin, Cout/groups, kh, kw) [+ bias (Cout,)] -> (N, Cout, Ho, Wo) with
+    Ho = (H-1)*stride - 2*padding + dilation*(kh-1) + output_padding + 1: the adjoint of conv2d."""
+    saves = (1,)
 
-    Ties: the gradient goes to the first maximum of the window in row-major order (argmax order); with
-    overlapping windows a position collects the gradient of every window it wins."""
-
-    def forward(self, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)):
-        xp = array_module(x)
-        (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
-        n, c, h, wd = x.shape
-        ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
-        tiled = kernel_size == stride and padding == (0, 0)
-        # patches (kh*kw, N, C, Ho, Wo): one leading slab per window offset, so both reductions run across slabs
-        if tiled:  # the windows tile the input: one reshape gathers them
-            patches = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw).transpose(3, 5, 0, 1, 2, 4)
-            patches = patches.reshape(kh * kw, n, c, ho, wo)
-        else:
-            self.windows = _windows(kh, kw, ho, wo, sh, sw)
-            xpad = _pad(x, ph, pw, -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min)
-            patches = xp.stack([xpad[win] for _, win in self.windows])
-        out = patches.max(axis=0)
-        if out.size <= 4096:  # few windows: one argmax call is cheapest
-            self.idx = patches.argmax(axis=0)  # first maximum in row-major window order
-        else:  # many windows: argmax over a short axis loops per window; compare slabs, first match wins
-            idx = xp.zeros(out.shape, dtype=xp.int32)
-            for k in range(len(patches) - 1, -1, -1):
-                idx = xp.where(patches[k] == out, k, idx)
-            self.idx = idx
-        self.geom = (x.shape, ho, wo, kernel_size, tiled, padding)
-        return out
+    def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), dilation=(1, 1),
+                groups=1):
+        (n, cin, h, wd), (_, cog, kh, kw) = x.shape, w.shape
+        cout = cog * groups
+        (ph, pw), (oph, opw) = padding, output_padding
+        hp = (h - 1) * stride[0] + dilation[0] * (kh - 1) + 1 + oph  # the output before cropping the padding
+        wp = (wd - 1) * stride[1] + dilation[1] * (kw - 1) + 1 + opw
+        x2 = _as_rows(x)  # (Cin, H*W*N)
+        self.x2, self.w = x2, w
+        self.geom = (x.shape, hp, wp, stride, padding, dilation, groups)
+        dcols = _matmul_groups(_grouped(w, groups, transpose=True), x2, groups)  # (Cout*kh*kw, H*W*N)
+        out = col2im(dcols.reshape(cout, kh, kw, h, wd, n), hp, wp, stride, dilation)
+        out = out[:, ph:hp - ph, pw:wp - pw]
+        if b is not None:
+            out += b.reshape(cout, 1, 1, 1)
+        return out.transpose(3, 0, 1, 2)
 
     def backward(self, g):
-        xp = array_module(g)
-        (n, c, h, wd), ho, wo, (kh, kw), tiled, (ph, pw) = self.geom
-        if tiled:  # windows tile the input: one reshape puts every slab back in place
-            won = _offsets(xp, kh * kw) == self.idx
-            gx = (won * g).reshape(kh, kw, n, c, ho, wo).transpose(2, 3, 4, 0, 5, 1).reshape(n, c, ho * kh, wo * kw)
-            if gx.shape[2:] != (h, wd):  # rows/columns that no window covered get no gradient
-                gx = xp.pad(gx, ((0, 0), (0, 0), (0, h - ho * kh), (0, wd - wo * kw)))
-            return gx
-        gx = xp.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=g.dtype)
-        for k, (_, win) in enumerate(self.windows):  # overlapping windows: each adds what it won
-            gx[win] += g * (self.idx == k)
-        return gx[:, :, ph:ph + h, pw:pw + wd]
+        (n, cin, h, wd), hp, wp, stride, (ph, pw), dilation, groups = self.geom
+        w = self.w
+        _, cog, kh, kw = w.shape
+        cols = im2col(to_chwn(g, ph, pw), kh, kw, h, wd, stride, dilation).reshape(cog * groups * kh * kw, h * wd * n)
+        gx = gw = gb = None
+        if self.needs_grad(0):
+            gx = _matmul_groups(_grouped(w, groups), cols, groups).reshape(cin, h, wd, n).transpose(3, 0, 1, 2)
+        if self.needs_grad(1):
+            gw = _weight_grad(cols, self.x2, groups).reshape(w.shape)
+        if len(self.inputs) > 2 and self.needs_grad(2):
+            gb = g.sum(axis=(0, 2, 3))
+        return gx, gw, gb

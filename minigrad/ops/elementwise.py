@@ -182,3 +182,117 @@ class Clone(Function):
 
     def backward(self, g):
         return g
+
+
+class Where(Function):
+    """cond ? a : b, with ``cond`` a bool array (never a Python bool: CuPy needs an array) and a, b arrays or
+    Python scalars, all broadcast together. The gradient of each side is the upstream gradient where it won."""
+    saves = (0,)
+
+    def forward(self, cond, a, b):
+        self.cond = cond
+        return array_module(cond).where(cond, a, b)
+
+    def backward(self, g):
+        xp = array_module(g)
+        zero = xp.zeros((), dtype=g.dtype)
+        ga = xp.where(self.cond, g, zero) if self.needs_grad(1) else None
+        gb = xp.where(self.cond, zero, g) if self.needs_grad(2) else None
+        return None, ga, gb
+
+
+class Clamp(Function):
+    """min(max(x, lo), hi) with Python-scalar bounds (either may be None). The gradient passes where
+    lo <= x <= hi, bounds included, as in PyTorch."""
+    saves = (0,)
+
+    def forward(self, a, lo=None, hi=None):
+        xp = array_module(a)
+        self.a, self.lo, self.hi = a, lo, hi
+        out = a
+        if lo is not None:
+            out = xp.maximum(out, xp.asarray(lo, dtype=a.dtype))
+        if hi is not None:
+            out = xp.minimum(out, xp.asarray(hi, dtype=a.dtype))
+        return out if out is not a else a.copy()
+
+    def backward(self, g):
+        keep = True
+        if self.lo is not None:
+            keep = self.a >= self.lo
+        if self.hi is not None:
+            keep = keep & (self.a <= self.hi) if self.lo is not None else self.a <= self.hi
+        return g * keep
+
+
+class Maximum(Function):
+    """Elementwise max of two broadcast arrays. Where they are equal each side gets half the gradient
+    (PyTorch's rule), so the two halves still add up to the upstream gradient."""
+    saves = (0, 1)
+    pick = "maximum"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return getattr(array_module(a), self.pick)(a, b)
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        wins = (a > b) if self.pick == "maximum" else (a < b)
+        share = wins + (a == b) * 0.5  # 1 where a wins, 1/2 at a tie, 0 where b wins
+        ga = g * share.astype(g.dtype) if self.needs_grad(0) else None
+        gb = g * (1 - share).astype(g.dtype) if self.needs_grad(1) else None
+        return ga, gb
+
+
+class Minimum(Maximum):
+    pick = "minimum"
+
+
+class MaskedFill(Function):
+    """a with ``value`` wherever the bool ``mask`` (broadcast to a) is True; no gradient flows there."""
+    saves = (1,)
+
+    def forward(self, a, mask, value):
+        xp = array_module(a)
+        self.mask = mask
+        return xp.where(mask, xp.asarray(value, dtype=a.dtype), a)
+
+    def backward(self, g):
+        xp = array_module(g)
+        return xp.where(self.mask, xp.zeros((), dtype=g.dtype), g), None
+
+
+class Sin(Function):
+    saves = (0,)
+
+    def forward(self, a):
+        self.a = a
+        return array_module(a).sin(a)
+
+    def backward(self, g):
+        return g * array_module(g).cos(self.a)
+
+
+class Cos(Function):
+    saves = (0,)
+
+    def forward(self, a):
+        self.a = a
+        return array_module(a).cos(a)
+
+    def backward(self, g):
+        return -g * array_module(g).sin(self.a)
+
+
+class Step(Function):
+    """floor, ceil, round (half to even, as PyTorch), sign: piecewise constant, so the gradient is zero
+    everywhere (PyTorch's convention, also at the jumps)."""
+
+    def forward(self, a, fn):
+        self.shape = a.shape
+        if fn == "round":  # the array method: both NumPy and CuPy have it (module-level names differ)
+            return a.round()
+        return getattr(array_module(a), fn)(a)
+
+    def backward(self, g):
+        return array_module(g).zeros(self.shape, dtype=g.dtype)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..autograd import Function
+from ..backend import array_module
 from ..errors import ShapeError
 
 
@@ -66,3 +67,77 @@ class Linear(Function):
         if len(self.inputs) > 2 and self.needs_grad(2):
             gb = g.sum(axis=tuple(range(g.ndim - 1)))
         return gx, gw, gb
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def parse_einsum(equation: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], str]:
+    """``equation`` as explicit subscripts per operand and for the output: ``...`` expanded to letters
+    (right-aligned, as broadcasting), implicit output (no ``->``) = the letters used once, sorted."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: equation {equation!r} has {len(terms)} operands but {len(shapes)} were given")
+    free = [c for c in _LETTERS if c not in eq]
+    ell = max((len(s) - (len(t) - 3) for t, s in zip(terms, shapes) if "..." in t), default=0)
+    ell_letters = "".join(free[:ell])
+    subs = []
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            t = t.replace("...", ell_letters[ell - (len(s) - (len(t) - 3)):])
+        if len(t) != len(s):
+            raise ValueError(f"einsum: subscripts {t!r} don't match an operand of shape {s}")
+        subs.append(t)
+    if arrow:
+        out = out.replace("...", ell_letters)
+    else:
+        joined = "".join(subs)
+        out = ell_letters + "".join(sorted(c for c in set(joined) if joined.count(c) == 1 and c not in ell_letters))
+    return subs, out
+
+
+class Einsum(Function):
+    """einsum with explicit subscripts (see :func:`parse_einsum`). The gradient of operand i is itself an
+    einsum of the upstream gradient with the other operands; a letter repeated in operand i (a diagonal)
+    gets a fresh letter tied to it by an identity matrix, a letter summed away only from operand i gets a
+    ones vector, so every case is one einsum call."""
+    # No in-place guard: the operands are a variable number of inputs, and `saves` names fixed ones.
+
+    def forward(self, *arrays, subs, out):
+        self.arrays, self.subs, self.out = arrays, subs, out
+        return array_module(arrays[0]).einsum(",".join(subs) + "->" + out, *arrays)
+
+    def backward(self, g):
+        xp = array_module(g)
+        grads = []
+        for i, (a, s) in enumerate(zip(self.arrays, self.subs)):
+            if not self.needs_grad(i):
+                grads.append(None)
+                continue
+            used = set("".join(self.subs) + self.out)
+            fresh = (c for c in _LETTERS if c not in used)
+            terms, ops, target = [self.out], [g], ""
+            for j, (b, t) in enumerate(zip(self.arrays, self.subs)):
+                if j != i:
+                    terms.append(t)
+                    ops.append(b)
+            seen = {}
+            for c, n in zip(s, a.shape):
+                if c in seen:  # a diagonal: a fresh letter, equal to c through an identity matrix
+                    f = next(fresh)
+                    terms.append(c + f)
+                    ops.append(xp.eye(n, dtype=g.dtype))
+                    target += f
+                else:
+                    seen[c] = n
+                    target += c
+            present = set("".join(terms))
+            for c in target:
+                if c not in present:  # summed away from this operand alone: its gradient is broadcast
+                    terms.append(c)
+                    ops.append(xp.ones(a.shape[target.index(c)], dtype=g.dtype))
+                    present.add(c)
+            grads.append(xp.einsum(",".join(terms) + "->" + target, *ops))
+        return tuple(grads)

@@ -1,6 +1,7 @@
 """Reductions over a tuple of axes (None means all). Max routes its gradient to the first maximum."""
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 from ..autograd import Function
@@ -90,3 +91,65 @@ class Max(Function):
 class Min(Max):
     """Min over ``axis``; the gradient goes to the first minimum (argmin order)."""
     arg = "argmin"
+
+
+class Var(Function):
+    """Variance over ``axis`` with ``correction`` (Bessel's: 1, the default; 0: population). With
+    N - correction <= 0 the result is inf or nan, as in PyTorch."""
+    saves = (0,)
+
+    def forward(self, a, axis, keepdims, correction=1):
+        xp = array_module(a)
+        self.a, self.axis, self.keepdims = a, axis, keepdims
+        n = 1
+        for i in axis:
+            n *= a.shape[i]
+        self.denom = n - correction
+        self.mean = a.mean(axis=axis, keepdims=True)
+        d = a - self.mean
+        return xp.asarray((d * d).sum(axis=axis, keepdims=keepdims) / self.denom)
+
+    def backward(self, g):
+        if not self.keepdims:
+            g = g.reshape(tuple(1 if i in self.axis else n for i, n in enumerate(self.a.shape)))
+        scale = 2 / self.denom if self.denom else math.nan  # no spread to differentiate: nan, as PyTorch
+        return g * (scale * (self.a - self.mean))
+
+
+class Prod(Function):
+    """Product over one axis (or all, as a flat axis). Backward multiplies the products of the elements
+    before and after each one (exclusive cumulative products), so zeros get their exact gradient instead
+    of out / x = 0 / 0."""
+    saves = (0,)
+
+    def forward(self, a, axis=None, keepdims=False):
+        xp = array_module(a)
+        self.a, self.axis, self.keepdims = a, axis, keepdims
+        return xp.asarray(a.prod(axis=axis, keepdims=keepdims))
+
+    def backward(self, g):
+        xp = array_module(g)
+        a, axis = self.a, self.axis
+        flat = a.reshape(-1) if axis is None else a
+        ax = 0 if axis is None else axis
+        moved = xp.moveaxis(flat, ax, -1)
+        ones = xp.ones_like(moved[..., :1])
+        before = xp.cumprod(xp.concatenate([ones, moved[..., :-1]], axis=-1), axis=-1)
+        after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(moved, axis=-1)[..., :-1]], axis=-1), axis=-1),
+                        axis=-1)
+        others = xp.moveaxis(before * after, -1, ax).reshape(a.shape)
+        if axis is not None and not self.keepdims:
+            g = xp.expand_dims(g, axis)
+        return g * others
+
+
+class CumSum(Function):
+    """Running sum along ``axis``; the gradient is the running sum of the upstream gradient from the end."""
+
+    def forward(self, a, axis):
+        self.axis = axis
+        return array_module(a).cumsum(a, axis=axis)
+
+    def backward(self, g):
+        xp = array_module(g)
+        return xp.flip(xp.cumsum(xp.flip(g, axis=self.axis), axis=self.axis), axis=self.axis)
