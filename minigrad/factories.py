@@ -34,6 +34,12 @@ def default_generator() -> numpy.random.Generator:
     return _generator
 
 
+def op_generator() -> numpy.random.Generator:
+    """The same generator, for ops that draw inside their ``forward`` (dropout): mg.jit replays a forward, so
+    every replay draws afresh, exactly as eager would."""
+    return _generator
+
+
 # --------------------------------------------------------------------- argument checks
 def _int_like(v: Any) -> bool:
     """A Python int, a NumPy integer or a 0-d integer Tensor (not a bool), as PyTorch accepts for sizes."""

@@ -107,6 +107,7 @@ class Tracer:
         self.nodes: list[tuple[autograd.Function, tuple]] = []
         self.node_name: dict[int, str] = {}
         self.guards: list[str] = []           # conditions under which the recording no longer applies
+        self.host_random: str | None = None   # an op that draws on the host in forward (no CUDA graphs then)
         self._guarded: set[tuple[int, str]] = set()
         self._ids = itertools.count()
         for i, t in enumerate(inputs):
@@ -163,6 +164,8 @@ class Tracer:
     def forward(self, node: autograd.Function, args: tuple, kwargs: dict, raw: Any, out: Tensor) -> None:
         n = self.node_name[id(node)] = self._const(node, "n")
         self.nodes.append((node, args))
+        if getattr(node, "host_random", False):
+            self.host_random = type(node).__name__
         parts = [self.value_expr(a) for a in args] + [f"{k}={self.value_expr(v)}" for k, v in kwargs.items()]
         call = f"{n}.forward({', '.join(parts)})"
         if raw is not out._data:  # eager turned a NumPy scalar back into an array: so must the replay
@@ -287,6 +290,9 @@ class Program:
         if graphs == "off" or self.graphs_failed is not None:
             return self.fn(*tensors)
         if self.graphs is None:
+            if self.tracer.host_random:
+                self.graphs_failed = f"{self.tracer.host_random} draws random numbers on the host in forward"
+                return self.fn(*tensors)
             on_gpu = _all_cupy(tensors, self.tracer.captured)
             if graphs == "cuda" and not on_gpu:
                 raise RuntimeError("mg.jit(cuda_graphs=True) needs every tensor the function uses on the 'cupy' "

@@ -366,11 +366,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if input.dtype.kind != "f":
         raise TypeError(f"dropout: expected a floating point input, got dtype {input.dtype}")
-    from ..factories import default_generator
-    keep = default_generator().random(input.shape) >= p
-    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    mask = (keep * scale).astype(input.dtype)
-    return _dropout.Dropout.apply(input, Tensor(mask, backend=input.backend))
+    return _dropout.Dropout.apply(input, p=p)
 
 
 def _check_index(t: Tensor, name: str, fn: str) -> None:
