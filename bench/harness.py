@@ -181,7 +181,7 @@ def markdown_report(results: list[WorkloadResult], meta: dict[str, Any]) -> str:
             out.append("")
     targets = [t for r in results for t in r.targets]
     if targets:
-        out += ["#### Targets (issue 4)", "", "| workload | ratio | value | target | met |", "|---|---|---|---|---|"]
+        out += ["#### Targets (issues 4, 7, 8)", "", "| workload | ratio | value | target | met |", "|---|---|---|---|---|"]
         for t in targets:
             val = "-" if t["value"] is None else (f"{t['value']:.2f}x" if t["unit"] == "x" else f"{t['value']:.2f} {t['unit']}")
             lim = f"≤ {t['limit']}x" if t["unit"] == "x" else f"< {t['limit']} {t['unit']}"

@@ -5,9 +5,11 @@ the thread count matter: minigrad and PyTorch are compared at the same thread co
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from bench.device import Device
 from bench.harness import Competitor, Config, Table, WorkloadResult, fmt_ratio, fmt_time, time_interleaved, timing_raw
-from bench.nets import MinigradLeNet, TorchLeNet, lenet_data, lenet_init
+from bench.nets import MinigradLeNet, TorchLeNet, _lenet_forward, lenet_data, lenet_init
 
 FIRST_LOSS_RTOL = 1e-4  # float32, different summation orders
 
@@ -18,6 +20,21 @@ def first_losses(backend: str = "numpy", torch_device: str | None = "cpu", batch
     mg_loss = MinigradLeNet(init, x, y, backend=backend).step()
     t_loss = TorchLeNet(init, x, y, device=torch_device).step() if torch_device else None
     return mg_loss, t_loss
+
+
+def jit_lenet_step(model: MinigradLeNet) -> Callable[[], float]:
+    """The same SGD step through mg.jit (recorded once, replayed); the loss is read on the host each step."""
+    import minigrad as mg
+
+    def step():
+        model.opt.zero_grad()
+        out = _lenet_forward(model.F, lambda t: t.flatten(1), model.x, model.p)
+        loss = model.F.mse_loss(out, model.y)
+        loss.backward()
+        model.opt.step()
+        return loss
+    run = mg.jit(step)
+    return lambda: run().item()
 
 
 def lenet_step(cfg: Config, dev: Device, batch: int = 256) -> WorkloadResult:
@@ -38,6 +55,9 @@ def lenet_step(cfg: Config, dev: Device, batch: int = 256) -> WorkloadResult:
     for n in thread_counts:
         comps.append(Competitor(f"minigrad ({n} thr)", MinigradLeNet(init, x, y, backend=dev.backend).step,
                                 threads=n, sync=dev.mg_sync))
+        comps.append(Competitor(f"minigrad mg.jit ({n} thr)",
+                                jit_lenet_step(MinigradLeNet(init, x, y, backend=dev.backend)),
+                                threads=n, sync=dev.mg_sync))
         if dev.torch_device:
             comps.append(Competitor(f"PyTorch ({n} thr)", TorchLeNet(init, x, y, device=dev.torch_device).step,
                                     threads=n, lib="torch", sync=dev.torch_sync))
@@ -48,8 +68,12 @@ def lenet_step(cfg: Config, dev: Device, batch: int = 256) -> WorkloadResult:
         mg = timings[f"minigrad ({n} thr)"].median_s
         tt = timings.get(f"PyTorch ({n} thr)")
         ratio = mg / tt.median_s if tt else None
-        rows.append([n, fmt_time(mg), fmt_time(tt.median_s if tt else None), fmt_ratio(ratio)])
+        jitted = timings[f"minigrad mg.jit ({n} thr)"].median_s
+        rows.append([n, fmt_time(mg), fmt_time(jitted), fmt_time(tt.median_s if tt else None), fmt_ratio(ratio),
+                     fmt_ratio(jitted / mg)])
         res.add_target(f"minigrad ÷ PyTorch, {n} thr", ratio, 2.0)
+        res.add_target(f"minigrad mg.jit ÷ minigrad eager, {n} thr", jitted / mg, 1.0)
     res.tables.append(Table(f"lenet-step: conv-pool-conv-pool-fc-fc SGD step, batch {batch} of 1x8x8 float32",
-                            ["threads", "minigrad", "PyTorch", "minigrad ÷ PyTorch"], rows))
+                            ["threads", "minigrad", "minigrad mg.jit", "PyTorch", "minigrad ÷ PyTorch",
+                             "jit ÷ eager"], rows))
     return res
