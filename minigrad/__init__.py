@@ -13,6 +13,7 @@ from .tensor import Tensor, tensor
 from .factories import (arange, empty, from_numpy, full, full_like, manual_seed, ones, ones_like, rand, randn,
                         zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck
+from .jit import jit
 from . import nn, optim  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
@@ -21,6 +22,6 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "randn",
            "rand", "arange", "from_numpy", "manual_seed", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "set_default_dtype", "get_default_dtype", "set_default_backend",
-           "get_default_backend", "cupy_available", "BackendError", "gradcheck", "GradcheckError", "save", "load",
+           "get_default_backend", "cupy_available", "BackendError", "gradcheck", "GradcheckError", "jit", "save", "load",
            "nn", "optim", "float16", "float32", "float64", "double", "int8", "int16", "int32", "int64", "uint8",
            "bool_"]

@@ -17,6 +17,7 @@ from typing import Any, Callable
 __all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "backward"]
 
 _grad_enabled = True
+_tracer = None  # the mg.jit recording in progress, if any (see jit.py)
 _next_seq = itertools.count().__next__  # creation order of graph nodes
 _seq = operator.attrgetter("seq")
 
@@ -109,7 +110,10 @@ class Function:
                     _check_same_backend(cls, args)
             arrays.append(a)
         node = cls.__new__(cls)
-        out = _wrap(node.forward(*arrays, **kwargs))
+        raw = node.forward(*arrays, **kwargs)
+        out = _wrap(raw)
+        if _tracer is not None:
+            _tracer.forward(node, args, kwargs, raw, out)
         if cls.is_view:
             out._vc = args[0]._vc
         if requires and _grad_enabled:
@@ -188,8 +192,13 @@ def _check_versions(node: Function) -> None:
 
 
 def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf) * grad into every leaf's ``.grad`` (and retained non-leaves')."""
+    """Accumulate d(root)/d(leaf) * grad into every leaf's ``.grad`` (and retained non-leaves').
+
+    While mg.jit records (``rec``), every array step below is also written to the recording."""
+    rec = _tracer
     if root.grad_fn is None:
+        if rec:
+            rec.accumulate(root, grad)
         _accumulate(root, grad)
         return
     grads = {root.grad_fn: grad}
@@ -201,6 +210,8 @@ def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
             if node.versions:
                 _check_versions(node)
             in_grads = node.backward(g)
+            if rec:
+                rec.backward(node, g, in_grads)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             for a, ga in zip(inputs, in_grads):
@@ -208,17 +219,30 @@ def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
                     continue
                 data = a._data
                 if ga.shape != data.shape:
-                    ga = _unbroadcast(ga, data.shape)
+                    ga_in, ga = ga, _unbroadcast(ga, data.shape)
+                    if rec:
+                        rec.call("_unbroadcast", ga, ga_in, data.shape)
                 if ga.dtype is not data.dtype and ga.dtype != data.dtype:
-                    ga = ga.astype(data.dtype)
+                    ga_in, ga = ga, ga.astype(data.dtype)
+                    if rec:
+                        rec.method(ga, ga_in, "astype", data.dtype)
                 fn = a.grad_fn
                 if fn is None:
+                    if rec:
+                        rec.accumulate(a, ga)
                     _accumulate(a, ga)
                 else:
                     if a._retains_grad:
+                        if rec:
+                            rec.accumulate(a, ga)
                         _accumulate(a, ga)
                     prev = get(fn)
-                    grads[fn] = ga if prev is None else prev + ga
+                    if prev is None:
+                        grads[fn] = ga
+                    else:
+                        grads[fn] = prev + ga
+                        if rec:
+                            rec.add(grads[fn], prev, ga)
         if not retain_graph:
             node.__dict__.clear()
             node.inputs = None

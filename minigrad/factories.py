@@ -7,7 +7,7 @@ import numpy
 
 from . import dtypes
 from .backend import get_backend
-from .tensor import Tensor, _size_args, wrap
+from .tensor import Tensor, _host_read, _size_args, wrap
 
 __all__ = ["zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "randn", "rand", "arange",
            "from_numpy", "manual_seed", "default_generator"]
@@ -23,6 +23,9 @@ def manual_seed(seed: int) -> None:
 
 
 def default_generator() -> numpy.random.Generator:
+    """The host generator behind every random draw; refuses while mg.jit records (a replay would repeat the
+    same numbers)."""
+    _host_read("a random draw")
     return _generator
 
 
@@ -81,13 +84,13 @@ def full_like(t: Tensor, fill_value: float, dtype: Any = None, requires_grad: bo
 def randn(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
     """Standard normal samples of the given size, from the generator that manual_seed seeds."""
     d = _float(dtype)
-    return _make(_generator.standard_normal(_size_args(size)).astype(d), requires_grad, backend)
+    return _make(default_generator().standard_normal(_size_args(size)).astype(d), requires_grad, backend)
 
 
 def rand(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
     """Uniform samples on [0, 1) of the given size, from the generator that manual_seed seeds."""
     d = _float(dtype)
-    return _make(_generator.random(_size_args(size)).astype(d), requires_grad, backend)
+    return _make(default_generator().random(_size_args(size)).astype(d), requires_grad, backend)
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False,

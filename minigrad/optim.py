@@ -17,6 +17,7 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 from .autograd import enable_grad
+from .jit import replayed
 from .tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam"]
@@ -78,6 +79,13 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Under mg.jit, step() runs live on every replay, so it reads the current lr, step counts and state.
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = replayed(cls.__dict__["step"])
+
+    @replayed
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all optimized parameters: to None (default) or to zeros in place."""
         for group in self.param_groups:

@@ -148,6 +148,7 @@ class Tensor:
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> numpy.ndarray:
         """A host NumPy copy of the data (never a view: writing to it cannot corrupt a graph)."""
+        _host_read(".numpy()")
         d = self._data
         return d.copy() if isinstance(d, numpy.ndarray) else d.get()
 
@@ -156,11 +157,13 @@ class Tensor:
         return a if dtype is None else a.astype(dtype)
 
     def item(self) -> float | int | bool:
+        _host_read(".item()")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to a Python scalar")
         return self._data.item()
 
     def tolist(self):
+        _host_read(".tolist()")
         return self._data.tolist()
 
     def to(self, *args: Any, dtype: Any = None, backend: str | None = None, device: str | None = None) -> "Tensor":
@@ -200,6 +203,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- in-place (no graph; version bump)
     def _inplace(self, name: str) -> Any:
+        _host_read(f"the in-place op {name}")
         if autograd.is_grad_enabled() and self.requires_grad:
             what = "a leaf Variable that requires grad" if self.grad_fn is None else "a tensor that is part of a graph"
             raise RuntimeError(f"{name}: {what} is being used in an in-place operation; wrap it in mg.no_grad()")
@@ -408,6 +412,7 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
+        _host_read("bool(tensor) (an `if` or `while` on a tensor)")
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of a Tensor with {self._data.size} elements is ambiguous")
         return bool(self._data.item())
@@ -448,6 +453,13 @@ def wrap(array: Any) -> Tensor:
     t._retains_grad = False
     return t
 
+
+
+def _host_read(what: str) -> None:
+    """Host reads (and other eager-only steps) can't be replayed by mg.jit: refuse them while it records."""
+    if autograd._tracer is not None:
+        from .jit import refuse_in_capture
+        refuse_in_capture(what)
 
 
 def _coerce(a: Any):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
+from ..jit import replayed
 from ..tensor import Tensor
 
 __all__ = ["Module", "Parameter"]
@@ -242,6 +243,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @replayed  # under mg.jit: runs live on every replay
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None (default, like PyTorch) or to zeros."""
         for p in self.parameters():

@@ -1,0 +1,345 @@
+"""``mg.jit``: record a step once, then replay it as straight-line array code.
+
+    step = mg.jit(train_step)        # or @mg.jit
+    loss = step(x, t)                # 1st call: eager; 2nd: eager and recorded; later: replayed
+
+Eager minigrad pays Python for every op (a Tensor, a graph node, the backward walk) and, on a GPU, one kernel
+launch per array call. A training step on a fixed-shape batch does the same work every time, so the 2nd call
+records it (as tinygrad's TinyJit and torch.cuda.graphs do) and later calls replay the recording:
+
+* **What is recorded.** Every ``Function.apply`` (an op's ``forward`` on its arrays), every step of
+  ``backward()`` (each node's ``backward``, un-broadcasting, casts, gradient sums, accumulation into ``.grad``)
+  and every call of a method marked :func:`replayed` (``Optimizer.step``, ``zero_grad``). The recording is
+  turned into the source of one Python function (``step.source()`` shows it) that calls the same ``forward`` /
+  ``backward`` methods on the same node objects, so a replay computes exactly what eager computes — bit for bit
+  — without building a Tensor, a node or a graph. Methods marked :func:`replayed` run live on every replay, so
+  they see the current learning rate, Adam's step count and SGD's momentum buffers.
+* **Inputs** are the Tensor arguments of the call. Everything else the function touches (parameters, buffers,
+  constants) is captured by reference: a replay reads ``tensor.data`` afresh and updates it in place, as eager
+  does. Tensors returned by a replay are new, detached tensors holding that call's values.
+* **A capture per signature.** Calls whose Tensor arguments differ in shape, dtype, backend or requires_grad,
+  or whose other arguments differ in value, or that run in another grad mode, get their own capture (a small
+  LRU cache, ``max_captures``); a parameter whose ``requires_grad`` changed forces a new capture. Never a
+  wrong replay.
+
+What may not be captured (each raises a ``RuntimeError`` naming the call): reading a value on the host inside
+the function (``.item()``, ``.numpy()``, ``.tolist()``, ``float(t)``, ``bool(t)``, an ``if`` on a tensor),
+random draws (they would replay the same numbers), in-place tensor ops outside the marked methods, and
+``retain_grad`` on intermediate results. Python control flow that does not look at tensor values is frozen
+at its capture-time path: the function must do the same tensor work on every call.
+
+On CuPy the replay is additionally captured into CUDA graphs (see ``_CudaGraphs``): each stretch between two
+live calls is one graph launch.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from collections import OrderedDict
+from typing import Any, Callable
+
+import numpy
+
+from . import autograd
+from .backend import ARRAY_TYPES, backend_of
+from .tensor import Tensor, _coerce, wrap
+
+__all__ = ["jit", "Jit", "replayed", "capturing"]
+
+
+def capturing() -> bool:
+    """True while a jitted function is being recorded (outside the live calls of :func:`replayed` methods)."""
+    return autograd._tracer is not None
+
+
+def refuse_in_capture(what: str) -> None:
+    """Raise the error for an operation that a recording cannot replay (host reads, random draws, ...)."""
+    if autograd._tracer is not None:
+        raise RuntimeError(
+            f"{what} inside a function captured by mg.jit: a replay runs no Python, so it cannot repeat it. "
+            "Move it out of the jitted function (e.g. return the tensor and call .item() on the result).")
+
+
+def replayed(method: Callable) -> Callable:
+    """Mark a method that mutates state outside the tensor program (``Optimizer.step``, ``zero_grad``): under
+    capture it runs live (unrecorded) and the recording calls it again, live, on every replay."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        rec = autograd._tracer
+        if rec is None:
+            return method(self, *args, **kwargs)
+        return rec.live_call(method, self, args, kwargs)
+    wrapper.__wrapped_replayed__ = True
+    return wrapper
+
+
+class _Recapture(Exception):
+    """A guard of the recording no longer holds (e.g. a parameter's requires_grad changed)."""
+
+
+def _requires(flag: bool) -> Tensor:
+    t = wrap(numpy.empty(0))
+    t.requires_grad = flag
+    return t
+
+
+# Stand-ins for a recorded node's inputs: backward only asks them whether they want a gradient.
+_WANTS, _NO_WANT = _requires(True), _requires(False)
+_LITERALS = (int, bool, str, type(None))
+
+
+class Tracer:
+    """Records one call of a function as Python source over arrays (see the module docstring)."""
+
+    def __init__(self, inputs: list[Tensor]) -> None:
+        self.lines: list[str] = []
+        self.ns: dict[str, Any] = {"_coerce": _coerce, "wrap": wrap, "_acc": autograd._accumulate,
+                                   "_unbroadcast": autograd._unbroadcast, "_Recapture": _Recapture}
+        self.var: dict[int, str] = {}         # id(array) -> the variable that holds it in the replay
+        self.alive: list[Any] = []            # every array named, so no id is reused while recording
+        self.tensor_name: dict[int, str] = {}  # id(Tensor) -> its name for inputs and captured tensors
+        self.captured: list[Tensor] = []      # tensors read by reference (parameters, constants, ...)
+        self.nodes: list[tuple[autograd.Function, tuple]] = []
+        self.node_name: dict[int, str] = {}
+        self._ids = itertools.count()
+        for i, t in enumerate(inputs):
+            self.tensor_name[id(t)] = f"T{i}"
+            self._name_array(t._data, f"a{i}")
+            self.lines.append(f"a{i} = T{i}._data")
+
+    # ------------------------------------------------------------------ naming
+    def _name_array(self, array: Any, name: str) -> str:
+        self.var[id(array)] = name
+        self.alive.append(array)
+        return name
+
+    def _new_var(self, array: Any) -> str:
+        return self._name_array(array, f"v{next(self._ids)}")
+
+    def _const(self, value: Any, prefix: str = "c") -> str:
+        name = f"{prefix}{next(self._ids)}"
+        self.ns[name] = value
+        return name
+
+    def tensor_ref(self, t: Tensor) -> str:
+        """The name of a Tensor object itself: a call input (T*) or a tensor captured by reference (E*)."""
+        name = self.tensor_name.get(id(t))
+        if name is None:
+            name = self.tensor_name[id(t)] = self._const(t, "E")
+            self.captured.append(t)
+        return name
+
+    def array_expr(self, t: Tensor) -> str:
+        """How the replay gets ``t``'s array: the variable that computed it, or the captured tensor's data."""
+        name = self.var.get(id(t._data))
+        if name is not None:
+            return name
+        return self.tensor_ref(t) + "._data"
+
+    def value_expr(self, v: Any) -> str:
+        """A non-tensor argument: literals inline, recorded arrays by variable, anything else as a constant."""
+        if isinstance(v, Tensor):
+            return self.array_expr(v)
+        t = type(v)
+        if t in _LITERALS or (t is float and math.isfinite(v)):
+            return repr(v)
+        if t is tuple:
+            items = [self.value_expr(x) for x in v]
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+        if t is slice:
+            return f"slice({self.value_expr(v.start)}, {self.value_expr(v.stop)}, {self.value_expr(v.step)})"
+        if t in ARRAY_TYPES and id(v) in self.var:
+            return self.var[id(v)]
+        return self._const(v)
+
+    # ------------------------------------------------------------------ recording
+    def forward(self, node: autograd.Function, args: tuple, kwargs: dict, raw: Any, out: Tensor) -> None:
+        n = self.node_name[id(node)] = self._const(node, "n")
+        self.nodes.append((node, args))
+        parts = [self.value_expr(a) for a in args] + [f"{k}={self.value_expr(v)}" for k, v in kwargs.items()]
+        call = f"{n}.forward({', '.join(parts)})"
+        if raw is not out._data:  # eager turned a NumPy scalar back into an array: so must the replay
+            call = f"_coerce({call})"
+        self.lines.append(f"{self._new_var(out._data)} = {call}")
+
+    def backward(self, node: autograd.Function, g: Any, result: Any) -> None:
+        n = self.node_name.get(id(node))
+        if n is None:
+            raise RuntimeError(f"mg.jit: {node.name()} belongs to a graph built before the capture started; "
+                               "build the whole graph inside the jitted function")
+        call = f"{n}.backward({self.value_expr(g)})"
+        if type(result) is not tuple:
+            self.lines.append(f"{self._new_var(result)} = {call}")
+            return
+        names = [self._new_var(r) if r is not None else "_" for r in result]
+        self.lines.append(f"{', '.join(names) or '_'}{',' if len(names) == 1 else ''} = {call}")
+
+    def call(self, fn_expr: str, result: Any, *args: Any) -> None:
+        """``result = fn(*args)`` for a helper of the engine (un-broadcast, cast, gradient sum)."""
+        self.lines.append(f"{self._new_var(result)} = {fn_expr}({', '.join(self.value_expr(a) for a in args)})")
+
+    def method(self, result: Any, array: Any, name: str, *args: Any) -> None:
+        self.lines.append(f"{self._new_var(result)} = {self.value_expr(array)}.{name}"
+                          f"({', '.join(self.value_expr(a) for a in args)})")
+
+    def add(self, result: Any, a: Any, b: Any) -> None:
+        self.lines.append(f"{self._new_var(result)} = {self.value_expr(a)} + {self.value_expr(b)}")
+
+    def accumulate(self, t: Tensor, g: Any) -> None:
+        if id(t._data) in self.var and id(t) not in self.tensor_name:
+            raise RuntimeError("mg.jit: retain_grad() on an intermediate result is not supported inside a "
+                               "captured function; return the tensor instead")
+        self.lines.append(f"_acc({self.tensor_ref(t)}, {self.value_expr(g)})")
+
+    def live_call(self, method: Callable, obj: Any, args: tuple, kwargs: dict) -> Any:
+        for a in itertools.chain(args, kwargs.values()):
+            if isinstance(a, Tensor) or callable(a):
+                raise RuntimeError(f"mg.jit: {type(obj).__name__}.{method.__name__}() inside a captured function "
+                                   "takes no tensors or closures; call it with plain values")
+        h = self._const(functools.partial(method, obj, *args, **kwargs), "live")
+        self.lines.append(f"{h}()")
+        autograd._tracer = None
+        try:
+            return method(obj, *args, **kwargs)
+        finally:
+            autograd._tracer = self
+
+    # ------------------------------------------------------------------ the program
+    def finish(self, result: Any, n_inputs: int) -> "Program":
+        for node, args in self.nodes:  # free the recording's tensors; backward only asks requires_grad
+            node.inputs = tuple(_WANTS if isinstance(a, Tensor) and a.requires_grad else _NO_WANT for a in args)
+            node.versions = ()
+        guard = " or ".join(f"{self.tensor_name[id(t)]}.requires_grad is not {t.requires_grad}"
+                            for t in self.captured)
+        head = [f"def replay({', '.join(f'T{i}' for i in range(n_inputs))}):"]
+        if guard:
+            head.append(f"    if {guard}:\n        raise _Recapture")
+        body = [f"    {line}" for line in self.lines]
+        source = "\n".join(head + body + [f"    return {self._output_expr(result)}"]) + "\n"
+        exec(compile(source, "<mg.jit replay>", "exec"), self.ns)
+        return Program(self.ns["replay"], source, self)
+
+    def _output_expr(self, o: Any) -> str:
+        if isinstance(o, Tensor):
+            name = self.tensor_name.get(id(o))  # an input or captured tensor comes back as itself
+            return name if name is not None else f"wrap({self.var[id(o._data)]})"
+        if isinstance(o, (tuple, list)):
+            items = "".join(self._output_expr(x) + ", " for x in o)
+            if type(o) is tuple or type(o) is list:
+                return f"({items})" if type(o) is tuple else f"[{items}]"
+            return f"{self._const(type(o))}(*({items}))" if hasattr(o, "_fields") else \
+                f"{self._const(type(o))}(({items}))"
+        if isinstance(o, dict):
+            return "{" + "".join(f"{self.value_expr(k)}: {self._output_expr(v)}, " for k, v in o.items()) + "}"
+        return self.value_expr(o)
+
+
+class Program:
+    """One recorded call: ``run(*tensors)`` replays it. ``source`` is the generated Python."""
+
+    def __init__(self, fn: Callable, source: str, tracer: Tracer) -> None:
+        self.fn, self.source = fn, source
+        self.n_ops = sum(1 for line in tracer.lines if "forward(" in line)
+        self.backend = None
+
+    def run(self, tensors: list[Tensor]) -> Any:
+        return self.fn(*tensors)
+
+
+def _signature(args: tuple, kwargs: dict) -> tuple[tuple, list[Tensor]]:
+    """The cache key of a call (tensor shapes/dtypes/array types/requires_grad, other values) and its tensors."""
+    key: list[Any] = [autograd._grad_enabled]
+    tensors: list[Tensor] = []
+    items = enumerate(args) if not kwargs else itertools.chain(enumerate(args), sorted(kwargs.items()))
+    for name, a in items:
+        if isinstance(a, Tensor):
+            d = a._data
+            tensors.append(a)
+            key.append((d.shape, d.dtype, type(d), a.requires_grad))
+            continue
+        try:
+            hash(a)
+        except TypeError:
+            raise TypeError(f"mg.jit: argument {name!r} ({type(a).__name__}) is neither a Tensor nor hashable; "
+                            "pass tensors directly and other arguments as plain values") from None
+        key.append((name, type(a), a))
+    return tuple(key), tensors
+
+
+class _Entry:
+    __slots__ = ("calls", "program")
+
+    def __init__(self) -> None:
+        self.calls, self.program = 0, None
+
+
+class Jit:
+    """A function wrapped by :func:`jit`. Call it like the function; ``reset()`` drops every capture."""
+
+    def __init__(self, fn: Callable, warmup: int = 1, max_captures: int = 8) -> None:
+        if not callable(fn):
+            raise TypeError(f"mg.jit expects a function, got {type(fn).__name__}")
+        if warmup < 0 or max_captures < 1:
+            raise ValueError(f"mg.jit: warmup must be >= 0 and max_captures >= 1, got {warmup} and {max_captures}")
+        functools.update_wrapper(self, fn)
+        self.fn, self.warmup, self.max_captures = fn, warmup, max_captures
+        self._cache: OrderedDict[tuple, _Entry] = OrderedDict()
+        self.captures = 0  # how many recordings were made (a test can check nothing re-records)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if autograd._tracer is not None:  # called inside another capture: becomes part of that recording
+            return self.fn(*args, **kwargs)
+        key, tensors = _signature(args, kwargs)
+        entry = self._cache.get(key)
+        if entry is None:
+            entry = self._cache[key] = _Entry()
+            while len(self._cache) > self.max_captures:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        if entry.program is not None:
+            try:
+                return entry.program.run(tensors)
+            except _Recapture:
+                entry.program = None
+        elif entry.calls < self.warmup:
+            entry.calls += 1
+            return self.fn(*args, **kwargs)
+        out, entry.program = self._capture(args, kwargs, tensors)
+        return out
+
+    def _capture(self, args: tuple, kwargs: dict, tensors: list[Tensor]) -> tuple[Any, Program]:
+        tracer = Tracer(tensors)
+        autograd._tracer = tracer
+        try:
+            out = self.fn(*args, **kwargs)
+        finally:
+            autograd._tracer = None
+        self.captures += 1
+        return out, tracer.finish(out, len(tensors))
+
+    def source(self, *args: Any, **kwargs: Any) -> str:
+        """The generated replay code of the capture that a call with these arguments would use."""
+        entry = self._cache.get(_signature(args, kwargs)[0])
+        if entry is None or entry.program is None:
+            raise LookupError("no capture for a call with this signature yet (call the function a few times first)")
+        return entry.program.source
+
+    def reset(self) -> None:
+        """Drop every capture: the next call warms up and records again."""
+        self._cache.clear()
+
+    def __repr__(self) -> str:
+        return f"<mg.jit of {getattr(self.fn, '__qualname__', self.fn)!s}: {len(self._cache)} signature(s)>"
+
+
+def jit(fn: Callable | None = None, *, warmup: int = 1, max_captures: int = 8) -> Any:
+    """Capture-and-replay for a step function: ``step = mg.jit(fn)`` or ``@mg.jit`` / ``@mg.jit(warmup=2)``.
+
+    The first ``warmup`` calls of each argument signature run eagerly, the next one runs eagerly while
+    recording, and later calls replay the recording (see this module's docstring for what can be captured).
+    """
+    if fn is None:
+        return lambda f: Jit(f, warmup=warmup, max_captures=max_captures)
+    return Jit(fn, warmup=warmup, max_captures=max_captures)
