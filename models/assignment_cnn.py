@@ -30,7 +30,7 @@ from models import cli  # noqa: E402
 from models.assignment_net import VARIANTS, build  # noqa: E402
 from models.audit import audit, format_audit, trace  # noqa: E402
 from models.notebook import TARGETS  # noqa: E402
-from models.training import jit_available, train  # noqa: E402
+from models.training import train  # noqa: E402
 
 
 def _positive_float(text: str) -> float:
@@ -162,8 +162,6 @@ def main(argv: list[str] | None = None) -> int:
         print(trace(model, x, target, args.lr, compare=(args.seed == 0 and not args.load and dtype == mg.float64)))
         return cli.EXIT_OK
 
-    if args.jit and not jit_available():
-        print("note: this minigrad has no mg.jit; training runs eagerly", file=sys.stderr)
     result = train(model, x, target, lr=args.lr, threshold=args.threshold, max_steps=args.max_steps,
                    progress=not (args.quiet or args.json), record=bool(args.plot), jit=args.jit)
     history = result.pop("history")

@@ -15,28 +15,11 @@ import minigrad.nn as nn
 from models.assignment_net import loss_fn
 
 
-def jit_available() -> bool:
-    """Whether this minigrad has ``mg.jit`` (capture and replay)."""
-    return callable(getattr(mg, "jit", None))
-
-
-def make_step(model: nn.Module, opt: Any) -> tuple[Callable[[mg.Tensor, mg.Tensor], tuple[mg.Tensor, mg.Tensor]],
-                                                    list[mg.Tensor]]:
-    """The training step as one function of (x, target) -> (E, O), and the parameter snapshot it keeps.
-
-    Each call copies the weights into the snapshot, then does zero_grad, forward, loss, backward and
-    ``opt.step()``: E and O are those of the weights *before* the update, i.e. of the snapshot. The notebook
-    checks E before it updates; the caller restores the snapshot when E says it should have stopped, so the
-    model ends with exactly the weights whose E is reported. Everything the step touches besides (x, target)
-    (parameters, snapshot, optimizer) is state that ``mg.jit`` captures by reference.
-    """
-    params = [p for p in model.parameters()]
-    snapshot = [p.detach().clone() for p in params]
-
+def make_step(model: nn.Module, opt: Any) -> Callable[[mg.Tensor, mg.Tensor], tuple[mg.Tensor, mg.Tensor]]:
+    """The training step as one function of (x, target) -> (E, O): zero_grad, forward, loss, backward,
+    ``opt.step()``. E and O are those of the weights *before* the update. Everything it touches besides
+    (x, target) (the parameters, the optimizer) is state that ``mg.jit`` captures by reference."""
     def step(x: mg.Tensor, target: mg.Tensor) -> tuple[mg.Tensor, mg.Tensor]:
-        with mg.no_grad():
-            for s, p in zip(snapshot, params):
-                s.copy_(p)
         opt.zero_grad()
         out = model(x)
         loss = loss_fn(model, out, target)
@@ -44,7 +27,7 @@ def make_step(model: nn.Module, opt: Any) -> tuple[Callable[[mg.Tensor, mg.Tenso
         opt.step()
         return loss.detach(), out.detach()
 
-    return step, snapshot
+    return step
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:
@@ -65,15 +48,17 @@ def train(model: nn.Module, x: mg.Tensor, target: mg.Tensor, lr: float = 0.01, t
 
     `steps` is the number of updates applied before the forward pass whose E is reported: below the threshold
     when converged, else after `max_steps` updates (or the first non-finite E); the model is left with exactly
-    those weights. `record` keeps every E (for --plot). `jit` runs the step through ``mg.jit`` when this
-    minigrad has it. Returns steps, loss, outputs [O1, O2], converged, diverged, jit (whether it was used),
-    seconds, steps_per_second, history.
+    those weights. `record` keeps every E (for --plot). `jit` runs the step through ``mg.jit`` (eagerly when
+    False). Returns steps, loss, outputs [O1, O2], converged, diverged, jit, seconds, steps_per_second, history.
     """
-    opt = mg.optim.SGD(model.parameters(), lr=lr)
-    step, snapshot = make_step(model, opt)
-    use_jit = bool(jit) and jit_available()
-    run = mg.jit(step) if use_jit else step
     params = list(model.parameters())
+    opt = mg.optim.SGD(params, lr=lr)
+    step = make_step(model, opt)
+    run = mg.jit(step) if jit else step
+    # The notebook checks E before it updates, but one call of the step computes E *and* updates. So the
+    # weights are copied (3 tiny array copies, outside the jitted step) before each call and put back when E
+    # says the run should have stopped: the model ends with exactly the weights whose E is reported.
+    snapshot = [p.data.copy() for p in params]
     history: list[float] | None = [] if record else None
     bar = _progress_bar(max_steps, progress)
     steps = 0
@@ -88,6 +73,8 @@ def train(model: nn.Module, x: mg.Tensor, target: mg.Tensor, lr: float = 0.01, t
             if history is not None:
                 history.append(e)
             break
+        for s, p in zip(snapshot, params):
+            s[...] = p.data
         loss, out = run(x, target)
         e = loss.item()
         if history is not None:
@@ -107,5 +94,5 @@ def train(model: nn.Module, x: mg.Tensor, target: mg.Tensor, lr: float = 0.01, t
         bar.update(steps - bar.n)
         bar.close()
     return {"steps": steps, "loss": e, "outputs": [float(v) for v in out.tolist()[0]],
-            "converged": e < threshold, "diverged": not math.isfinite(e), "jit": use_jit, "seconds": seconds,
+            "converged": e < threshold, "diverged": not math.isfinite(e), "jit": bool(jit), "seconds": seconds,
             "steps_per_second": steps / seconds if seconds > 0 else float("nan"), "history": history}

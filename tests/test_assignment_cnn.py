@@ -24,11 +24,10 @@ from models.assignment_net import build, loss_fn
 from models.audit import audit, first_pass, format_audit, forward_check, notebook_first_backward, trace
 from models.numpy_reference import (NumpyStep, finite_difference_grads, notebook_simplecnn_update, reference_params,
                                     train_reference)
-from models.training import jit_available, train
+from models.training import train
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "models" / "assignment_cnn.py"
-NEEDS_JIT = pytest.mark.skipif(not jit_available(), reason="this minigrad has no mg.jit yet")
 
 
 def _as_state(ref: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -166,7 +165,7 @@ def test_training_is_deterministic_over_a_short_run():
     assert a["loss"] < 0.5736159100089837  # gradient descent lowers E
 
 
-@pytest.mark.parametrize("jit", [False, pytest.param(True, marks=NEEDS_JIT)])
+@pytest.mark.parametrize("jit", [False, True])
 def test_step_count_semantics_stop_before_update(jit):
     """steps = updates applied before the forward pass whose E is below the threshold, and the model is left
     with exactly the weights whose E is reported (the step's extra update is undone)."""
@@ -192,8 +191,6 @@ def test_step_count_semantics_stop_before_update(jit):
 
 def test_jit_and_eager_give_identical_runs():
     """Same E at every step and the same final weights, through mg.jit and eagerly."""
-    if not jit_available():
-        pytest.skip("this minigrad has no mg.jit yet")
     runs = {}
     for jit in (False, True):
         model, x, target = build("notebook", 0, mg.float64, "numpy")
@@ -218,7 +215,7 @@ def _reference_full_run() -> tuple[int, float]:
 
 
 @pytest.mark.skipif(os.environ.get("MINIGRAD_SKIP_FULL_RUN") == "1", reason="MINIGRAD_SKIP_FULL_RUN=1 is set")
-@pytest.mark.parametrize("jit", [False, pytest.param(True, marks=NEEDS_JIT)])
+@pytest.mark.parametrize("jit", [False, True])
 def test_full_training_run_converges(jit):
     """The whole float64 run to E < 1e-4 (~263k steps: ~35 s eager for minigrad + ~12 s for the NumPy reference,
     once, on one idle core; MINIGRAD_SKIP_FULL_RUN=1 skips it), eagerly and through mg.jit. The step count is not
@@ -330,7 +327,7 @@ def test_cli_json_subprocess():
         assert key in out
     assert out["steps"] == 50 and out["converged"] is False and out["finite"] is True
     assert out["backend"] == "numpy" and out["dtype"] == "float64" and len(out["outputs"]) == 2
-    assert out["jit"] is jit_available()
+    assert out["jit"] is True  # the default
     model, x, target = build("notebook", 0, mg.float64, "numpy")
     assert out["loss"] == train(model, x, target, max_steps=50)["loss"]
 
