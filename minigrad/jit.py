@@ -93,7 +93,7 @@ class Tracer:
     """Records one call of a function as Python source over arrays (see the module docstring)."""
 
     def __init__(self, inputs: list[Tensor]) -> None:
-        self.lines: list[str] = []
+        self.lines: list[tuple[str, str, tuple]] = []  # (kind: input|code|acc|live, statement, names it binds)
         self.ns: dict[str, Any] = {"_coerce": _coerce, "wrap": wrap, "_acc": autograd._accumulate,
                                    "_unbroadcast": autograd._unbroadcast, "_Recapture": _Recapture}
         self.var: dict[int, str] = {}         # id(array) -> the variable that holds it in the replay
@@ -106,7 +106,7 @@ class Tracer:
         for i, t in enumerate(inputs):
             self.tensor_name[id(t)] = f"T{i}"
             self._name_array(t._data, f"a{i}")
-            self.lines.append(f"a{i} = T{i}._data")
+            self.lines.append(("input", f"a{i} = T{i}._data", (f"a{i}",)))
 
     # ------------------------------------------------------------------ naming
     def _name_array(self, array: Any, name: str) -> str:
@@ -161,7 +161,7 @@ class Tracer:
         call = f"{n}.forward({', '.join(parts)})"
         if raw is not out._data:  # eager turned a NumPy scalar back into an array: so must the replay
             call = f"_coerce({call})"
-        self.lines.append(f"{self._new_var(out._data)} = {call}")
+        self._assign([self._new_var(out._data)], call)
 
     def backward(self, node: autograd.Function, g: Any, result: Any) -> None:
         n = self.node_name.get(id(node))
@@ -170,27 +170,32 @@ class Tracer:
                                "build the whole graph inside the jitted function")
         call = f"{n}.backward({self.value_expr(g)})"
         if type(result) is not tuple:
-            self.lines.append(f"{self._new_var(result)} = {call}")
+            self._assign([self._new_var(result)], call)
             return
         names = [self._new_var(r) if r is not None else "_" for r in result]
-        self.lines.append(f"{', '.join(names) or '_'}{',' if len(names) == 1 else ''} = {call}")
+        self._assign(names, call, unpack=True)
+
+    def _assign(self, names: list[str], expr: str, unpack: bool = False) -> None:
+        target = ", ".join(names) + ("," if unpack and len(names) == 1 else "")
+        self.lines.append(("code", f"{target or '_'} = {expr}", tuple(n for n in names if n != "_")))
 
     def call(self, fn_expr: str, result: Any, *args: Any) -> None:
         """``result = fn(*args)`` for a helper of the engine (un-broadcast, cast, gradient sum)."""
-        self.lines.append(f"{self._new_var(result)} = {fn_expr}({', '.join(self.value_expr(a) for a in args)})")
+        self._assign([self._new_var(result)], f"{fn_expr}({', '.join(self.value_expr(a) for a in args)})")
 
     def method(self, result: Any, array: Any, name: str, *args: Any) -> None:
-        self.lines.append(f"{self._new_var(result)} = {self.value_expr(array)}.{name}"
-                          f"({', '.join(self.value_expr(a) for a in args)})")
+        self._assign([self._new_var(result)],
+                     f"{self.value_expr(array)}.{name}({', '.join(self.value_expr(a) for a in args)})")
 
     def add(self, result: Any, a: Any, b: Any) -> None:
-        self.lines.append(f"{self._new_var(result)} = {self.value_expr(a)} + {self.value_expr(b)}")
+        self._assign([self._new_var(result)], f"{self.value_expr(a)} + {self.value_expr(b)}")
 
     def accumulate(self, t: Tensor, g: Any) -> None:
         if id(t._data) in self.var and id(t) not in self.tensor_name:
             raise RuntimeError("mg.jit: retain_grad() on an intermediate result is not supported inside a "
                                "captured function; return the tensor instead")
-        self.lines.append(f"_acc({self.tensor_ref(t)}, {self.value_expr(g)})")
+        target, grad = self.tensor_ref(t), self.value_expr(g)
+        self.lines.append(("acc", f"_acc({target}, {grad})", (target, grad)))
 
     def live_call(self, method: Callable, obj: Any, args: tuple, kwargs: dict) -> Any:
         for a in itertools.chain(args, kwargs.values()):
@@ -198,7 +203,7 @@ class Tracer:
                 raise RuntimeError(f"mg.jit: {type(obj).__name__}.{method.__name__}() inside a captured function "
                                    "takes no tensors or closures; call it with plain values")
         h = self._const(functools.partial(method, obj, *args, **kwargs), "live")
-        self.lines.append(f"{h}()")
+        self.lines.append(("live", f"{h}()", ()))
         autograd._tracer = None
         try:
             return method(obj, *args, **kwargs)
@@ -210,15 +215,8 @@ class Tracer:
         for node, args in self.nodes:  # free the recording's tensors; backward only asks requires_grad
             node.inputs = tuple(_WANTS if isinstance(a, Tensor) and a.requires_grad else _NO_WANT for a in args)
             node.versions = ()
-        guard = " or ".join(f"{self.tensor_name[id(t)]}.requires_grad is not {t.requires_grad}"
-                            for t in self.captured)
-        head = [f"def replay({', '.join(f'T{i}' for i in range(n_inputs))}):"]
-        if guard:
-            head.append(f"    if {guard}:\n        raise _Recapture")
-        body = [f"    {line}" for line in self.lines]
-        source = "\n".join(head + body + [f"    return {self._output_expr(result)}"]) + "\n"
-        exec(compile(source, "<mg.jit replay>", "exec"), self.ns)
-        return Program(self.ns["replay"], source, self)
+        self.alive.clear()
+        return Program(self, self._output_expr(result), n_inputs)
 
     def _output_expr(self, o: Any) -> str:
         if isinstance(o, Tensor):
@@ -235,16 +233,220 @@ class Tracer:
         return self.value_expr(o)
 
 
+def _compile(source: str, ns: dict[str, Any], name: str) -> Callable:
+    exec(compile(source, f"<mg.jit {name}>", "exec"), ns)
+    return ns[name]
+
+
 class Program:
-    """One recorded call: ``run(*tensors)`` replays it. ``source`` is the generated Python."""
+    """One recorded call. ``run(tensors)`` replays it; ``source`` is the generated Python of the replay."""
 
-    def __init__(self, fn: Callable, source: str, tracer: Tracer) -> None:
-        self.fn, self.source = fn, source
-        self.n_ops = sum(1 for line in tracer.lines if "forward(" in line)
-        self.backend = None
+    def __init__(self, tracer: Tracer, output: str, n_inputs: int) -> None:
+        self.tracer, self.output, self.n_inputs = tracer, output, n_inputs
+        self.ns = tracer.ns
+        self.flags = [(t, t.requires_grad) for t in tracer.captured]
+        self.guard = " or ".join(f"{tracer.tensor_name[id(t)]}.requires_grad is not {t.requires_grad}"
+                                 for t in tracer.captured)
+        params = ", ".join(f"T{i}" for i in range(n_inputs))
+        head = [f"def replay({params}):"]
+        if self.guard:
+            head.append(f"    if {self.guard}:\n        raise _Recapture")
+        body = [f"    {text}" for _, text, _ in tracer.lines]
+        self.source = "\n".join(head + body + [f"    return {output}"]) + "\n"
+        self.fn = _compile(self.source, self.ns, "replay")
+        self.graphs: _Graphs | None = None
+        self.graphs_failed: str | None = None
 
-    def run(self, tensors: list[Tensor]) -> Any:
-        return self.fn(*tensors)
+    def run(self, tensors: list[Tensor], graphs: str) -> Any:
+        if graphs == "off" or self.graphs_failed is not None:
+            return self.fn(*tensors)
+        if self.graphs is None:
+            mode = graphs if graphs != "auto" else ("cuda" if _all_cupy(tensors, self.tracer.captured) else "off")
+            if mode == "off":
+                self.graphs_failed = "not every tensor is on cupy"
+                return self.fn(*tensors)
+            self.graphs = _Graphs(self, emulate=mode == "emulate")
+            try:
+                return self.graphs.capture(tensors)
+            except Exception as e:  # noqa: BLE001 - e.g. an op that syncs with the host while capturing
+                self.graphs_failed = f"{type(e).__name__}: {e}"
+                raise RuntimeError(
+                    "mg.jit: capturing the replay into a CUDA graph failed, part of this call may have run "
+                    f"({self.graphs_failed}). CUDA graphs are now off for this capture; use mg.jit(fn, "
+                    "cuda_graphs=False) to run without them from the start.") from e
+        return self.graphs.launch(tensors)
+
+
+def _all_cupy(tensors: list[Tensor], captured: list[Tensor]) -> bool:
+    return all(backend_of(t._data) == "cupy" for t in itertools.chain(tensors, captured))
+
+
+class _Graphs:
+    """The replay as CUDA graphs: every stretch of recorded array work between two live calls is captured once
+    (``cupy.cuda.Stream.begin_capture`` / ``end_capture``) and then replayed by one ``Graph.launch``.
+
+    A CUDA graph bakes in addresses, so: inputs are copied into static buffers before each launch; every array
+    the capture allocated stays referenced (here, and through a private capture stream whose memory-pool arena
+    nothing else allocates from) for the graph's life; gradients the capture created are re-bound to their
+    parameters after each launch, and gradients it accumulated into must still be the same arrays; captured
+    tensors must still hold the same arrays (they are updated in place). A launch whose preconditions fail runs
+    the plain replay instead. Outputs are copied, so returned tensors keep their values.
+
+    ``emulate=True`` runs the same machinery on any backend, with a "graph" that re-runs the stretch and copies
+    its results into the buffers of the capture (fixed addresses, as on a GPU): the CI-testable model of it.
+    """
+
+    def __init__(self, program: Program, emulate: bool) -> None:
+        self.program, self.emulate = program, emulate
+        self.ns = ns = dict(program.ns)
+        ns["_gacc"] = self._accumulate
+        ns["_out"] = lambda a: wrap(a.copy())
+        self.items: list[tuple[str, Any, tuple[str, ...]]] = []  # ("live", call) | ("graph", function, names)
+        self.acc_targets: dict[int, list[str]] = {}  # stretch index -> names of the tensors it accumulates into
+        segment: list[tuple[str, str, tuple]] = []
+        inputs = [line for line in program.tracer.lines if line[0] == "input"]  # read afresh in every stretch
+        for kind, text, extra in program.tracer.lines + [("live", None, ())]:
+            if kind == "input":
+                continue
+            if kind != "live":
+                if not segment:
+                    segment.extend(inputs)
+                segment.append((kind, text, extra))
+                continue
+            if segment:
+                self.items.append(("graph",) + self._segment(segment, len(self.items)))
+                segment = []
+            if text is not None:
+                self.items.append(("live", ns[text[:-2]], ()))
+        n = program.n_inputs
+        self.output = _compile(f"def output():\n    return {program.output.replace('wrap(', '_out(')}\n", ns, "output")
+        self.static: list[Any] = []
+        self.stand_ins: list[Tensor] = []
+        self.n_inputs = n
+        self.seg_accs: list[list[tuple[Tensor, Any, Tensor]]] = []  # per stretch: (tensor, grad buffer, its Tensor)
+        self.graphs: list[Any] = []
+        self.keep: list[Any] = []
+        self.captured_arrays: list[tuple[Tensor, Any]] = []
+
+    def _segment(self, lines: list, index: int) -> tuple[Callable, tuple[str, ...]]:
+        names = tuple(sorted({n for kind, _, extra in lines if kind in ("code", "input") for n in extra}))
+        params = ", ".join(f"T{i}" for i in range(self.program.n_inputs))
+        body = [f"    global {', '.join(names)}"] if names else []
+        acc = itertools.count()
+        for kind, text, extra in lines:
+            if kind in ("code", "input"):
+                body.append(f"    {text}")
+            else:
+                key = index * 1000 + next(acc)
+                self.acc_targets.setdefault(index, []).append(extra[0])
+                body.append(f"    _gacc({key}, {extra[0]}, {extra[1]})")
+        return _compile(f"def seg{index}({params}):\n" + "\n".join(body or ["    pass"]) + "\n", self.ns,
+                        f"seg{index}"), names
+
+    # ------------------------------------------------------------------ accumulation into .grad
+    def _accumulate(self, key: int, t: Tensor, g: Any) -> None:
+        """``_acc`` inside a graph stretch. Capturing: write g to a buffer of the capture's own (eager semantics
+        are restored around each launch by ``_fix_grads``). Emulated launch: the same copy into that buffer."""
+        if self.capturing:
+            buf = g.copy()
+            self.accs[key] = (t, buf, wrap(buf))
+        else:
+            self.accs[key][1][...] = g
+
+    def _fix_grads(self, accs: list[tuple[Tensor, Any, Tensor]], before: list[Any]) -> None:
+        """After a launch, do what eager's accumulation would have done with the gradient now in ``buf``."""
+        for (t, buf, bound), prev in zip(accs, before):
+            if prev is None:
+                t.grad = bound
+            elif prev is bound:  # accumulating into our own buffer: the launch overwrote it, so add back
+                buf += self._saved.pop(id(buf))
+            else:
+                prev._data += buf
+
+    # ------------------------------------------------------------------ capture and launch
+    def capture(self, tensors: list[Tensor]) -> Any:
+        """First call after the recording: capture each stretch, run it, and run the live calls between."""
+        tracer = self.program.tracer
+        self.static = [t._data.copy() for t in tensors]
+        self.stand_ins = [wrap(a) for a in self.static]
+        for stand_in, t in zip(self.stand_ins, tensors):
+            stand_in.requires_grad = t.requires_grad
+        self.captured_arrays = [(t, t._data) for t in tracer.captured]
+        self.accs: dict[int, tuple[Tensor, Any, Tensor]] = {}
+        self._saved: dict[int, Any] = {}
+        stream = None
+        if not self.emulate:  # a private stream: its memory-pool arena holds the graphs' temporaries
+            stream = self.stream = (tensors or tracer.captured)[0].xp.cuda.Stream(non_blocking=True)
+        for i, (kind, fn, names) in enumerate(self.items):
+            if kind == "live":
+                fn()
+                continue
+            before = self._grads_before(i)
+            self.capturing = True
+            try:
+                if self.emulate:
+                    fn(*self.stand_ins)
+                    graph = _EmulatedGraph(fn, names, self.ns, self.stand_ins)
+                else:
+                    with stream:
+                        stream.begin_capture()
+                        try:
+                            fn(*self.stand_ins)
+                        finally:
+                            graph = stream.end_capture()
+                    graph.launch()
+            finally:
+                self.capturing = False
+            self.graphs.append(graph)
+            self.seg_accs.append([self.accs[k] for k in sorted(self.accs) if k // 1000 == i])
+            self._fix_grads(self.seg_accs[-1], before)
+        self.keep = [self.ns[n] for kind, _, names in self.items if kind == "graph" for n in names]
+        return self.output()
+
+    def _grads_before(self, i: int) -> list[Any]:
+        """At capture: the gradients stretch ``i`` will accumulate into, as they are before it runs."""
+        return [(self.stand_ins[int(n[1:])] if n[0] == "T" else self.ns[n]).grad for n in self.acc_targets.get(i, ())]
+
+    def launch(self, tensors: list[Tensor]) -> Any:
+        for t, flag in self.program.flags:
+            if t.requires_grad is not flag:
+                raise _Recapture
+        for t, array in self.captured_arrays:
+            if t._data is not array:  # a tensor was given a new array: the graphs would read the old one
+                return self.program.fn(*tensors)
+        for static, t in zip(self.static, tensors):
+            static[...] = t._data
+        graphs = iter(self.graphs)
+        accs = iter(self.seg_accs)
+        for kind, fn, _ in self.items:
+            if kind == "live":
+                fn()
+                continue
+            seg = next(accs)
+            before = [t.grad for t, _, _ in seg]
+            for (t, buf, bound), prev in zip(seg, before):
+                if prev is bound:
+                    self._saved[id(buf)] = buf.copy()
+            next(graphs).launch()
+            self._fix_grads(seg, before)
+        return self.output()
+
+
+class _EmulatedGraph:
+    """Stands in for a CUDA graph where there is none: re-runs the stretch, then copies each result into the
+    array the capture produced, so later stretches and outputs read fixed buffers, as in a real graph."""
+
+    def __init__(self, fn: Callable, names: tuple[str, ...], ns: dict[str, Any], inputs: list[Tensor]) -> None:
+        self.fn, self.names, self.ns, self.inputs = fn, names, ns, inputs
+        self.buffers = {n: ns[n] for n in names}
+
+    def launch(self) -> None:
+        self.fn(*self.inputs)
+        ns = self.ns
+        for n, buf in self.buffers.items():
+            if ns[n] is not buf:
+                buf[...] = ns[n]
+                ns[n] = buf
 
 
 def _signature(args: tuple, kwargs: dict) -> tuple[tuple, list[Tensor]]:
@@ -277,13 +479,15 @@ class _Entry:
 class Jit:
     """A function wrapped by :func:`jit`. Call it like the function; ``reset()`` drops every capture."""
 
-    def __init__(self, fn: Callable, warmup: int = 1, max_captures: int = 8) -> None:
+    def __init__(self, fn: Callable, warmup: int = 1, max_captures: int = 8, cuda_graphs: bool | None = None) -> None:
         if not callable(fn):
             raise TypeError(f"mg.jit expects a function, got {type(fn).__name__}")
         if warmup < 0 or max_captures < 1:
             raise ValueError(f"mg.jit: warmup must be >= 0 and max_captures >= 1, got {warmup} and {max_captures}")
         functools.update_wrapper(self, fn)
         self.fn, self.warmup, self.max_captures = fn, warmup, max_captures
+        # "auto": CUDA graphs when every tensor is on cupy; "off"; "emulate": the graph machinery on any backend
+        self.graphs = {None: "auto", True: "cuda", False: "off"}[cuda_graphs]
         self._cache: OrderedDict[tuple, _Entry] = OrderedDict()
         self.captures = 0  # how many recordings were made (a test can check nothing re-records)
 
@@ -300,7 +504,7 @@ class Jit:
             self._cache.move_to_end(key)
         if entry.program is not None:
             try:
-                return entry.program.run(tensors)
+                return entry.program.run(tensors, self.graphs)
             except _Recapture:
                 entry.program = None
         elif entry.calls < self.warmup:
@@ -334,12 +538,14 @@ class Jit:
         return f"<mg.jit of {getattr(self.fn, '__qualname__', self.fn)!s}: {len(self._cache)} signature(s)>"
 
 
-def jit(fn: Callable | None = None, *, warmup: int = 1, max_captures: int = 8) -> Any:
+def jit(fn: Callable | None = None, *, warmup: int = 1, max_captures: int = 8, cuda_graphs: bool | None = None) -> Any:
     """Capture-and-replay for a step function: ``step = mg.jit(fn)`` or ``@mg.jit`` / ``@mg.jit(warmup=2)``.
 
     The first ``warmup`` calls of each argument signature run eagerly, the next one runs eagerly while
     recording, and later calls replay the recording (see this module's docstring for what can be captured).
+    ``cuda_graphs``: None (default) replays through CUDA graphs when every tensor involved is on cupy; False
+    never does.
     """
     if fn is None:
-        return lambda f: Jit(f, warmup=warmup, max_captures=max_captures)
-    return Jit(fn, warmup=warmup, max_captures=max_captures)
+        return lambda f: Jit(f, warmup=warmup, max_captures=max_captures, cuda_graphs=cuda_graphs)
+    return Jit(fn, warmup=warmup, max_captures=max_captures, cuda_graphs=cuda_graphs)

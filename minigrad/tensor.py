@@ -45,6 +45,7 @@ class Tensor:
 
     @data.setter
     def data(self, value) -> None:
+        _host_read(".data = ... (rebinding a tensor's array)")
         value = value._data if isinstance(value, Tensor) else value
         if type(value) not in ARRAY_TYPES:
             value = _coerce(value)
