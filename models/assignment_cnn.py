@@ -28,7 +28,7 @@ import minigrad.nn as nn  # noqa: E402
 from minigrad.backend import get_backend  # noqa: E402
 from models import cli  # noqa: E402
 from models.assignment_net import VARIANTS, build  # noqa: E402
-from models.audit import audit, format_audit, trace  # noqa: E402
+from models.audit import audit, draw_graph, format_audit, trace  # noqa: E402
 from models.notebook import TARGETS  # noqa: E402
 from models.training import train  # noqa: E402
 
@@ -77,6 +77,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--load", metavar="PATH", help="start from weights saved with --save")
     p.add_argument("--plot", metavar="PATH", help="save the loss curve as an image, PNG unless the extension says "
                                                   "otherwise (needs matplotlib: the [plot] extra)")
+    p.add_argument("--graph", metavar="PATH",
+                   help="draw the autograd graph of E at the starting weights (values and gradients) with mg.viz, "
+                        "before training: .svg/.png/.pdf need Graphviz's dot program, .dot writes the DOT text")
     p.add_argument("--trace", action="store_true",
                    help="print the first forward and backward pass in the notebook's terms, then exit")
     p.add_argument("--audit", action="store_true",
@@ -97,7 +100,9 @@ def check_outputs(args: argparse.Namespace) -> Any:
         cli.check_output_path(args.save, "--save")
     if args.plot is not None:
         cli.check_output_path(args.plot, "--plot", cli.PLOT_FORMATS)
-    cli.check_distinct({"--save": args.save, "--plot": args.plot})
+    if args.graph is not None:
+        cli.check_graph_path(args.graph)
+    cli.check_distinct({"--save": args.save, "--plot": args.plot, "--graph": args.graph})
     return cli.pyplot() if args.plot else None
 
 
@@ -156,6 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     model, x, target = build(args.variant, args.seed, dtype, backend)
     if args.load:
         load_weights(model, args.load, backend)
+
+    if args.graph:
+        try:
+            draw_graph(model, x, target, args.graph)
+        except (OSError, RuntimeError, ValueError) as e:
+            raise SystemExit(f"error: --graph {args.graph!r} failed: {e}") from None
+        print(f"graph of E written to {args.graph}", file=sys.stderr if args.json else sys.stdout)
 
     if args.trace:
         # The notebook's printed values belong to seed 0 and float64 arithmetic.

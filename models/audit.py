@@ -107,6 +107,25 @@ def trace(model: AssignmentCNN, x: mg.Tensor, target: mg.Tensor, lr: float, comp
     return "\n".join(lines)
 
 
+def draw_graph(model: nn.Module, x: mg.Tensor, target: mg.Tensor, path: str) -> str:
+    """--graph: the autograd graph of E for one forward pass at the model's current weights, with each tensor's
+    values and gradients (mg.viz.draw; the format comes from the suffix). Leaves the weights and .grad as they
+    were (the gradients are cleared again). Returns the path written."""
+    keep: dict[str, mg.Tensor] = {}
+    out = model(x, keep=keep) if isinstance(model, AssignmentCNN) else model(x)  # keep: the notebook's names
+    loss = loss_fn(model, out, target)
+    model.zero_grad()
+    loss.backward(retain_graph=True)  # keep the graph to draw it, with the gradients filled in
+    names = {**dict(model.named_parameters()), **{"feature_map": keep.get("feature_map"),
+             "pooled_feature_map": keep.get("pooled"), "flattened_features": keep.get("flat"),
+             "sigmoid_features": keep.get("s"), "H": keep.get("H")}, "x": x, "target": target, "O": out, "E": loss}
+    names = {k: v for k, v in names.items() if v is not None}
+    try:
+        return mg.viz.draw(loss, path, show_values=True, show_grads=True, params=names)
+    finally:
+        model.zero_grad()
+
+
 # ----------------------------------------------------------------------------------------------------------
 # --audit: the notebook's first backward pass vs autograd vs finite differences
 # ----------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
 from typing import Any
 
@@ -29,14 +30,28 @@ EXIT_CODES_HELP = (
     "finite differences disagreeing. A run that ends with 3 or 4 still prints its summary and writes --save/--plot.")
 
 PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "webp", "tif", "tiff", "eps", "ps")
+GRAPH_FORMATS = ("svg", "png", "pdf", "jpg", "jpeg", "gif", "ps", "dot", "gv")  # mg.viz.draw's suffixes
 
 
-def check_output_path(path: str, flag: str, suffixes: tuple[str, ...] | None = None) -> str:
+def check_graph_path(path: str, flag: str = "--graph") -> str:
+    """`check_output_path` for mg.viz.draw: a known suffix, and Graphviz's `dot` program unless the suffix is
+    .dot/.gv (DOT text needs no program)."""
+    check_output_path(path, flag, GRAPH_FORMATS, require_suffix=True)
+    if os.path.splitext(path)[1].lower() not in (".dot", ".gv") and shutil.which("dot") is None:
+        raise SystemExit(f"error: {flag} {path!r} needs Graphviz's `dot` program, which is not on PATH. Install "
+                         "Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz), or give a "
+                         ".dot path to get the DOT text.")
+    return path
+
+
+def check_output_path(path: str, flag: str, suffixes: tuple[str, ...] | None = None,
+                      require_suffix: bool = False) -> str:
     """Check that `path` can be written (before any long work); return it, or raise SystemExit naming `flag`.
 
     The path must not be empty or a directory, its directory must exist and accept a new file (probed with a
     real temporary file, which also catches read-only file systems and root on them), an existing file there
-    must be writable, and, when `suffixes` is given, its extension must be one of them (or absent).
+    must be writable, and, when `suffixes` is given, its extension must be one of them (or absent, unless
+    `require_suffix`).
     """
     if not path:
         raise SystemExit(f"error: {flag} needs a file path, got an empty string")
@@ -56,9 +71,9 @@ def check_output_path(path: str, flag: str, suffixes: tuple[str, ...] | None = N
         raise SystemExit(f"error: {flag} {path!r} exists and is not writable")
     if suffixes is not None:
         ext = os.path.splitext(path)[1].lower().lstrip(".")
-        if ext and ext not in suffixes:
-            raise SystemExit(f"error: {flag} {path!r}: unsupported file type {ext!r}; use one of "
-                             f"{', '.join('.' + s for s in suffixes)}")
+        if (ext or require_suffix) and ext not in suffixes:
+            what = f"unsupported file type {ext!r}" if ext else "no file extension to tell the format"
+            raise SystemExit(f"error: {flag} {path!r}: {what}; use one of {', '.join('.' + s for s in suffixes)}")
     return path
 
 

@@ -495,6 +495,44 @@ def test_plot_path_without_extension_is_written_there_as_png(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+# ---------------------------------------------------------------- --graph (mg.viz)
+def test_graph_dot_names_the_notebooks_quantities_and_leaves_the_model_alone(tmp_path, capsys):
+    path = tmp_path / "graph.dot"
+    assert main(["--graph", str(path), "--max-steps", "0", "--json"]) == 3
+    out = _strict_json(capsys.readouterr().out)
+    assert out["loss"] == 0.5736159100089837  # drawing did not move the weights
+    text = path.read_text()
+    assert text.startswith("digraph")
+    for name in ["conv.weight", "hidden.weight", "out.weight", "feature_map", "pooled_feature_map",
+                 "sigmoid_features", "MaxPool2d", "MSELoss", "0.573616", "grad "]:
+        assert name in text, name
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
+    from models.audit import draw_graph
+    draw_graph(model, x, target, str(tmp_path / "again.dot"))
+    assert all(p.grad is None for p in model.parameters())
+    assert all(np.array_equal(p.numpy(), w) for p, w in zip(model.parameters(), notebook.notebook_weights(0).values()))
+
+
+def test_graph_svg_needs_graphviz_and_is_checked_before_training(tmp_path, monkeypatch, no_training):
+    import models.cli
+    monkeypatch.setattr(models.cli.shutil, "which", lambda name: None)
+    with pytest.raises(SystemExit, match=r"Graphviz's `dot` program.*\.dot path"):
+        main(["--graph", str(tmp_path / "g.svg")])
+    for bad, message in [("g.txt", "unsupported file type 'txt'"), ("g", "no file extension")]:
+        with pytest.raises(SystemExit, match=message):
+            main(["--graph", str(tmp_path / bad)])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_svg_when_graphviz_is_present(tmp_path):
+    import shutil
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed: only the DOT text can be written")
+    path = tmp_path / "g.svg"
+    assert main(["--graph", str(path), "--max-steps", "0", "--quiet"]) == 3
+    assert b"<svg" in path.read_bytes()[:2000]
+
+
 @pytest.mark.parametrize("argv", [["--backend", "tpu"], ["--lr", "0"], ["--lr", "-0.1"], ["--lr", "nan"],
                                   ["--threshold", "0"], ["--max-steps", "-1"], ["--variant", "pytorch", "--audit"],
                                   ["--audit", "--seed", "1"]])
