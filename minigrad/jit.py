@@ -102,6 +102,8 @@ class Tracer:
         self.captured: list[Tensor] = []      # tensors read by reference (parameters, constants, ...)
         self.nodes: list[tuple[autograd.Function, tuple]] = []
         self.node_name: dict[int, str] = {}
+        self.guards: list[str] = []           # conditions under which the recording no longer applies
+        self._guarded: set[tuple[int, str]] = set()
         self._ids = itertools.count()
         for i, t in enumerate(inputs):
             self.tensor_name[id(t)] = f"T{i}"
@@ -197,6 +199,13 @@ class Tracer:
         target, grad = self.tensor_ref(t), self.value_expr(g)
         self.lines.append(("acc", f"_acc({target}, {grad})", (target, grad)))
 
+    def guard(self, obj: Any, attr: str) -> None:
+        """The recording depends on ``obj.attr`` (e.g. a Module's ``training`` flag read by its forward): replay
+        only while it keeps its current value."""
+        if (id(obj), attr) not in self._guarded:
+            self._guarded.add((id(obj), attr))
+            self.guards.append(f"{self._const(obj, 'G')}.{attr} != {self.value_expr(getattr(obj, attr))}")
+
     def live_call(self, method: Callable, obj: Any, args: tuple, kwargs: dict) -> Any:
         for a in itertools.chain(args, kwargs.values()):
             if isinstance(a, Tensor) or callable(a):
@@ -244,9 +253,11 @@ class Program:
     def __init__(self, tracer: Tracer, output: str, n_inputs: int) -> None:
         self.tracer, self.output, self.n_inputs = tracer, output, n_inputs
         self.ns = tracer.ns
-        self.flags = [(t, t.requires_grad) for t in tracer.captured]
-        self.guard = " or ".join(f"{tracer.tensor_name[id(t)]}.requires_grad is not {t.requires_grad}"
-                                 for t in tracer.captured)
+        # What the recording assumed about state outside its inputs; any change means record again.
+        terms = [f"{tracer.tensor_name[id(t)]}.requires_grad is not {t.requires_grad} or "
+                 f"{tracer.tensor_name[id(t)]}._data.shape != {t._data.shape!r}" for t in tracer.captured]
+        self.guard = " or ".join(terms + tracer.guards)
+        self.changed = _compile(f"def changed():\n    return {self.guard or 'False'}\n", self.ns, "changed")
         params = ", ".join(f"T{i}" for i in range(n_inputs))
         head = [f"def replay({params}):"]
         if self.guard:
@@ -408,9 +419,8 @@ class _Graphs:
         return [(self.stand_ins[int(n[1:])] if n[0] == "T" else self.ns[n]).grad for n in self.acc_targets.get(i, ())]
 
     def launch(self, tensors: list[Tensor]) -> Any:
-        for t, flag in self.program.flags:
-            if t.requires_grad is not flag:
-                raise _Recapture
+        if self.program.changed():
+            raise _Recapture
         for t, array in self.captured_arrays:
             if t._data is not array:  # a tensor was given a new array: the graphs would read the old one
                 return self.program.fn(*tensors)
@@ -444,7 +454,9 @@ class _EmulatedGraph:
         self.fn(*self.inputs)
         ns = self.ns
         for n, buf in self.buffers.items():
-            if ns[n] is not buf:
+            # A read-only result (a broadcast view of a temporary) has no memory of its own to fix; on a GPU
+            # its base would be rewritten in place, here it is simply the new view.
+            if ns[n] is not buf and getattr(buf, "flags", None) is not None and buf.flags.writeable:
                 buf[...] = ns[n]
                 ns[n] = buf
 

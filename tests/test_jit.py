@@ -291,3 +291,24 @@ def test_in_place_ops_and_data_rebinding_inside_a_capture_are_refused():
     g(mg.ones(2))
     with pytest.raises(RuntimeError, match="rebinding"):
         g(mg.ones(2))
+
+
+
+def test_train_eval_switch_and_replaced_parameter_shapes_force_a_new_capture():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(mg.ones(3, dtype=mg.float64))
+
+        def forward(self, x):
+            return (x * self.w.sum()).sum() * (2.0 if self.training else 1.0)
+    net = Net()
+    f = mg.jit(lambda x: net(x))
+    x = mg.ones(3, dtype=mg.float64)
+    assert [f(x).item() for _ in range(3)] == [18.0] * 3
+    net.eval()
+    assert [f(x).item() for _ in range(3)] == [9.0] * 3
+    with mg.no_grad():
+        net.w.data = mg.ones(4, dtype=mg.float64).data
+    assert [f(x).item() for _ in range(2)] == [12.0] * 2
+    assert f.captures == 3

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
+from .. import autograd as _autograd
 from ..jit import replayed
 from ..tensor import Tensor
 
@@ -164,6 +165,8 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _autograd._tracer is not None:  # mg.jit records: a replay is only valid in the same train/eval mode
+            _autograd._tracer.guard(self, "training")
         return self.forward(*args, **kwargs)
 
     # ----------------------------------------------------------------- traversal
