@@ -6,6 +6,7 @@
 """
 from . import autograd  # first: the engine, then the Tensor it builds graphs of
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .errors import DimError, ShapeError
 from .backend import BackendError, cupy_available, get_default_backend, set_default_backend
 from .dtypes import (bool_, double, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
                      set_default_dtype, uint8)
@@ -22,6 +23,7 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "randn",
            "rand", "arange", "from_numpy", "manual_seed", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "set_default_dtype", "get_default_dtype", "set_default_backend",
-           "get_default_backend", "cupy_available", "BackendError", "gradcheck", "GradcheckError", "jit", "save", "load",
+           "get_default_backend", "cupy_available", "BackendError", "ShapeError", "DimError", "gradcheck",
+           "GradcheckError", "jit", "save", "load",
            "nn", "optim", "float16", "float32", "float64", "double", "int8", "int16", "int32", "int64", "uint8",
            "bool_"]

@@ -12,6 +12,7 @@ import numpy
 
 from . import autograd, dtypes
 from .backend import ARRAY_TYPES, array_module, backend_of, get_backend
+from .errors import DimError, ShapeError
 
 __all__ = ["Tensor", "tensor"]
 
@@ -190,6 +191,18 @@ class Tensor:
     def double(self) -> "Tensor":
         return self.to(dtype=numpy.float64)
 
+    def half(self) -> "Tensor":
+        return self.to(dtype=numpy.float16)
+
+    def int(self) -> "Tensor":
+        return self.to(dtype=numpy.int32)
+
+    def long(self) -> "Tensor":
+        return self.to(dtype=numpy.int64)
+
+    def bool(self) -> "Tensor":
+        return self.to(dtype=numpy.bool_)
+
     def cpu(self) -> "Tensor":
         return self.to("numpy")
 
@@ -259,16 +272,16 @@ class Tensor:
         d[_raw_index(index)] = v
 
     # ----------------------------------------------------------------- arithmetic
-    def __add__(self, other): return elementwise.Add.apply(self, _operand(other, self))
-    def __radd__(self, other): return elementwise.Add.apply(_operand(other, self), self)
-    def __sub__(self, other): return elementwise.Sub.apply(self, _operand(other, self))
-    def __rsub__(self, other): return elementwise.Sub.apply(_operand(other, self), self)
-    def __mul__(self, other): return elementwise.Mul.apply(self, _operand(other, self))
-    def __rmul__(self, other): return elementwise.Mul.apply(_operand(other, self), self)
-    def __truediv__(self, other): return elementwise.Div.apply(self, _operand(other, self))
-    def __rtruediv__(self, other): return elementwise.Div.apply(_operand(other, self), self)
-    def __pow__(self, other): return elementwise.Pow.apply(self, _operand(other, self))
-    def __rpow__(self, other): return elementwise.Pow.apply(_operand(other, self), self)
+    def __add__(self, other): return _binary(elementwise.Add, self, other)
+    def __radd__(self, other): return _binary(elementwise.Add, other, self)
+    def __sub__(self, other): return _binary(elementwise.Sub, self, other)
+    def __rsub__(self, other): return _binary(elementwise.Sub, other, self)
+    def __mul__(self, other): return _binary(elementwise.Mul, self, other)
+    def __rmul__(self, other): return _binary(elementwise.Mul, other, self)
+    def __truediv__(self, other): return _binary(elementwise.Div, self, other, floating=True)
+    def __rtruediv__(self, other): return _binary(elementwise.Div, other, self, floating=True)
+    def __pow__(self, other): return _binary(elementwise.Pow, self, other)
+    def __rpow__(self, other): return _binary(elementwise.Pow, other, self)
     def __matmul__(self, other): return linalg.MatMul.apply(self, _operand(other, self))
     def __rmatmul__(self, other): return linalg.MatMul.apply(_operand(other, self), self)
     def __neg__(self): return elementwise.Neg.apply(self)
@@ -296,12 +309,13 @@ class Tensor:
     def pow(self, exponent: Any) -> "Tensor":
         return self ** exponent
 
-    def exp(self): return elementwise.Exp.apply(self)
-    def log(self): return elementwise.Log.apply(self)
-    def sqrt(self): return elementwise.Sqrt.apply(self)
-    def sigmoid(self): return elementwise.Sigmoid.apply(self)
+    # functions with floating results take integer and bool tensors to the default float dtype, as PyTorch does
+    def exp(self): return elementwise.Exp.apply(_floating(self))
+    def log(self): return elementwise.Log.apply(_floating(self))
+    def sqrt(self): return elementwise.Sqrt.apply(_floating(self))
+    def sigmoid(self): return elementwise.Sigmoid.apply(_floating(self))
     def relu(self): return elementwise.ReLU.apply(self)
-    def tanh(self): return elementwise.Tanh.apply(self)
+    def tanh(self): return elementwise.Tanh.apply(_floating(self))
 
     # comparisons: results are bool tensors and never require grad
     def _compare(self, other, op):
@@ -339,9 +353,9 @@ class Tensor:
     def min(self, dim: int | None = None, keepdim: bool = False):
         """Like :meth:`max`, for the smallest element (first minimum gets the gradient)."""
         if dim is None:
-            return -((-self).max())
-        values, _ = (-self).max(dim, keepdim)
-        return values_indices(-values, self.argmin(dim, keepdim))
+            return reduce.Min.apply(self, axis=reduce.normalize_axes(None, self.ndim), keepdims=False)
+        values = reduce.Min.apply(self, axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
+        return values_indices(values, self.argmin(dim, keepdim))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         return wrap(_arg_reduce(self._data.argmax, dim, keepdim, self.ndim))
@@ -363,7 +377,7 @@ class Tensor:
             return self.reshape(1)
         s, e = _dim(start_dim, len(shp)), _dim(end_dim, len(shp))
         if s > e:
-            raise ValueError(f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})")
+            raise ShapeError(f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})")
         middle = -1 if self._data.size else _prod(shp[s:e + 1])  # -1 is ambiguous for empty tensors
         return shape_ops.Reshape.apply(self, shape=shp[:s] + (middle,) + shp[e + 1:])
 
@@ -372,7 +386,9 @@ class Tensor:
         if dim is None:
             return self.reshape(tuple(n for n in shp if n != 1))
         d = _dim(dim, self.ndim)
-        return self if shp[d] != 1 else self.reshape(shp[:d] + shp[d + 1:])
+        if not shp or shp[d] != 1:  # a 0-d tensor or a dim that is not 1: nothing to squeeze, as in PyTorch
+            return shape_ops.Reshape.apply(self, shape=shp)
+        return self.reshape(shp[:d] + shp[d + 1:])
 
     def unsqueeze(self, dim: int) -> "Tensor":
         d = _dim(dim, self.ndim + 1)
@@ -381,13 +397,14 @@ class Tensor:
     def permute(self, *dims: int | Sequence[int]) -> "Tensor":
         dims = tuple(_dim(d, self.ndim) for d in _size_args(dims))
         if sorted(dims) != list(range(self.ndim)):
-            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {self.shape}")
+            raise ShapeError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {self.shape}")
         return shape_ops.Permute.apply(self, axes=dims)
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
         axes = list(range(self.ndim))
         d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
-        axes[d0], axes[d1] = axes[d1], axes[d0]
+        if axes:  # a 0-d tensor takes dims -1 and 0 and stays as it is
+            axes[d0], axes[d1] = axes[d1], axes[d0]
         return shape_ops.Permute.apply(self, axes=tuple(axes))
 
     @property
@@ -396,13 +413,17 @@ class Tensor:
 
     def t(self) -> "Tensor":
         if self.ndim > 2:
-            raise ValueError(f"t() expects a tensor with <= 2 dims, got shape {self.shape}")
+            raise ShapeError(f"t() expects a tensor with <= 2 dims, got shape {self.shape}")
         return self.T
 
     def __getitem__(self, index: Any) -> "Tensor":
         index = _raw_index(index)
-        op = shape_ops.GetItem if shape_ops.is_basic_index(index) else shape_ops.Gather
-        return op.apply(self, index=index)
+        if shape_ops.is_basic_index(index):
+            return shape_ops.GetItem.apply(self, index=index)
+        split = _split_int_index(index)
+        if split is not None:  # ints first, as PyTorch does: x[0, :, idx] is x[0][:, idx]
+            return shape_ops.GetItem.apply(self, index=split[0])[split[1]]
+        return shape_ops.Gather.apply(self, index=index)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -436,6 +457,21 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ----------------------------------------------------------------- softmax family (losses branch)
+    # Thin aliases of minigrad.nn.functional, imported late because nn builds on Tensor.
+    def softmax(self, dim: int, dtype: Any = None) -> "Tensor":
+        from .nn import functional
+        return functional.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim: int, dtype: Any = None) -> "Tensor":
+        from .nn import functional
+        return functional.log_softmax(self, dim, dtype=dtype)
+
+    def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> "Tensor":
+        from .nn import functional
+        return functional.logsumexp(self, dim, keepdim)
+    # ----------------------------------------------------------------- end of the softmax family block
 
 
 # --------------------------------------------------------------------- helpers
@@ -513,6 +549,46 @@ def _operand(other: Any, like: Tensor) -> Any:
     return Tensor(other, dtype=None if not isinstance(other, (list, tuple)) else like.dtype, backend=like.backend)
 
 
+def _binary(cls: type, a: Any, b: Any, floating: bool = False) -> Tensor:
+    """``cls.apply(a, b)`` for two operands, one of them a Tensor, after PyTorch's type promotion (see
+    :func:`dtypes.result_type`); ``floating`` (true division) takes an integer result to the default float
+    dtype. Operands that don't broadcast raise :class:`ShapeError`."""
+    if not isinstance(a, Tensor):
+        a = _operand(a, b)
+    elif not isinstance(b, Tensor):
+        b = _operand(b, a)
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    da = a._data.dtype if ta else None
+    db = b._data.dtype if tb else None
+    # Fast paths (the common cases, no promotion needed): equal dtypes; a float tensor and a Python scalar.
+    if (da == db and (da.kind == "f" or not floating)) if ta and tb else (da if ta else db).kind == "f":
+        pass
+    else:
+        want = dtypes.result_type(a._data if ta else a, b._data if tb else b)
+        if floating and want.kind != "f":
+            want = dtypes.get_default_dtype()
+        if ta and da != want:
+            a = convert.Cast.apply(a, want)
+        if tb and db != want:
+            b = convert.Cast.apply(b, want)
+    try:
+        return cls.apply(a, b)
+    except ValueError as e:
+        if ta and tb and not _broadcastable(a.shape, b.shape):
+            raise ShapeError(f"{cls.__name__.lower()}: shapes {a.shape} and {b.shape} don't broadcast (sizes must "
+                             "match or be 1, aligned from the last dim)") from e
+        raise
+
+
+def _broadcastable(s1: tuple, s2: tuple) -> bool:
+    return all(m == n or m == 1 or n == 1 for m, n in zip(reversed(s1), reversed(s2)))
+
+
+def _floating(t: Tensor) -> Tensor:
+    """``t`` itself if floating, else cast (differentiably) to the default float dtype."""
+    return t if t._data.dtype.kind == "f" else convert.Cast.apply(t, dtypes.get_default_dtype())
+
+
 def _raw(x: Any) -> Any:
     return x._data if isinstance(x, Tensor) else x
 
@@ -523,9 +599,37 @@ def _raw_index(index: Any) -> Any:
     return _raw(index)
 
 
+def _split_int_index(index: Any) -> tuple | None:
+    """For an index mixing ints with index arrays: (the basic part with the ints, the rest), or None.
+
+    NumPy counts an int as an advanced index when arrays are present, so in ``x[0, :, [1, 2]]`` the two are
+    "separated by a slice" and the result's indexed dim moves to the front. PyTorch applies ints first, as
+    plain selections; doing it in two steps gives PyTorch's dim order."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not any(isinstance(i, (int, numpy.integer)) and not isinstance(i, (bool, numpy.bool_)) for i in items):
+        return None
+    first, rest = [], []
+    for i in items:
+        if isinstance(i, (int, numpy.integer)) and not isinstance(i, (bool, numpy.bool_)):
+            first.append(i)
+        elif i is None or isinstance(i, slice):
+            first.append(i)
+            rest.append(slice(None))
+        elif i is Ellipsis:
+            first.append(i)
+            rest.append(i)
+        else:  # an index array (a bool mask covers as many dims as it has)
+            ndim = getattr(i, "ndim", 1) if getattr(i, "dtype", None) is not None and i.dtype.kind == "b" else 1
+            first.extend([slice(None)] * ndim)
+            rest.append(i)
+    return tuple(first), tuple(rest)
+
+
 def _dim(d: int, ndim: int) -> int:
-    if not -ndim <= d < max(ndim, 1):
-        raise IndexError(f"dimension {d} is out of range for a tensor with {ndim} dims")
+    """``d`` as a non-negative dim of a tensor with ``ndim`` dims; a 0-d tensor takes -1 and 0, as in PyTorch."""
+    if not -max(ndim, 1) <= d < max(ndim, 1):
+        raise DimError(f"dimension {d} is out of range for a tensor with {ndim} dims "
+                       f"(expected a dim in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])")
     return d % max(ndim, 1)
 
 
@@ -543,7 +647,9 @@ def _size_args(args: tuple) -> tuple:
 
 
 def _arg_reduce(method, dim, keepdim, ndim):
-    if dim is None:
+    if dim is None or ndim == 0:  # a 0-d tensor accepts dim 0 and -1; its only index is 0
+        if dim is not None:
+            _dim(dim, ndim)
         return method()
     out = method(axis=_dim(dim, ndim))
     if keepdim:

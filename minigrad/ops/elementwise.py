@@ -1,6 +1,8 @@
 """Elementwise ops. Inputs may be broadcast against each other: the engine sums gradients back to shape."""
 from __future__ import annotations
 
+import math
+
 from ..autograd import Function
 from ..backend import array_module, ignore_overflow
 
@@ -53,8 +55,10 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """a ** b for a tensor or scalar exponent. As in PyTorch, a zero exponent has zero gradient and a zero base
-    contributes nothing to d/db (instead of 0 * inf = nan); d/db is only formed when b wants a gradient."""
+    """a ** b, either side a tensor or a Python scalar. At the edges the gradients are PyTorch's: a zero
+    exponent has zero d/da (not 0 * inf = nan at a = 0); d/db at a zero base is 0 for b >= 0 and -inf for
+    b < 0. A Python-scalar side is handled in Python, so no Python bool or scalar ever reaches ``xp.where``
+    as its condition (CuPy accepts only arrays there)."""
     saves = (0, 1)
     saves_output = True
 
@@ -64,14 +68,27 @@ class Pow(Function):
         return self.out
 
     def backward(self, g):
-        xp = array_module(self.out)
-        a, b = self.a, self.b
+        a, b, out = self.a, self.b, self.out
+        xp = array_module(out)
         ga = gb = None
         if self.needs_grad(0):
-            ga = g * b * a ** (b - 1) if isinstance(b, (int, float)) and b != 0 else \
-                g * xp.where(b == 0, 0, b * a ** xp.where(b == 0, 1, b - 1))
+            if isinstance(b, (int, float)):
+                ga = g * (b * a ** (b - 1)) if b != 0 else xp.zeros_like(g)
+            else:
+                ga = g * xp.where(b == 0, 0, b * a ** xp.where(b == 0, 1, b - 1))
         if self.needs_grad(1):
-            gb = g * self.out * xp.log(xp.where(a == 0, 1, a))
+            if isinstance(a, (int, float)):
+                if a > 0:
+                    gb = g * (out * math.log(a))
+                elif a == 0:
+                    gb = g * xp.where(b < 0, -math.inf, xp.zeros_like(out))
+                else:
+                    gb = g * (out * math.nan)  # log of a negative base, as in PyTorch
+            else:
+                zero = a == 0
+                log_a = xp.log(xp.where(zero, 1, a))  # log(0) would warn; those places are set below
+                finite = xp.where(zero, 0, out) * log_a  # (inf * 0 would warn at a zero base)
+                gb = g * xp.where(zero, xp.where(b < 0, -math.inf, xp.zeros_like(out)), finite)
         return ga, gb
 
 

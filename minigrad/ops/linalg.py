@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..autograd import Function
+from ..errors import ShapeError
 
 
 def _swap(a):
@@ -13,9 +14,9 @@ class MatMul(Function):
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+            raise ShapeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} don't line up "
+            raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} don't line up "
                              f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})")
         self.a, self.b = a, b
         return a @ b
@@ -45,7 +46,7 @@ class Linear(Function):
 
     def forward(self, x, w, b=None):
         if x.shape[-1] != w.shape[1]:
-            raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but weight has shape "
+            raise ShapeError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but weight has shape "
                              f"{w.shape} (expects {w.shape[1]})")
         self.x, self.w = x, w
         out = x @ w.T

@@ -5,6 +5,7 @@ from typing import Sequence
 
 from ..autograd import Function
 from ..backend import array_module
+from ..errors import DimError, ShapeError
 
 
 def normalize_axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
@@ -15,10 +16,11 @@ def normalize_axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...
     n = max(ndim, 1)
     for d in dims:
         if not -n <= d < n:
-            raise IndexError(f"dimension {d} is out of range for a tensor with {ndim} dims")
+            raise DimError(f"dimension {d} is out of range for a tensor with {ndim} dims "
+                           f"(expected a dim in [{-n}, {n - 1}])")
     axes = tuple(sorted({d % n for d in dims}))
     if len(axes) != len(dims):
-        raise ValueError(f"dim {dims} names the same dimension more than once")
+        raise ShapeError(f"dim {dims} names the same dimension more than once")
     return axes if ndim else ()
 
 
@@ -53,7 +55,9 @@ class Mean(Function):
 
 class Max(Function):
     """Max over ``axis``. Ties: the whole gradient goes to the first maximum in row-major order (argmax order),
-    as in PyTorch's max(dim) and max_pool2d; PyTorch's full max() splits it, minigrad's does not."""
+    as in PyTorch's max(dim) and max_pool2d; PyTorch's full max() splits it, minigrad's does not.
+    Values are picked, never negated or computed, so every dtype (unsigned, bool, the most negative int) works."""
+    arg = "argmax"
 
     def forward(self, a, axis, keepdims):
         xp = array_module(a)
@@ -62,8 +66,8 @@ class Max(Function):
         moved = a.transpose(self.perm) if axis != tuple(range(a.ndim - len(axis), a.ndim)) else a
         flat = moved.reshape(tuple(a.shape[i] for i in kept) + (-1,))
         if flat.shape[-1] == 0:
-            raise RuntimeError(f"max(): cannot reduce an empty dimension of shape {a.shape}")
-        self.idx = flat.argmax(axis=-1)[..., None]
+            raise RuntimeError(f"{self.arg[3:]}(): cannot reduce an empty dimension of shape {a.shape}")
+        self.idx = getattr(flat, self.arg)(axis=-1)[..., None]
         self.flat_shape, self.moved_shape, self.shape = flat.shape, moved.shape, a.shape
         self.axis, self.keepdims = axis, keepdims
         out = xp.take_along_axis(flat, self.idx, axis=-1)[..., 0]
@@ -78,3 +82,8 @@ class Max(Function):
         gflat = onehot * g.reshape(kept_shape + (1,))
         inverse = tuple(self.perm.index(i) for i in range(len(self.perm)))
         return gflat.reshape(self.moved_shape).transpose(inverse)
+
+
+class Min(Max):
+    """Min over ``axis``; the gradient goes to the first minimum (argmin order)."""
+    arg = "argmin"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..backend import array_module
+from ..errors import ShapeError
 
 
 class Reshape(Function):
@@ -10,7 +11,11 @@ class Reshape(Function):
 
     def forward(self, a, shape):
         self.shape = a.shape
-        return a.reshape(shape)
+        try:
+            return a.reshape(shape)
+        except ValueError as e:  # NumPy's message names neither call nor sizes the PyTorch way
+            raise ShapeError(f"reshape: shape {tuple(shape)} is invalid for input of shape {a.shape} "
+                             f"(size {a.size})") from e
 
     def backward(self, g):
         return g.reshape(self.shape)
