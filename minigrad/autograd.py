@@ -180,6 +180,7 @@ class Function:
     saves: tuple[int, ...] = ()
     saves_output: bool = False
     is_view: bool = False
+    differentiable: bool = True  # False: results never require grad (comparisons, argmax, ...)
     versions: tuple = ()  # (version cell, version at forward) pairs, filled per node when watched
 
     def __init_subclass__(cls, **kw: Any) -> None:
@@ -209,7 +210,7 @@ class Function:
             _tracer.forward(node, args, kwargs, raw, out)
         if cls.is_view:
             out._vc = args[0]._vc
-        if requires and _grad_enabled:
+        if requires and _grad_enabled and cls.differentiable:
             out.requires_grad = True
             out.grad_fn = node
             node.inputs = args

@@ -5,6 +5,7 @@ Every differentiable method delegates to an op in ``minigrad/ops``; this file ho
 from __future__ import annotations
 
 import builtins
+import operator
 from collections import namedtuple
 from typing import Any, Iterable, Sequence
 
@@ -318,15 +319,12 @@ class Tensor:
     def tanh(self): return elementwise.Tanh.apply(_floating(self))
 
     # comparisons: results are bool tensors and never require grad
-    def _compare(self, other, op):
-        return wrap(op(self._data, _raw(other)))
-
-    def __eq__(self, other): return self._compare(other, lambda a, b: a == b)
-    def __ne__(self, other): return self._compare(other, lambda a, b: a != b)
-    def __lt__(self, other): return self._compare(other, lambda a, b: a < b)
-    def __le__(self, other): return self._compare(other, lambda a, b: a <= b)
-    def __gt__(self, other): return self._compare(other, lambda a, b: a > b)
-    def __ge__(self, other): return self._compare(other, lambda a, b: a >= b)
+    def __eq__(self, other): return logical.Compare.apply(self, other, op=operator.eq)
+    def __ne__(self, other): return logical.Compare.apply(self, other, op=operator.ne)
+    def __lt__(self, other): return logical.Compare.apply(self, other, op=operator.lt)
+    def __le__(self, other): return logical.Compare.apply(self, other, op=operator.le)
+    def __gt__(self, other): return logical.Compare.apply(self, other, op=operator.gt)
+    def __ge__(self, other): return logical.Compare.apply(self, other, op=operator.ge)
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     __hash__ = object.__hash__
 
@@ -358,10 +356,10 @@ class Tensor:
         return values_indices(values, self.argmin(dim, keepdim))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return wrap(_arg_reduce(self._data.argmax, dim, keepdim, self.ndim))
+        return logical.ArgReduce.apply(self, largest=True, dim=_arg_dim(dim, self.ndim), keepdim=keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return wrap(_arg_reduce(self._data.argmin, dim, keepdim, self.ndim))
+        return logical.ArgReduce.apply(self, largest=False, dim=_arg_dim(dim, self.ndim), keepdim=keepdim)
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: int | Sequence[int]) -> "Tensor":
@@ -646,15 +644,9 @@ def _size_args(args: tuple) -> tuple:
     return tuple(args)
 
 
-def _arg_reduce(method, dim, keepdim, ndim):
-    if dim is None or ndim == 0:  # a 0-d tensor accepts dim 0 and -1; its only index is 0
-        if dim is not None:
-            _dim(dim, ndim)
-        return method()
-    out = method(axis=_dim(dim, ndim))
-    if keepdim:
-        out = array_module(out).expand_dims(out, _dim(dim, ndim))
-    return out
+def _arg_dim(dim: int | None, ndim: int) -> int | None:
+    """argmax/argmin's dim, checked and made non-negative (a 0-d tensor accepts 0 and -1)."""
+    return None if dim is None else _dim(dim, ndim)
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
@@ -666,5 +658,5 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: s
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, backend=backend)
 
 
-from .ops import convert, elementwise, linalg, reduce  # noqa: E402  (ops build on Tensor)
+from .ops import convert, elementwise, linalg, logical, reduce  # noqa: E402  (ops build on Tensor)
 from .ops import shape as shape_ops  # noqa: E402

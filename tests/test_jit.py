@@ -312,3 +312,18 @@ def test_train_eval_switch_and_replaced_parameter_shapes_force_a_new_capture():
         net.w.data = mg.ones(4, dtype=mg.float64).data
     assert [f(x).item() for _ in range(2)] == [12.0] * 2
     assert f.captures == 3
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x * (x > 0),
+    lambda x: x * (x <= x.mean()),
+    lambda x: x[x.argmax()] * 2,
+    lambda x: x * (x.argmin(dim=0, keepdim=True) == 1),
+], ids=["relu-by-mask", "below-mean", "argmax-index", "argmin"])
+def test_masks_and_indices_follow_the_inputs(fn):
+    """Comparisons and arg-reductions are ops too: a replay recomputes them instead of reusing the first ones."""
+    f = mg.jit(fn)
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        x = mg.tensor(rng.standard_normal(5))
+        np.testing.assert_array_equal(f(x).numpy(), fn(x).numpy())
