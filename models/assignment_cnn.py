@@ -127,7 +127,8 @@ def load_weights(model: nn.Module, path: str, backend: str) -> None:
     try:
         model.load_state_dict(mg.load(path, backend=backend))  # casts to the model's dtype
     except (OSError, ValueError, KeyError, RuntimeError, TypeError) as e:
-        raise SystemExit(f"error: cannot load weights from {path!r} into the {type(model).__name__} model: {e}") from None
+        raise SystemExit(f"error: cannot load weights from {path!r} into the {type(model).__name__} model: "
+                         f"{e}") from None
 
 
 def _summary(result: dict[str, Any], args: argparse.Namespace, backend: str) -> str:

@@ -284,9 +284,10 @@ def format_audit(result: dict[str, Any]) -> str:
     for r in result["rows"]:
         lines.append(f"{r['name']:<17}{r['notebook_text']:>24}{r['autograd']:>24.17g}{r['fd']:>24.17g}  "
                      f"{'yes' if r['fd_agrees'] else 'NO':<6}{'ok' if r['notebook_ok'] else 'WRONG'}")
+    misses = [abs(r["notebook"] - r["autograd"]) for r in result["rows"] if not r["notebook_ok"]]
     lines += ["", "Verdict: 'ok' when the notebook's number equals autograd to within half a unit of its last "
               "printed decimal (+1e-10 for float rounding); the wrong rows miss by far more (smallest miss: "
-              f"{min([abs(r['notebook'] - r['autograd']) for r in result['rows'] if not r['notebook_ok']] or [0]):.2e}).",
+              f"{min(misses or [0]):.2e}).",
               "", "What the notebook did wrong (each explanation re-evaluates the notebook's own formula and "
               "checks that it reproduces the printed number):"]
     for r in result["rows"]:
