@@ -195,7 +195,7 @@ class Function:
         requires = False
         for a in args:
             if isinstance(a, Tensor):
-                if a.requires_grad:
+                if a._requires_grad:
                     requires = True
                 a = a._data
                 if kind is None:
@@ -211,7 +211,7 @@ class Function:
         if cls.is_view:
             out._vc = args[0]._vc
         if requires and _grad_enabled and cls.differentiable:
-            out.requires_grad = True
+            out._requires_grad = True  # a differentiable op's output is floating: no check needed
             out.grad_fn = node
             node.inputs = args
             node.seq = _next_seq()
@@ -225,7 +225,7 @@ class Function:
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` wants a gradient: lets backward skip work nobody asked for."""
         a = self.inputs[i]
-        return isinstance(a, Tensor) and a.requires_grad
+        return isinstance(a, Tensor) and a._requires_grad
 
     def name(self) -> str:
         return type(self).__name__ + "Backward"
@@ -309,7 +309,7 @@ def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             for a, ga in zip(inputs, in_grads):
-                if ga is None or not isinstance(a, Tensor) or not a.requires_grad:
+                if ga is None or not isinstance(a, Tensor) or not a._requires_grad:
                     continue
                 data = a._data
                 if ga.shape != data.shape:
@@ -345,10 +345,10 @@ def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
 def _accumulate(t: "Tensor", g) -> None:
     # Copy on first store: an op may hand the same array to several inputs (add passes its grad through),
     # and a user's in-place edit of one .grad must not change another.
-    if t.grad is None:
-        t.grad = _wrap(g.copy())
+    if t._grad is None:  # the slot, not the checked setter: g always has t's shape, dtype and backend here
+        t._grad = _wrap(g.copy())
     else:
-        t.grad._data += g  # in place, like PyTorch: the grad array is always our own copy
+        t._grad._data += g  # in place, like PyTorch: the grad array is always our own copy
 
 
 from .backend import backend_of  # noqa: E402

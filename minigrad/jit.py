@@ -74,6 +74,10 @@ def replayed(method: Callable) -> Callable:
     return wrapper
 
 
+def _clear_grad(t: Tensor) -> None:
+    t.grad = None
+
+
 class _Recapture(Exception):
     """A guard of the recording no longer holds (e.g. a parameter's requires_grad changed)."""
 
@@ -198,6 +202,15 @@ class Tracer:
                                "captured function; return the tensor instead")
         target, grad = self.tensor_ref(t), self.value_expr(g)
         self.lines.append(("acc", f"_acc({target}, {grad})", (target, grad)))
+
+    def set_grad(self, t: Tensor, value: Any) -> None:
+        """``t.grad = None`` inside the function: the replay repeats it (as a live call: it is host-side state).
+        Assigning a tensor is refused: the replay could not tell which values it should hold."""
+        if value is not None:
+            raise RuntimeError("mg.jit: assigning a tensor to .grad inside a captured function is not supported; "
+                               "set it to None (or call zero_grad) inside, or assign it outside the jitted function")
+        h = self._const(functools.partial(_clear_grad, t), "live")
+        self.lines.append(("live", f"{h}()", ()))
 
     def guard(self, obj: Any, attr: str) -> None:
         """The recording depends on ``obj.attr`` (e.g. a Module's ``training`` flag read by its forward): replay
@@ -348,27 +361,39 @@ class _Graphs:
             if kind in ("code", "input"):
                 body.append(f"    {text}")
             else:
-                key = index * 1000 + next(acc)
+                key = (index, next(acc))
                 self.acc_targets.setdefault(index, []).append(extra[0])
                 body.append(f"    _gacc({key}, {extra[0]}, {extra[1]})")
         return _compile(f"def seg{index}({params}):\n" + "\n".join(body or ["    pass"]) + "\n", self.ns,
                         f"seg{index}"), names
 
     # ------------------------------------------------------------------ accumulation into .grad
-    def _accumulate(self, key: int, t: Tensor, g: Any) -> None:
-        """``_acc`` inside a graph stretch. Capturing: write g to a buffer of the capture's own (eager semantics
-        are restored around each launch by ``_fix_grads``). Emulated launch: the same copy into that buffer."""
+    def _accumulate(self, key: tuple[int, int], t: Tensor, g: Any) -> None:
+        """``_acc`` inside a graph stretch. Capturing: sum every gradient the stretch sends to ``t`` into one buffer
+        of its own (eager semantics are restored around each launch by ``_fix_grads``). Emulated launch: the same
+        copy (first contribution) or sum (later ones) into that buffer."""
         if self.capturing:
-            buf = g.copy()
-            self.accs[key] = (t, buf, wrap(buf))
+            entry = self._entries.get(id(t))
+            if entry is None:
+                buf = g.copy()
+                entry = self._entries[id(t)] = (t, buf, wrap(buf))
+                self.sites[key] = (entry, True)
+            else:
+                buf = entry[1]
+                buf += g
+                self.sites[key] = (entry, False)
+            return
+        (_, buf, _), first = self.sites[key]
+        if first:
+            buf[...] = g
         else:
-            self.accs[key][1][...] = g
+            buf += g
 
     def _fix_grads(self, accs: list[tuple[Tensor, Any, Tensor]], before: list[Any]) -> None:
         """After a launch, do what eager's accumulation would have done with the gradient now in ``buf``."""
         for (t, buf, bound), prev in zip(accs, before):
             if prev is None:
-                t.grad = bound
+                t._grad = bound
             elif prev is bound:  # accumulating into our own buffer: the launch overwrote it, so add back
                 buf += self._saved.pop(id(buf))
             else:
@@ -383,7 +408,7 @@ class _Graphs:
         for stand_in, t in zip(self.stand_ins, tensors):
             stand_in.requires_grad = t.requires_grad
         self.captured_arrays = [(t, t._data) for t in tracer.captured]
-        self.accs: dict[int, tuple[Tensor, Any, Tensor]] = {}
+        self.sites: dict[tuple[int, int], tuple[tuple[Tensor, Any, Tensor], bool]] = {}  # _gacc call -> (entry, first?)
         self._saved: dict[int, Any] = {}
         stream = None
         if not self.emulate:  # a private stream: its memory-pool arena holds the graphs' temporaries
@@ -393,6 +418,7 @@ class _Graphs:
                 fn()
                 continue
             before = self._grads_before(i)
+            self._entries: dict[int, tuple[Tensor, Any, Tensor]] = {}
             self.capturing = True
             try:
                 if self.emulate:
@@ -409,14 +435,19 @@ class _Graphs:
             finally:
                 self.capturing = False
             self.graphs.append(graph)
-            self.seg_accs.append([self.accs[k] for k in sorted(self.accs) if k // 1000 == i])
+            self.seg_accs.append(list(self._entries.values()))
             self._fix_grads(self.seg_accs[-1], before)
         self.keep = [self.ns[n] for kind, _, names in self.items if kind == "graph" for n in names]
         return self.output()
 
     def _grads_before(self, i: int) -> list[Any]:
-        """At capture: the gradients stretch ``i`` will accumulate into, as they are before it runs."""
-        return [(self.stand_ins[int(n[1:])] if n[0] == "T" else self.ns[n]).grad for n in self.acc_targets.get(i, ())]
+        """At capture: the gradients stretch ``i`` will accumulate into (each tensor once, in order of first use),
+        as they are before it runs."""
+        targets = {}
+        for n in self.acc_targets.get(i, ()):
+            t = self.stand_ins[int(n[1:])] if n[0] == "T" else self.ns[n]
+            targets.setdefault(id(t), t)
+        return [t.grad for t in targets.values()]
 
     def launch(self, tensors: list[Tensor]) -> Any:
         if self.program.changed():

@@ -174,6 +174,20 @@ def _write(fileobj: BinaryIO, members: list[tuple[str, Any]]) -> None:
                 np.lib.format.write_array(member, data, allow_pickle=False)
 
 
+def _fsync_dir(directory: str) -> None:
+    """Make the rename itself durable where the platform allows it (best effort)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _new_file_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -191,7 +205,7 @@ def save(obj: Any, path: PathLike) -> None:
     """
     members = _members(obj)
     if not isinstance(path, (str, os.PathLike)):
-        if not hasattr(path, "write"):
+        if not hasattr(path, "write") or not hasattr(path, "seek"):
             raise TypeError(f"mg.save: path must be a str, os.PathLike or a binary file object, got "
                             f"{type(path).__name__}")
         _write(path, members)
@@ -199,14 +213,18 @@ def save(obj: Any, path: PathLike) -> None:
     target = os.fspath(path)
     if isinstance(target, bytes):
         target = os.fsdecode(target)
-    directory = os.path.dirname(os.path.abspath(target))
+    if not target or "\x00" in target:
+        raise ValueError(f"mg.save: path {target!r} is not a usable file name")
     if os.path.isdir(target):
         raise IsADirectoryError(f"mg.save: path {target!r} is a directory, expected a file name")
+    target = os.path.realpath(target)  # write through a symlink, as open() would, instead of replacing it
+    directory = os.path.dirname(target)
     try:
         mode = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
         mode = _new_file_mode()
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(target) + ".", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(target)[:64] + ".",
+                                suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             _write(f, members)
@@ -214,6 +232,7 @@ def save(obj: Any, path: PathLike) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
+        _fsync_dir(directory)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -352,7 +371,14 @@ def load(path: PathLike, backend: str | None = None) -> Any:
     Raises FileNotFoundError for a missing file and ValueError naming the path for anything that is not such
     a file (not a zip archive, a bare .npy, pickled or object data, truncated, corrupt or oversized members).
     """
+    if not isinstance(path, (str, os.PathLike)) and not (hasattr(path, "read") and hasattr(path, "seek")):
+        raise TypeError(f"mg.load: path must be a str, os.PathLike or a readable binary file object, got "
+                        f"{type(path).__name__}")
     where = os.fspath(path) if isinstance(path, (str, os.PathLike)) else getattr(path, "name", repr(path))
+    if isinstance(where, bytes):
+        where = os.fsdecode(where)
+    if isinstance(path, (str, os.PathLike)) and (not where or "\x00" in where):
+        raise ValueError(f"mg.load: path {where!r} is not a usable file name")
     if isinstance(path, (str, os.PathLike)) and os.path.isdir(path):
         raise IsADirectoryError(f"mg.load: {where!s} is a directory, expected a checkpoint file")
     if isinstance(path, (str, os.PathLike)) and not os.path.exists(path):

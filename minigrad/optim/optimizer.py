@@ -108,11 +108,11 @@ class Optimizer:
         """Reset the gradients of all optimized parameters: to None (default) or to zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
+                if p._grad is not None:
                     if set_to_none:
-                        p.grad = None
+                        p._grad = None
                     else:
-                        p.grad.data[...] = 0
+                        p._grad._data[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         raise NotImplementedError

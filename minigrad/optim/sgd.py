@@ -54,9 +54,10 @@ class SGD(Optimizer):
             if momentum == 0 and weight_decay == 0 and not maximize:
                 # Plain gradient descent: the hot path of the tiny training loops, kept minimal.
                 for p in group["params"]:
-                    g = p.grad
-                    if g is not None:
-                        p.data -= lr * g.data
+                    g = p._grad
+                    if g is not None:  # in place on the array, version bumped: what `p.data -= ...` does, minus
+                        p._data -= lr * g._data  # two property calls per parameter on this hot path
+                        p._vc[0] += 1
                 continue
             dampening = group["dampening"]
             nesterov = group["nesterov"]
