@@ -245,11 +245,13 @@ class Tracer:
             name = self.tensor_name.get(id(o))  # an input or captured tensor comes back as itself
             return name if name is not None else f"wrap({self.var[id(o._data)]})"
         if isinstance(o, (tuple, list)):
-            items = "".join(self._output_expr(x) + ", " for x in o)
-            if type(o) is tuple or type(o) is list:
-                return f"({items})" if type(o) is tuple else f"[{items}]"
-            return f"{self._const(type(o))}(*({items}))" if hasattr(o, "_fields") else \
-                f"{self._const(type(o))}(({items}))"
+            items = ", ".join(self._output_expr(x) for x in o)
+            if type(o) is list:
+                return f"[{items}]"
+            if type(o) is tuple:
+                return f"({items}{',' if len(o) == 1 else ''})"
+            ctor = self._const(type(o))  # a namedtuple (values, indices) or another sequence type
+            return f"{ctor}({items})" if hasattr(o, "_fields") else f"{ctor}([{items}])"
         if isinstance(o, dict):
             return "{" + "".join(f"{self.value_expr(k)}: {self._output_expr(v)}, " for k, v in o.items()) + "}"
         return self.value_expr(o)
@@ -285,7 +287,11 @@ class Program:
         if graphs == "off" or self.graphs_failed is not None:
             return self.fn(*tensors)
         if self.graphs is None:
-            mode = graphs if graphs != "auto" else ("cuda" if _all_cupy(tensors, self.tracer.captured) else "off")
+            on_gpu = _all_cupy(tensors, self.tracer.captured)
+            if graphs == "cuda" and not on_gpu:
+                raise RuntimeError("mg.jit(cuda_graphs=True) needs every tensor the function uses on the 'cupy' "
+                                   "backend; some are not")
+            mode = graphs if graphs != "auto" else ("cuda" if on_gpu else "off")
             if mode == "off":
                 self.graphs_failed = "not every tensor is on cupy"
                 return self.fn(*tensors)

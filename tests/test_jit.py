@@ -359,3 +359,20 @@ def test_assigning_a_tensor_to_grad_inside_a_capture_is_refused():
     f(mg.ones(2))
     with pytest.raises(RuntimeError, match="assigning a tensor to .grad"):
         f(mg.ones(2))
+
+
+def test_output_structures_come_back_as_returned():
+    f = mg.jit(lambda x: {"max": x.max(dim=0), "pair": (x * 2,), "list": [x.sum(), 3]})
+    x = mg.tensor([[1.0, 5.0], [4.0, 2.0]])
+    for _ in range(3):
+        out = f(x)
+    assert out["max"].values.tolist() == [4.0, 5.0] and out["max"].indices.tolist() == [1, 0]
+    assert out["pair"][0].tolist() == [[2.0, 10.0], [8.0, 4.0]] and out["list"][0].item() == 12.0
+    assert out["list"][1] == 3
+
+
+def test_cuda_graphs_requested_off_the_gpu_is_a_clear_error():
+    f = mg.jit(lambda x: x * 2, cuda_graphs=True)
+    with pytest.raises(RuntimeError, match="needs every tensor .* on the 'cupy' backend"):
+        for _ in range(3):
+            f(mg.ones(2))
