@@ -594,3 +594,13 @@ def test_hand_written_reference_runs_on_the_backend(backend):
     a, b = NumpyStep(), NumpyStep(xp=xp)
     for _ in range(5):
         assert b.step() == pytest.approx(a.step(), rel=1e-12)
+
+
+def test_cli_dumps_is_strict_json():
+    from models.cli import dumps
+    text = dumps({"loss": float("nan"), "outputs": [1.0, float("-inf")], "n": np.float64(2.5), "i": np.int64(3),
+                  "ok": True, "nested": {"x": float("inf")}})
+    out = _strict_json(text)
+    assert out == {"loss": None, "outputs": [1.0, None], "n": 2.5, "i": 3, "ok": True, "nested": {"x": None},
+                   "finite": False}
+    assert _strict_json(dumps({"loss": 0.5}))["finite"] is True
