@@ -1,7 +1,8 @@
 """The benchmarked networks, built the same way for every framework from the same NumPy arrays.
 
-Assignment network (the notebook's, see bench/numpy_step.py for the shapes): built for minigrad from the
-public API only (``minigrad.nn.functional``), and for PyTorch from ``torch.nn.functional``.
+Assignment network (the notebook's; its data comes from models/notebook.py, its shapes are in
+models/numpy_reference.py): built for minigrad from the public API only (``minigrad.nn.functional``), and for
+PyTorch from ``torch.nn.functional``.
 LeNet-like network (issue 4): batch of 1x8x8 float32 images, two conv/ReLU/pool stages, two linear layers,
 MSE against one-hot targets.
 """
@@ -11,25 +12,19 @@ from typing import Any, Callable
 
 import numpy as np
 
-# The notebook's 5x5 input and targets.
-NOTEBOOK_INPUT = np.array([
-    [0.51, 0.90, 0.88, 0.84, 0.05],
-    [0.40, 0.62, 0.22, 0.59, 0.10],
-    [0.11, 0.20, 0.74, 0.33, 0.14],
-    [0.47, 0.01, 0.85, 0.70, 0.09],
-    [0.76, 0.19, 0.72, 0.17, 0.57],
-])
-NOTEBOOK_TARGETS = np.array([0.0, 1.0])
-TRAIN_LR = 0.01          # the notebook's training run
-TRAIN_THRESHOLD = 1e-4   # stop when E < threshold, E checked before each update
+from models.notebook import INPUT_5X5, TARGETS, THRESHOLD, TRAIN_LR
+from models.numpy_reference import reference_params
+
+# The notebook's data comes from its one home, models.notebook; these names are what the bench modules use.
+NOTEBOOK_INPUT = INPUT_5X5
+NOTEBOOK_TARGETS = np.array(TARGETS)
+TRAIN_THRESHOLD = THRESHOLD
 
 
 def notebook_init(seed: int = 0) -> dict[str, np.ndarray]:
-    """Weights as ``np.random.seed(seed)`` + ``randn`` in the notebook's order: w_conv, w1-w4, w5-w8, w9-w12."""
-    rs = np.random.RandomState(seed)
-    w_conv = rs.randn(2, 2)
-    w1_4, w5_8, w9_12 = rs.randn(4), rs.randn(4), rs.randn(4)
-    return {"w_conv": w_conv, "W1": np.stack([w1_4, w5_8]), "W2": w9_12.reshape(2, 2)}
+    """The notebook's weights (``np.random.seed(seed)`` + ``randn`` in its order) in the layout of
+    ``models.numpy_reference``: ``w_conv`` (2, 2), ``W1`` (2, 4), ``W2`` (2, 2)."""
+    return reference_params(seed=seed)
 
 
 # --------------------------------------------------------------------------------------------- minigrad

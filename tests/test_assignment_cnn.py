@@ -1,11 +1,13 @@
-"""models/assignment_cnn.py: the notebook's network, its training run, --trace, --audit and the CLI.
+"""The notebook's network (models/): its data, training run (eager and through mg.jit), --trace, --audit and the
+CLI (models/assignment_cnn.py: output paths checked before training, strict JSON, exit codes).
 
-Truth here is the notebook's FORWARD pass (exact) and central finite differences (float64) computed by an
-independent plain-NumPy forward below; the notebook's backward numbers are checked to be what --audit says.
+Truth here is the notebook's FORWARD pass (exact) and central finite differences (float64) of the independent
+hand-written NumPy reference (models/numpy_reference.py), whose forward reproduces the notebook's printed values;
+the notebook's backward numbers are checked to be what --audit says.
 """
 from __future__ import annotations
 
-import importlib.util
+import functools
 import json
 import os
 import subprocess
@@ -16,65 +18,55 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from models import assignment_cnn, notebook
+from models.assignment_cnn import main
+from models.assignment_net import build, loss_fn
+from models.audit import audit, first_pass, format_audit, forward_check, notebook_first_backward, trace
+from models.numpy_reference import (NumpyStep, finite_difference_grads, notebook_simplecnn_update, reference_params,
+                                    train_reference)
+from models.training import train
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "models" / "assignment_cnn.py"
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location("assignment_cnn", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["assignment_cnn"] = module  # dataclass/typing lookups need it registered
-    spec.loader.exec_module(module)
-    return module
+def _as_state(ref: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """models.numpy_reference's layout (w_conv, W1, W2) -> AssignmentCNN's state-dict names and shapes."""
+    return {"conv.weight": ref["w_conv"].reshape(1, 1, 2, 2), "hidden.weight": ref["W1"], "out.weight": ref["W2"]}
 
 
-acnn = _load_script()
-
-
-# ---------------------------------------------------------------- an independent plain-NumPy reference
-def _np_loss(w_conv: np.ndarray, w_hidden: np.ndarray, w_out: np.ndarray) -> float:
-    """E of the notebook network, written with loops like the notebook (no minigrad)."""
-    x = acnn.INPUT_5X5
-    fm = np.array([[np.sum(x[i:i + 2, j:j + 2] * w_conv) for j in range(4)] for i in range(4)])
-    pooled = np.array([fm[0:2, 0:2].max(), fm[0:2, 2:4].max(), fm[2:4, 0:2].max(), fm[2:4, 2:4].max()])
-    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
-    o = sig(w_out @ sig(w_hidden @ sig(pooled)))
-    return float(np.sum((o - np.array(acnn.TARGETS)) ** 2))
-
-
-def _np_fd_grads(eps: float = 1e-6) -> dict[str, np.ndarray]:
-    w = acnn.notebook_weights(0)
-    ws = [w["conv.weight"].reshape(2, 2), w["hidden.weight"], w["out.weight"]]
-    grads = []
-    for k, arr in enumerate(ws):
-        g = np.zeros_like(arr)
-        for idx in np.ndindex(arr.shape):
-            vals = []
-            for sign in (1, -1):
-                pert = [a.copy() for a in ws]
-                pert[k][idx] += sign * eps
-                vals.append(_np_loss(*pert))
-            g[idx] = (vals[0] - vals[1]) / (2 * eps)
-        grads.append(g)
-    return {"conv.weight": grads[0].reshape(1, 1, 2, 2), "hidden.weight": grads[1], "out.weight": grads[2]}
-
-
-# ---------------------------------------------------------------- model and forward pass
+# ---------------------------------------------------------------- data, reference and forward pass
 def test_notebook_weights_order_and_layout():
-    w = acnn.notebook_weights(0)
+    w = notebook.notebook_weights(0)
     np.testing.assert_array_equal(w["conv.weight"].reshape(2, 2), [[1.764052345967664, 0.4001572083672233],
                                                                   [0.9787379841057392, 2.240893199201458]])
     assert w["hidden.weight"][0, 0] == 1.8675579901499675     # w1 (notebook's printed init)
     assert w["hidden.weight"][1, 3] == 1.454273506962975      # w8
     assert w["out.weight"].ravel().tolist() == [0.7610377251469934, 0.12167501649282841,
                                                 0.44386323274542566, 0.33367432737426683]  # [[w9, w10], [w11, w12]]
+    # the reference's layout holds the same numbers
+    ref = reference_params(seed=0)
+    for k, v in _as_state(ref).items():
+        np.testing.assert_array_equal(v, w[k])
+
+
+def test_notebook_input_cannot_be_edited_in_place():
+    with pytest.raises(ValueError):
+        notebook.INPUT_5X5[0, 0] = 1.0
+
+
+def test_numpy_reference_reproduces_the_notebooks_first_forward():
+    f = NumpyStep().forward()
+    printed = notebook.NOTEBOOK_FIRST_FORWARD
+    for ours, key in [(f["H"][0], "H1"), (f["H"][1], "H2"), (f["O"][0], "O1"), (f["O"][1], "O2"), (f["E"], "E")]:
+        assert abs(ours - printed[key]) <= 1e-12, key
+    np.testing.assert_allclose(f["a"], printed["sigmoid_features"], atol=5e-9)
 
 
 def test_first_forward_reproduces_notebook():
-    model, x, target = acnn.build("notebook", 0, mg.float64, "numpy")
-    fp = acnn.first_pass(model, x, target)
-    rows = acnn.forward_check(fp)
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
+    fp = first_pass(model, x, target)
+    rows = forward_check(fp)
     assert len(rows) == 16 + 4 + 4 + 7
     for name, ours, nb, tol in rows:
         assert abs(ours - nb) <= tol, (name, ours, nb)
@@ -87,18 +79,20 @@ def test_first_forward_reproduces_notebook():
     assert model(x).numpy().tolist() == fp["O"].numpy().tolist()
 
 
-def test_first_step_gradients_match_finite_differences():
-    model, x, target = acnn.build("notebook", 0, mg.float64, "numpy")
-    acnn.first_pass(model, x, target)
-    fd = _np_fd_grads()
+def test_first_step_gradients_match_finite_differences_and_the_reference():
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
+    first_pass(model, x, target)
+    fd = _as_state(finite_difference_grads(reference_params()))
+    hand = _as_state(NumpyStep().loss_and_grads()[1])
     for name, p in model.named_parameters():
         np.testing.assert_allclose(p.grad.numpy(), fd[name], rtol=1e-6, atol=1e-9, err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(), hand[name], rtol=0, atol=1e-12, err_msg=name)
 
 
 def test_trace_prints_every_quantity_and_a_correct_update():
-    model, x, target = acnn.build("notebook", 0, mg.float64, "numpy")
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
     before = {n: p.numpy().copy() for n, p in model.named_parameters()}
-    text = acnn.trace(model, x, target, lr=0.01)
+    text = trace(model, x, target, lr=0.01)
     for needle in ["feature_map", "pooled_feature_map", "flattened_features", "sigmoid_features", "H1 =", "H2 =",
                    "O1 =", "O2 =", "E1 =", "E2 =", "dE/dO1", "dE/dH2", "grad_feature_map", "grad_w1 =",
                    "grad_w12 =", "grad_w_conv", "Updated weights", "w12 =", "0.5736159100089837"]:
@@ -110,10 +104,10 @@ def test_trace_prints_every_quantity_and_a_correct_update():
 
 
 def test_intermediate_gradients_come_from_autograd():
-    model, x, target = acnn.build("notebook", 0, mg.float64, "numpy")
-    fp = acnn.first_pass(model, x, target)
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
+    fp = first_pass(model, x, target)
     o = fp["O"].numpy().ravel()
-    np.testing.assert_allclose(fp["O"].grad.numpy().ravel(), 2 * (o - np.array(acnn.TARGETS)), rtol=1e-14)
+    np.testing.assert_allclose(fp["O"].grad.numpy().ravel(), 2 * (o - np.array(notebook.TARGETS)), rtol=1e-14)
     # dE/dH = W_out^T (dE/dO * O(1-O)); dE/ds = W_hidden^T (dE/dH * H(1-H))
     d_net_o = fp["O"].grad.numpy().ravel() * o * (1 - o)
     np.testing.assert_allclose(fp["H"].grad.numpy().ravel(), model.out.weight.numpy().T @ d_net_o, rtol=1e-13)
@@ -125,7 +119,7 @@ def test_intermediate_gradients_come_from_autograd():
 
 # ---------------------------------------------------------------- audit
 def test_audit_marks_the_notebooks_wrong_rows_and_agrees_with_fd():
-    result = acnn.audit("numpy")
+    result = audit("numpy")
     assert result["fd_agrees"]
     for r in result["rows"]:
         assert abs(r["autograd"] - r["fd"]) <= 1e-8 + 1e-6 * abs(r["fd"]), r["name"]
@@ -140,7 +134,7 @@ def test_audit_marks_the_notebooks_wrong_rows_and_agrees_with_fd():
         if not r["notebook_ok"]:
             assert abs(r["notebook"] - r["autograd"]) > 1e-5  # wrong by far more than printing precision
             assert r["why"]
-    text = acnn.format_audit(result)
+    text = format_audit(result)
     assert text.count("WRONG") == len(expected_wrong)
     assert "pairs O1 with target t2" in text and "pairs O2 with target t1" in text
     assert "agree on every row" in text
@@ -148,13 +142,13 @@ def test_audit_marks_the_notebooks_wrong_rows_and_agrees_with_fd():
 
 def test_audit_dE_dH_needs_the_already_updated_weights():
     """The notebook computed dE/dH after updating w9-w12 in place; the original weights do not reproduce it."""
-    model, x, target = acnn.build("notebook", 0, mg.float64, "numpy")
-    fp = acnn.first_pass(model, x, target)
-    w = acnn.notebook_weights(0)
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
+    fp = first_pass(model, x, target)
+    w = notebook.notebook_weights(0)
     fwd = [fp[k].numpy().reshape(s) for k, s in (("feature_map", (4, 4)), ("s", (4,)), ("H", (2,)), ("O", (2,)))]
-    printed = dict(acnn.NOTEBOOK_FIRST_BACKWARD)
-    post = acnn.notebook_first_backward(w, *fwd, updated=True)
-    pre = acnn.notebook_first_backward(w, *fwd, updated=False)
+    printed = dict(notebook.NOTEBOOK_FIRST_BACKWARD)
+    post = notebook_first_backward(w, *fwd, updated=True)
+    pre = notebook_first_backward(w, *fwd, updated=False)
     assert abs(post["dE/dH1"] - float(printed["dE/dH1"])) < 1e-15
     assert abs(pre["dE/dH1"] - float(printed["dE/dH1"])) > 1e-5
 
@@ -163,140 +157,124 @@ def test_audit_dE_dH_needs_the_already_updated_weights():
 def test_training_is_deterministic_over_a_short_run():
     runs = []
     for _ in range(2):
-        model, x, target = acnn.build("notebook", 0, mg.float64, "numpy")
-        runs.append(acnn.train(model, x, target, lr=0.01, threshold=1e-4, max_steps=3000))
+        model, x, target = build("notebook", 0, mg.float64, "numpy")
+        runs.append(train(model, x, target, lr=0.01, threshold=1e-4, max_steps=3000))
     a, b = runs
     assert a["steps"] == b["steps"] == 3000 and not a["converged"]
     assert a["loss"] == b["loss"] and a["outputs"] == b["outputs"]
     assert a["loss"] < 0.5736159100089837  # gradient descent lowers E
 
 
-def test_step_count_semantics_stop_before_update():
-    """steps = updates applied before the forward pass whose E is below the threshold."""
-    model, x, target = acnn.build("notebook", 0, mg.float64, "numpy")
-    r = acnn.train(model, x, target, threshold=1.0)  # the initial E = 0.5736 is already below
+@pytest.mark.parametrize("jit", [False, True])
+def test_step_count_semantics_stop_before_update(jit):
+    """steps = updates applied before the forward pass whose E is below the threshold, and the model is left
+    with exactly the weights whose E is reported (the step's extra update is undone)."""
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
+    r = train(model, x, target, threshold=1.0, jit=jit)  # the initial E = 0.5736 is already below
     assert r["steps"] == 0 and r["converged"] and r["loss"] == pytest.approx(0.5736159100089837, abs=1e-15)
-    model, x, target = acnn.build("notebook", 0, mg.float64, "numpy")
-    r = acnn.train(model, x, target, max_steps=0)
+    assert all(np.array_equal(p.numpy(), w) for p, w in zip(model.parameters(),
+                                                           notebook.notebook_weights(0).values()))
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
+    r = train(model, x, target, max_steps=0, jit=jit)
     assert r["steps"] == 0 and not r["converged"]
     # A threshold just above E after 5 updates stops at exactly 5.
-    model, x, target = acnn.build("notebook", 0, mg.float64, "numpy")
-    hist = acnn.train(model, x, target, max_steps=10, record=True)["history"]
-    model, x, target = acnn.build("notebook", 0, mg.float64, "numpy")
-    r = acnn.train(model, x, target, threshold=np.nextafter(hist[5], 1.0))
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
+    hist = train(model, x, target, max_steps=10, record=True, jit=jit)["history"]
+    assert len(hist) == 11
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
+    r = train(model, x, target, threshold=np.nextafter(hist[5], 1.0), jit=jit)
     assert r["steps"] == 5 and r["loss"] == hist[5]
+    with mg.no_grad():
+        out = model(x)
+        assert loss_fn(model, out, target).item() == r["loss"] and out.tolist()[0] == r["outputs"]
 
 
-def _np_train(update, lr: float, threshold: float, max_steps: int) -> tuple[int, float]:
-    """The notebook network's forward pass written by hand in vectorised NumPy (an independent reference, not
-    minigrad), trained with ``update(wc, w1, w2, win, s, h, o, t, lr)`` (in place) from the notebook's init:
-    returns (updates applied before the forward pass with E < threshold, that E)."""
-    rng4 = np.arange(4)
-    patches = np.array([acnn.INPUT_5X5[i:i + 2, j:j + 2].ravel() for i in range(4) for j in range(4)])  # (16,4)
-    windows = np.array([[0, 1, 4, 5], [2, 3, 6, 7], [8, 9, 12, 13], [10, 11, 14, 15]])  # feature-map indices
-    w = acnn.notebook_weights(0)
-    wc, w1, w2 = w["conv.weight"].ravel().copy(), w["hidden.weight"].copy(), w["out.weight"].copy()
-    t = np.array(acnn.TARGETS)
-    for step in range(max_steps + 1):
-        fm = patches @ wc
-        win = windows[rng4, fm[windows].argmax(1)]  # first max of each window
-        s = 1 / (1 + np.exp(-fm[win]))
-        h = 1 / (1 + np.exp(-(w1 @ s)))
-        o = 1 / (1 + np.exp(-(w2 @ h)))
-        e = float(np.sum((o - t) ** 2))
-        if e < threshold or step == max_steps:
-            return step, e
-        update(wc, w1, w2, patches[win], s, h, o, t, lr)
-    raise AssertionError("unreachable")
-
-
-def _gradient_descent_update(wc, w1, w2, p, s, h, o, t, lr) -> None:
-    """Correct gradient descent, gradients derived by hand (p: the input patch under each window's max)."""
-    d_o = 2 * (o - t) * o * (1 - o)
-    d_h = (w2.T @ d_o) * h * (1 - h)
-    d_f = (w1.T @ d_h) * s * (1 - s)
-    wc -= lr * (p.T @ d_f)
-    w1 -= lr * np.outer(d_h, s)
-    w2 -= lr * np.outer(d_o, h)
-
-
-def _np_gradient_descent(lr: float, threshold: float, max_steps: int) -> tuple[int, float]:
-    """The same training run as minigrad's, written by hand (see _np_train)."""
-    return _np_train(_gradient_descent_update, lr, threshold, max_steps)
+def test_jit_and_eager_give_identical_runs():
+    """Same E at every step and the same final weights, through mg.jit and eagerly."""
+    runs = {}
+    for jit in (False, True):
+        model, x, target = build("notebook", 0, mg.float64, "numpy")
+        r = train(model, x, target, max_steps=400, record=True, jit=jit)
+        assert r["jit"] is jit
+        runs[jit] = (r["history"], [p.numpy().copy() for p in model.parameters()])
+    assert runs[True][0] == runs[False][0]
+    for a, b in zip(runs[True][1], runs[False][1]):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_numpy_reference_matches_a_short_minigrad_run():
-    model, x, target = acnn.build("notebook", 0, mg.float64, "numpy")
-    r = acnn.train(model, x, target, max_steps=500)
-    steps, e = _np_gradient_descent(0.01, 1e-4, 500)
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
+    r = train(model, x, target, max_steps=500)
+    steps, e = train_reference(max_steps=500)
     assert steps == r["steps"] == 500 and e == pytest.approx(r["loss"], rel=1e-12)
 
 
+@functools.lru_cache(maxsize=None)
+def _reference_full_run() -> tuple[int, float]:
+    return train_reference(NumpyStep(lr=0.01), threshold=1e-4, max_steps=1_000_000)
+
+
 @pytest.mark.skipif(os.environ.get("MINIGRAD_SKIP_FULL_RUN") == "1", reason="MINIGRAD_SKIP_FULL_RUN=1 is set")
-def test_full_training_run_converges():
-    """The whole float64 run to E < 1e-4 (~263k steps: ~35 s for minigrad + ~12 s for the NumPy reference on one
-    idle core; MINIGRAD_SKIP_FULL_RUN=1 skips it). The step count is not hard-coded: it must equal the count of the
-    independent NumPy reference above; determinism of the same code is covered by the short-run test."""
-    model, x, target = acnn.build("notebook", 0, mg.float64, "numpy")
-    r = acnn.train(model, x, target, lr=0.01, threshold=1e-4, max_steps=1_000_000)
-    assert r["converged"] and r["loss"] < 1e-4
-    ref_steps, ref_e = _np_gradient_descent(0.01, 1e-4, 1_000_000)
+@pytest.mark.parametrize("jit", [False, True])
+def test_full_training_run_converges(jit):
+    """The whole float64 run to E < 1e-4 (~263k steps: ~35 s eager for minigrad + ~12 s for the NumPy reference,
+    once, on one idle core; MINIGRAD_SKIP_FULL_RUN=1 skips it), eagerly and through mg.jit. The step count is not
+    hard-coded: it must equal the count of the independent NumPy reference; determinism of the same code is
+    covered by the short-run test."""
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
+    r = train(model, x, target, lr=0.01, threshold=1e-4, max_steps=1_000_000, jit=jit)
+    assert r["converged"] and r["loss"] < 1e-4 and r["jit"] is jit
+    ref_steps, ref_e = _reference_full_run()
     assert r["steps"] == ref_steps and r["loss"] == pytest.approx(ref_e, rel=1e-9)
-    assert r["steps"] != acnn.NOTEBOOK_STEPS  # the notebook's count comes from its broken update rule
+    assert r["steps"] != notebook.NOTEBOOK_STEPS  # the notebook's count comes from its broken update rule
     o1, o2 = r["outputs"]
     assert o1 < 0.01 and o2 > 0.99
 
 
-def _notebook_simplecnn_update(wc, w1, w2, p, s, h, o, t, lr) -> None:
-    """The notebook's SimpleCNN.backward update rule, transcribed: w9-w12 get their (correct) gradients and
-    are updated first; the feature gradient then uses the UPDATED w9-w12 in its mixed-up dE/dH; w_conv is
-    updated; w1-w8 are never updated."""
-    d_e = 2 * (o - t)
-    w2 -= lr * np.outer(d_e * o * (1 - o), h)
-    (w9, w10), (w11, w12) = w2
-    grad_s = (w1[0] * (d_e[0] * w9 + d_e[0] * w11) * o[0] * (1 - o[0])
-              + w1[1] * (d_e[1] * w10 + d_e[1] * w12) * o[1] * (1 - o[1]))
-    wc -= lr * (p.T @ (grad_s * s * (1 - s)))
-
-
-def _np_notebook_simplecnn_rule(lr: float, threshold: float, max_steps: int) -> tuple[int, float]:
-    """Training with the notebook's own update rule: (iteration at which E < threshold, that E)."""
-    return _np_train(_notebook_simplecnn_update, lr, threshold, max_steps)
-
-
 @pytest.mark.skipif(os.environ.get("MINIGRAD_SKIP_FULL_RUN") == "1", reason="MINIGRAD_SKIP_FULL_RUN=1 is set")
 def test_notebooks_364024_comes_from_its_own_update_rule():
-    steps, e = _np_notebook_simplecnn_rule(0.01, 1e-4, 1_000_000)
-    assert steps == acnn.NOTEBOOK_STEPS and e == pytest.approx(9.999979092063292e-05, rel=1e-9)
+    steps, e = train_reference(threshold=1e-4, max_steps=1_000_000, update=notebook_simplecnn_update)
+    assert steps == notebook.NOTEBOOK_STEPS and e == pytest.approx(9.999979092063292e-05, rel=1e-9)
+
+
+def test_notebook_rule_is_not_gradient_descent():
+    """The notebook's rule never touches w1-w8 and moves w_conv differently from gradient descent."""
+    gd, nb = NumpyStep(), NumpyStep()
+    w1_before = nb.W1.copy()
+    gd.update(gd.forward())
+    notebook_simplecnn_update(nb, nb.forward())
+    np.testing.assert_array_equal(nb.W1, w1_before)
+    np.testing.assert_array_equal(nb.W2, gd.W2)  # w9-w12 get their correct gradients
+    assert not np.allclose(nb.wc, gd.wc, rtol=0, atol=1e-9)
 
 
 def test_float32_runs_in_float32():
-    model, x, target = acnn.build("notebook", 0, mg.float32, "numpy")
-    r = acnn.train(model, x, target, max_steps=20)
+    model, x, target = build("notebook", 0, mg.float32, "numpy")
+    r = train(model, x, target, max_steps=20)
     assert all(p.dtype == mg.float32 for p in model.parameters())
-    model64, x64, t64 = acnn.build("notebook", 0, mg.float64, "numpy")
-    r64 = acnn.train(model64, x64, t64, max_steps=20)
+    model64, x64, t64 = build("notebook", 0, mg.float64, "numpy")
+    r64 = train(model64, x64, t64, max_steps=20)
     assert r["loss"] == pytest.approx(r64["loss"], rel=1e-5)
 
 
 # ---------------------------------------------------------------- the pytorch variant
 def test_pytorch_variant_init_is_seeded_and_trains():
-    m1, x, target = acnn.build("pytorch", 3, mg.float64, "numpy")
-    m2, _, _ = acnn.build("pytorch", 3, mg.float64, "numpy")
-    m3, _, _ = acnn.build("pytorch", 4, mg.float64, "numpy")
+    m1, x, target = build("pytorch", 3, mg.float64, "numpy")
+    m2, _, _ = build("pytorch", 3, mg.float64, "numpy")
+    m3, _, _ = build("pytorch", 4, mg.float64, "numpy")
     s1, s2, s3 = (m.state_dict() for m in (m1, m2, m3))
     assert list(s1) == ["conv1.weight", "conv1.bias", "hidden.weight", "hidden.bias", "out.weight", "out.bias"]
     assert all(np.array_equal(s1[k].numpy(), s2[k].numpy()) for k in s1)
     assert not all(np.array_equal(s1[k].numpy(), s3[k].numpy()) for k in s1)
     bound = 1 / np.sqrt(4)  # PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = 1*2*2
     assert np.all(np.abs(s1["conv1.weight"].numpy()) <= bound)
-    r = acnn.train(m1, x, target, max_steps=100)
+    r = train(m1, x, target, max_steps=100)
     assert r["steps"] == 100 and np.isfinite(r["loss"])
 
 
 def test_pytorch_variant_matches_torch():
     torch = pytest.importorskip("torch", reason="PyTorch is not installed; the cross-check against it is skipped")
-    model, x, target = acnn.build("pytorch", 0, mg.float64, "numpy")
+    model, x, target = build("pytorch", 0, mg.float64, "numpy")
 
     class SimpleCNNPyTorch(torch.nn.Module):  # the notebook's cell 20
         def __init__(self):
@@ -314,7 +292,7 @@ def test_pytorch_variant_matches_torch():
     tm = SimpleCNNPyTorch().double()
     tm.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in model.state_dict().items()})
     opt = torch.optim.SGD(tm.parameters(), lr=0.01)
-    tx = torch.from_numpy(acnn.INPUT_5X5.reshape(1, 1, 5, 5).copy())
+    tx = torch.from_numpy(notebook.INPUT_5X5.reshape(1, 1, 5, 5).copy())
     tt = torch.tensor([[0.0, 1.0]], dtype=torch.float64)
     torch_losses = []
     for _ in range(50):
@@ -323,53 +301,124 @@ def test_pytorch_variant_matches_torch():
         torch_losses.append(loss.item())
         loss.backward()
         opt.step()
-    ours = acnn.train(model, x, target, max_steps=49, record=True)["history"]
+    ours = train(model, x, target, max_steps=49, record=True)["history"]
     np.testing.assert_allclose(ours, torch_losses, rtol=1e-12, atol=0)
 
 
 # ---------------------------------------------------------------- CLI
-def _run_cli(*args: str) -> subprocess.CompletedProcess:
+def _run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=300,
+                          cwd=cwd)
+
+
+def _strict_json(text: str) -> dict:
+    """json.loads that refuses NaN/Infinity (Python's json accepts them by default; JSON does not)."""
+    def refuse(name):
+        raise ValueError(f"not valid JSON: {name}")
+    return json.loads(text, parse_constant=refuse)
 
 
 def test_cli_json_subprocess():
     proc = _run_cli("--max-steps", "50", "--json")
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
-    for key in ["steps", "loss", "outputs", "backend", "dtype", "seconds", "converged"]:
+    assert proc.returncode == 3, proc.stderr  # not converged within --max-steps
+    out = _strict_json(proc.stdout)
+    for key in ["steps", "loss", "outputs", "backend", "dtype", "seconds", "converged", "jit", "finite"]:
         assert key in out
-    assert out["steps"] == 50 and out["converged"] is False
+    assert out["steps"] == 50 and out["converged"] is False and out["finite"] is True
     assert out["backend"] == "numpy" and out["dtype"] == "float64" and len(out["outputs"]) == 2
-    model, x, target = acnn.build("notebook", 0, mg.float64, "numpy")
-    assert out["loss"] == acnn.train(model, x, target, max_steps=50)["loss"]
+    assert out["jit"] is True  # the default
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
+    assert out["loss"] == train(model, x, target, max_steps=50)["loss"]
+
+
+def test_cli_runs_as_a_script_from_any_directory(tmp_path):
+    """`python models/assignment_cnn.py` works from outside the repo too, and models/*.py never shadow top-level
+    modules (the script's own directory is taken off sys.path)."""
+    proc = _run_cli("--max-steps", "0", "--json", "--no-jit", cwd=tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    assert _strict_json(proc.stdout)["jit"] is False
 
 
 def test_cli_text_summary(capsys):
-    assert acnn.main(["--max-steps", "30", "--quiet"]) == 0
+    assert main(["--max-steps", "30", "--quiet"]) == 3
     text = capsys.readouterr().out
     assert "NOT converged after 30 steps" in text and "O1 =" in text and "steps/s" in text
-    assert "backend numpy" in text and "dtype float64" in text
+    assert "backend numpy" in text and "dtype float64" in text and "jit o" in text
+
+
+def test_cli_exit_code_zero_when_converged(capsys):
+    assert main(["--threshold", "1.0", "--json"]) == 0  # the initial E = 0.5736 is below 1.0
+    out = _strict_json(capsys.readouterr().out)
+    assert out["converged"] and out["steps"] == 0
+
+
+def test_cli_no_jit_says_so(capsys):
+    assert main(["--max-steps", "5", "--json", "--no-jit"]) == 3
+    assert _strict_json(capsys.readouterr().out)["jit"] is False
+
+
+def test_cli_diverged_run_is_valid_json_and_exits_4(tmp_path):
+    """A non-finite E: JSON null (never NaN, which is not JSON) plus "finite": false, and exit code 4."""
+    path = str(tmp_path / "nan.npz")
+    w = {k: np.full_like(v, np.nan) for k, v in notebook.notebook_weights(0).items()}
+    mg.save(w, path)
+    proc = _run_cli("--load", path, "--json", "--max-steps", "10")
+    assert proc.returncode == 4, proc.stderr
+    out = _strict_json(proc.stdout)
+    assert out["diverged"] is True and out["converged"] is False and out["finite"] is False
+    assert out["loss"] is None and out["outputs"] == [None, None] and out["steps"] == 0
+    assert "NaN" not in proc.stdout and "Infinity" not in proc.stdout
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NaN weights, on purpose
+def test_cli_diverged_text_summary(tmp_path, capsys):
+    path = str(tmp_path / "inf.npz")
+    w = notebook.notebook_weights(0)
+    w["out.weight"] = np.array([[np.inf, -np.inf], [1.0, 1.0]])  # inf - inf = NaN in the output layer
+    mg.save(w, path)
+    assert main(["--load", path, "--quiet"]) == 4
+    assert "diverged (E is not finite) after 0 steps" in capsys.readouterr().out
 
 
 def test_cli_audit_json(capsys):
-    assert acnn.main(["--audit", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["fd_agrees"] and "grad_w10" in out["wrong"] and "grad_w9" not in out["wrong"]
+    assert main(["--audit", "--json"]) == 0
+    out = _strict_json(capsys.readouterr().out)
+    assert out["fd_agrees"] and "grad_w10" in out["wrong"] and "grad_w9" not in out["wrong"] and out["finite"]
+
+
+def test_cli_help_documents_exit_codes():
+    proc = _run_cli("--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    for needle in ["exit codes: 0 success", "1 error", "2 bad command-line arguments",
+                   "3 not converged within --max-steps", "4 diverged", "--no-jit"]:
+        assert needle in text, needle
 
 
 def test_save_load_round_trip(tmp_path, capsys):
     path = str(tmp_path / "w.npz")
-    assert acnn.main(["--max-steps", "20", "--json", "--save", path]) == 0
-    first = json.loads(capsys.readouterr().out)
-    assert acnn.main(["--max-steps", "0", "--json", "--load", path]) == 0
-    again = json.loads(capsys.readouterr().out)
+    assert main(["--max-steps", "20", "--json", "--save", path]) == 3
+    first = _strict_json(capsys.readouterr().out)
+    assert main(["--max-steps", "0", "--json", "--load", path]) == 3
+    again = _strict_json(capsys.readouterr().out)
     assert again["steps"] == 0 and again["loss"] == first["loss"] and again["outputs"] == first["outputs"]
     # and continuing from it equals training 40 steps in one go
-    assert acnn.main(["--max-steps", "20", "--json", "--load", path]) == 0
-    cont = json.loads(capsys.readouterr().out)
-    assert acnn.main(["--max-steps", "40", "--json"]) == 0
-    assert cont["loss"] == json.loads(capsys.readouterr().out)["loss"]
+    assert main(["--max-steps", "20", "--json", "--load", path]) == 3
+    cont = _strict_json(capsys.readouterr().out)
+    assert main(["--max-steps", "40", "--json"]) == 3
+    assert cont["loss"] == _strict_json(capsys.readouterr().out)["loss"]
+
+
+def test_saved_weights_are_the_converged_ones(tmp_path, capsys):
+    """A run that stops on the threshold saves the weights whose E it reports, not those one update later."""
+    path = str(tmp_path / "w.npz")
+    assert main(["--threshold", "0.5", "--json", "--save", path]) == 0
+    first = _strict_json(capsys.readouterr().out)
+    assert first["steps"] > 0
+    assert main(["--threshold", "0.5", "--json", "--load", path]) == 0
+    again = _strict_json(capsys.readouterr().out)
+    assert again["steps"] == 0 and again["loss"] == first["loss"]
 
 
 def test_load_wrong_shapes_is_a_clear_error(tmp_path):
@@ -377,17 +426,111 @@ def test_load_wrong_shapes_is_a_clear_error(tmp_path):
     mg.save({"conv.weight": mg.zeros(1, 1, 3, 3, dtype=mg.float64), "hidden.weight": mg.zeros(2, 4, dtype=mg.float64),
              "out.weight": mg.zeros(2, 2, dtype=mg.float64)}, path)
     with pytest.raises(SystemExit) as exc:
-        acnn.main(["--load", path, "--max-steps", "1"])
+        main(["--load", path, "--max-steps", "1"])
     assert "cannot load weights" in str(exc.value.code) and "conv.weight" in str(exc.value.code)
     proc = _run_cli("--load", path, "--max-steps", "1")
-    assert proc.returncode != 0 and "size mismatch" in proc.stderr
+    assert proc.returncode == 1 and "size mismatch" in proc.stderr
     # a pytorch-variant checkpoint has other names: also a clear error, not a traceback
-    m, _, _ = acnn.build("pytorch", 0, mg.float64, "numpy")
+    m, _, _ = build("pytorch", 0, mg.float64, "numpy")
     mg.save(m.state_dict(), path)
     with pytest.raises(SystemExit, match="Unexpected key"):
-        acnn.main(["--load", path])
+        main(["--load", path])
     with pytest.raises(SystemExit, match="cannot load weights"):
-        acnn.main(["--load", str(tmp_path / "missing.npz")])
+        main(["--load", str(tmp_path / "missing.npz")])
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Makes any attempt to train fail loudly: the checks under test must stop the run before it."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("training started before the output paths were checked")
+    monkeypatch.setattr(assignment_cnn, "train", refuse)
+
+
+def _bad_outputs(tmp_path: Path) -> list[tuple[list[str], str]]:
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    return [
+        (["--save", str(tmp_path)], "is a directory"),
+        (["--plot", str(tmp_path)], "is a directory"),
+        (["--save", str(tmp_path / "no" / "such" / "w.npz")], "does not exist"),
+        (["--plot", str(tmp_path / "missing" / "loss.png")], "does not exist"),
+        (["--save", str(a_file / "w.npz")], "is not a directory"),
+        (["--save", ""], "empty"),
+        (["--plot", str(tmp_path / "loss.txt")], "unsupported file type 'txt'"),
+        (["--save", str(tmp_path / "same"), "--plot", str(tmp_path / "same")], "both write"),
+    ]
+
+
+def test_bad_output_paths_fail_before_training(tmp_path, no_training, capsys):
+    for argv, message in _bad_outputs(tmp_path):
+        with pytest.raises(SystemExit) as exc:
+            main(argv + ["--quiet"])
+        assert isinstance(exc.value.code, str) and exc.value.code.startswith("error:"), argv
+        assert message in exc.value.code, (argv, exc.value.code)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]  # nothing written, no probe left behind
+
+
+def test_bad_output_path_exit_code_is_1_in_a_subprocess(tmp_path):
+    proc = _run_cli("--save", str(tmp_path / "nope" / "w.npz"))  # would train ~263k steps if not checked first
+    assert proc.returncode == 1 and "does not exist" in proc.stderr and proc.stdout == ""
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write to read-only directories")
+def test_read_only_directory_fails_before_training(tmp_path, no_training):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        with pytest.raises(SystemExit, match="cannot create files"):
+            main(["--save", str(ro / "w.npz")])
+    finally:
+        ro.chmod(0o755)
+
+
+def test_plot_path_without_extension_is_written_there_as_png(tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed: --plot cannot write anything")
+    path = tmp_path / "curve"
+    assert main(["--max-steps", "5", "--quiet", "--plot", str(path)]) == 3
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------- --graph (mg.viz)
+def test_graph_dot_names_the_notebooks_quantities_and_leaves_the_model_alone(tmp_path, capsys):
+    path = tmp_path / "graph.dot"
+    assert main(["--graph", str(path), "--max-steps", "0", "--json"]) == 3
+    out = _strict_json(capsys.readouterr().out)
+    assert out["loss"] == 0.5736159100089837  # drawing did not move the weights
+    text = path.read_text()
+    assert text.startswith("digraph")
+    for name in ["conv.weight", "hidden.weight", "out.weight", "feature_map", "pooled_feature_map",
+                 "sigmoid_features", "MaxPool2d", "MSELoss", "0.573616", "grad "]:
+        assert name in text, name
+    model, x, target = build("notebook", 0, mg.float64, "numpy")
+    from models.audit import draw_graph
+    draw_graph(model, x, target, str(tmp_path / "again.dot"))
+    assert all(p.grad is None for p in model.parameters())
+    assert all(np.array_equal(p.numpy(), w) for p, w in zip(model.parameters(), notebook.notebook_weights(0).values()))
+
+
+def test_graph_svg_needs_graphviz_and_is_checked_before_training(tmp_path, monkeypatch, no_training):
+    import models.cli
+    monkeypatch.setattr(models.cli.shutil, "which", lambda name: None)
+    with pytest.raises(SystemExit, match=r"Graphviz's `dot` program.*\.dot path"):
+        main(["--graph", str(tmp_path / "g.svg")])
+    for bad, message in [("g.txt", "unsupported file type 'txt'"), ("g", "no file extension")]:
+        with pytest.raises(SystemExit, match=message):
+            main(["--graph", str(tmp_path / bad)])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_svg_when_graphviz_is_present(tmp_path):
+    import shutil
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed: only the DOT text can be written")
+    path = tmp_path / "g.svg"
+    assert main(["--graph", str(path), "--max-steps", "0", "--quiet"]) == 3
+    assert b"<svg" in path.read_bytes()[:2000]
 
 
 @pytest.mark.parametrize("argv", [["--backend", "tpu"], ["--lr", "0"], ["--lr", "-0.1"], ["--lr", "nan"],
@@ -395,7 +538,7 @@ def test_load_wrong_shapes_is_a_clear_error(tmp_path):
                                   ["--audit", "--seed", "1"]])
 def test_bad_arguments_exit_with_a_message(argv, capsys):
     with pytest.raises(SystemExit) as exc:
-        acnn.main(argv)
+        main(argv)
     assert exc.value.code == 2
     assert "error:" in capsys.readouterr().err
 
@@ -405,7 +548,7 @@ def test_cupy_unavailable_is_a_clear_error():
     if cupy_available():
         pytest.skip("CuPy and a GPU are present here, so the 'unavailable' message cannot be provoked")
     with pytest.raises(SystemExit) as exc:
-        acnn.main(["--backend", "cupy", "--max-steps", "1"])
+        main(["--backend", "cupy", "--max-steps", "1"])
     assert "cupy" in str(exc.value.code).lower() and "not usable" in str(exc.value.code)
 
 
@@ -415,16 +558,16 @@ def test_plot_writes_a_png_or_says_matplotlib_is_missing(tmp_path, capsys):
         import matplotlib  # noqa: F401
     except ImportError:
         with pytest.raises(SystemExit, match="matplotlib"):
-            acnn.main(["--max-steps", "5", "--quiet", "--plot", str(path)])
+            main(["--max-steps", "5", "--quiet", "--plot", str(path)])
         return
-    assert acnn.main(["--max-steps", "50", "--quiet", "--plot", str(path)]) == 0
+    assert main(["--max-steps", "50", "--quiet", "--plot", str(path)]) == 3
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_plot_without_matplotlib_fails_before_training(tmp_path, monkeypatch):
+def test_plot_without_matplotlib_fails_before_training(tmp_path, monkeypatch, no_training):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` raise ImportError
     with pytest.raises(SystemExit, match=r"--plot needs matplotlib.*\[plot\]"):
-        acnn.main(["--max-steps", "5", "--plot", str(tmp_path / "x.png")])
+        main(["--max-steps", "5", "--plot", str(tmp_path / "x.png")])
 
 
 # ---------------------------------------------------------------- backends
@@ -432,13 +575,32 @@ def test_backend_parity(backend):
     """Same numbers on every backend: the first pass's gradients and 200 training steps (float64)."""
     results = {}
     for name in ("numpy", backend):
-        model, x, target = acnn.build("notebook", 0, mg.float64, name)
-        acnn.first_pass(model, x, target)
+        model, x, target = build("notebook", 0, mg.float64, name)
+        first_pass(model, x, target)
         grads = {n: p.grad.numpy() for n, p in model.named_parameters()}
-        model, x, target = acnn.build("notebook", 0, mg.float64, name)
-        results[name] = (grads, acnn.train(model, x, target, max_steps=200))
+        model, x, target = build("notebook", 0, mg.float64, name)
+        results[name] = (grads, train(model, x, target, max_steps=200))
     (g0, r0), (g1, r1) = results["numpy"], results[backend]
     for n in g0:
         np.testing.assert_allclose(g1[n], g0[n], rtol=1e-12, atol=1e-15)
     assert r1["loss"] == pytest.approx(r0["loss"], rel=1e-12)
     np.testing.assert_allclose(r1["outputs"], r0["outputs"], rtol=1e-12)
+
+
+def test_hand_written_reference_runs_on_the_backend(backend):
+    """models.numpy_reference is written against `xp`: on CuPy it gives NumPy's numbers."""
+    from minigrad.backend import get_backend
+    xp = get_backend(backend).xp
+    a, b = NumpyStep(), NumpyStep(xp=xp)
+    for _ in range(5):
+        assert b.step() == pytest.approx(a.step(), rel=1e-12)
+
+
+def test_cli_dumps_is_strict_json():
+    from models.cli import dumps
+    text = dumps({"loss": float("nan"), "outputs": [1.0, float("-inf")], "n": np.float64(2.5), "i": np.int64(3),
+                  "ok": True, "nested": {"x": float("inf")}})
+    out = _strict_json(text)
+    assert out == {"loss": None, "outputs": [1.0, None], "n": 2.5, "i": 3, "ok": True, "nested": {"x": None},
+                   "finite": False}
+    assert _strict_json(dumps({"loss": 0.5}))["finite"] is True

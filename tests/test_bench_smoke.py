@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from bench.harness import Config
-from bench.nets import NOTEBOOK_INPUT, NOTEBOOK_TARGETS, notebook_init
-from bench.numpy_step import NumpyStep, check_against_finite_differences
+from models.notebook import INPUT_5X5 as NOTEBOOK_INPUT
+from models.notebook import TARGETS as NOTEBOOK_TARGETS
+from models.numpy_reference import NumpyStep, check_against_finite_differences
+from models.numpy_reference import reference_params as notebook_init
 
 WORKLOADS = ["assignment-step", "assignment-train", "lenet-step", "ops", "memory"]
 
@@ -22,6 +24,19 @@ def tiny_config(**kw) -> Config:
     for k, v in kw.items():
         setattr(cfg, k, v)
     return cfg
+
+
+def test_bench_uses_the_notebook_data_and_reference_from_models():
+    """One home for the notebook network: bench/ re-exports models/, it keeps no copies."""
+    import bench.nets
+    import bench.numpy_step
+    import models.numpy_reference
+
+    assert bench.nets.NOTEBOOK_INPUT is NOTEBOOK_INPUT
+    assert bench.nets.NOTEBOOK_TARGETS.tolist() == list(NOTEBOOK_TARGETS)
+    assert bench.numpy_step.NumpyStep is models.numpy_reference.NumpyStep
+    for k, v in bench.nets.notebook_init().items():
+        np.testing.assert_array_equal(v, notebook_init()[k])
 
 
 def test_hand_written_step_matches_notebook_forward():
