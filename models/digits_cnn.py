@@ -6,10 +6,10 @@
     python models/digits_cnn.py --backend cupy
 
 The PyTorch way, end to end: ``nn.Conv2d`` / ``nn.BatchNorm2d`` / ``nn.ReLU`` / ``nn.MaxPool2d`` / ``nn.Linear``,
-dropout, ``nn.CrossEntropyLoss``, ``optim.AdamW`` with a cosine learning-rate schedule,
+``nn.Dropout``, ``nn.CrossEntropyLoss``, ``optim.AdamW`` with a cosine learning-rate schedule,
 ``minigrad.utils.data.DataLoader`` over a ``TensorDataset``, ``model.train()`` / ``model.eval()``, and the training
-step through ``mg.jit`` (``--no-jit`` runs it eagerly). The dropout masks are drawn outside the step and passed in
-as inputs: mg.jit refuses random draws inside a recording, whose replays would repeat them. Shapes::
+step through ``mg.jit`` (``--no-jit`` runs it eagerly; dropout draws its mask inside its op, so every replay draws
+a fresh one, in the same sequence as eager). Shapes::
 
     x (B,1,8,8) -> conv 3x3 pad 1 (32) -> BN -> ReLU -> max pool 2 -> (B,32,4,4)
                 -> conv 3x3 pad 1 (64) -> BN -> ReLU -> max pool 2 -> (B,64,2,2)
@@ -79,37 +79,20 @@ class DigitsCNN(nn.Module):
             nn.Flatten())
         self.fc1 = nn.Linear(256, 128, **kw)
         self.fc2 = nn.Linear(128, CLASSES, **kw)
-        self.dropout = dropout
+        self.drop = nn.Dropout(dropout)  # fresh masks on every call, mg.jit replays included
 
-    def forward(self, x: mg.Tensor, masks: Sequence[mg.Tensor] = ()) -> mg.Tensor:
-        """x (B,1,8,8) -> logits (B,10). `masks` (from ``dropout_masks``) are the two dropout masks of a training
-        step, applied after the features and after fc1; without them (evaluation) there is no dropout."""
-        h = self.features(x)                                            # (B,256)
-        if masks:
-            h = h * masks[0]
-        h = F.relu(self.fc1(h))                                         # (B,128)
-        if masks:
-            h = h * masks[1]
+    def forward(self, x: mg.Tensor) -> mg.Tensor:
+        """x (B,1,8,8) -> logits (B,10); dropout after the features and after fc1 (train mode only)."""
+        h = self.drop(self.features(x))                                 # (B,256)
+        h = self.drop(F.relu(self.fc1(h)))                              # (B,128)
         return self.fc2(h)                                              # (B,10)
-
-    def dropout_masks(self, batch: int, like: mg.Tensor) -> tuple[mg.Tensor, ...]:
-        """The two inverted-dropout masks of a training batch, (B,256) and (B,128): 0 with probability p, else
-        1/(1-p), drawn from the generator ``mg.manual_seed`` seeds. They are drawn outside the training step and
-        passed to it because mg.jit refuses random draws inside a recording (a replay would repeat them)."""
-        if self.dropout == 0:
-            return ()
-        scale = 1.0 / (1.0 - self.dropout)
-        # drawn in float64 (as F.dropout draws), then cast: the keep/drop decisions do not depend on the dtype
-        draws = (mg.rand(batch, n, dtype=mg.float64, backend=like.backend) for n in (256, 128))
-        return tuple((u >= self.dropout).to(like.dtype) * scale for u in draws)
 
 
 def make_step(model: DigitsCNN, criterion: nn.Module, opt: Any) -> Callable[..., tuple[mg.Tensor, mg.Tensor]]:
-    """One training step on a batch: (x (B,1,8,8), y (B,), *dropout masks) -> (mean loss, logits (B,10)),
-    both detached."""
-    def step(x: mg.Tensor, y: mg.Tensor, *masks: mg.Tensor) -> tuple[mg.Tensor, mg.Tensor]:
+    """One training step on a batch: (x (B,1,8,8), y (B,)) -> (mean loss, logits (B,10)), both detached."""
+    def step(x: mg.Tensor, y: mg.Tensor) -> tuple[mg.Tensor, mg.Tensor]:
         opt.zero_grad()
-        logits = model(x, masks)
+        logits = model(x)
         loss = criterion(logits, y)
         loss.backward()
         opt.step()
@@ -180,8 +163,7 @@ def train(model: nn.Module, data: tuple[np.ndarray, ...], *, epochs: int = 12, b
         seen, loss_sum, correct = 0, 0.0, 0
         bar = _bar(loader, f"epoch {epoch}/{epochs}", progress)
         for xb, yb in bar:
-            masks = model.dropout_masks(xb.shape[0], xb)
-            loss, logits = run(xb, yb, *masks)
+            loss, logits = run(xb, yb)
             n = xb.shape[0]
             loss_sum += loss.item() * n
             correct += int((logits.argmax(1) == yb).sum().item())
