@@ -38,6 +38,43 @@ def check_gradients(backend: str = "numpy", tol: float = GRAD_TOL) -> float:
     return worst
 
 
+def jit_step(model: MinigradAssignment) -> Callable[[], float]:
+    """The optim.SGD step of `model` through mg.jit: recorded once, then replayed; E read on the host each step."""
+    mg, F = model.mg, model.F
+
+    def step():
+        model.opt.zero_grad()
+        loss = model.loss()
+        loss.backward()
+        model.opt.step()
+        return loss
+    run = mg.jit(step)
+    return lambda: run().item()
+
+
+def torch_graph_step(model: TorchAssignment) -> Callable[[], float]:
+    """PyTorch's own capture of the same step into a CUDA graph (torch.cuda.CUDAGraph, whole-step capture as in
+    PyTorch's docs: warm-up on a side stream, then zero_grad/forward/backward/SGD step captured once)."""
+    torch = model.torch
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            model.step_sgd()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    model.opt.zero_grad(set_to_none=True)
+    with torch.cuda.graph(graph):
+        loss = model.loss()
+        loss.backward()
+        model.opt.step()
+
+    def step() -> float:
+        graph.replay()
+        return loss.item()
+    return step
+
+
 def _step_competitors(dev: Device, *, torch_threads: tuple[int, ...]) -> list[Competitor]:
     """Fresh models from the notebook init, one per competitor (each owns its weights)."""
     init = notebook_init()
@@ -50,6 +87,8 @@ def _step_competitors(dev: Device, *, torch_threads: tuple[int, ...]) -> list[Co
         Competitor("minigrad (optim.SGD)", mg_sgd.step_sgd, threads=1, sync=dev.mg_sync),
         Competitor("minigrad (manual update)", mg_manual.step_manual, threads=1, sync=dev.mg_sync),
         Competitor(hand_name, hand.step, threads=1, sync=dev.mg_sync),
+        Competitor("minigrad (mg.jit, optim.SGD)", jit_step(MinigradAssignment(init, backend=dev.backend)),
+                   threads=1, sync=dev.mg_sync),
     ]
     if dev.torch_device:
         for n in torch_threads:
@@ -58,6 +97,10 @@ def _step_competitors(dev: Device, *, torch_threads: tuple[int, ...]) -> list[Co
             comps.append(Competitor(f"PyTorch (manual update, {n} thr)", t_manual.step_manual, threads=n,
                                     lib="torch", sync=dev.torch_sync))
             comps.append(Competitor(f"PyTorch (optim.SGD, {n} thr)", t_sgd.step_sgd, threads=n, lib="torch",
+                                    sync=dev.torch_sync))
+        if dev.torch_device == "cuda":
+            comps.append(Competitor("PyTorch (CUDA graph, optim.SGD)",
+                                    torch_graph_step(TorchAssignment(init, device="cuda")), threads=1, lib="torch",
                                     sync=dev.torch_sync))
     return comps
 
@@ -77,7 +120,15 @@ def assignment_step(cfg: Config, dev: Device) -> WorkloadResult:
                             ["competitor", "threads", "median", "min", "minigrad SGD ÷ this", "minigrad manual ÷ this"],
                             rows))
     hand_name = comps[2].name
+    jitted = timings["minigrad (mg.jit, optim.SGD)"].median_s
     res.add_target(f"minigrad (manual) ÷ {hand_name}", manual / timings[hand_name].median_s, 1.5)
+    res.add_target(f"minigrad mg.jit ÷ {hand_name}", jitted / timings[hand_name].median_s, 1.0)
+    res.add_target("minigrad mg.jit ÷ minigrad eager (optim.SGD)", jitted / sgd, 0.4)
+    if "PyTorch (CUDA graph, optim.SGD)" in timings:
+        res.add_target("minigrad mg.jit ÷ PyTorch (CUDA graph)",
+                       jitted / timings["PyTorch (CUDA graph, optim.SGD)"].median_s, 1.5)
+        res.add_target("minigrad mg.jit ÷ PyTorch eager (optim.SGD, 1 thr)",
+                       jitted / timings["PyTorch (optim.SGD, 1 thr)"].median_s, 1.0)
     torch_ref = "PyTorch (manual update, 1 thr)"
     if torch_ref in timings:
         res.add_target(f"minigrad (manual) ÷ {torch_ref}", manual / timings[torch_ref].median_s, 0.5)
@@ -130,6 +181,8 @@ def assignment_train(cfg: Config, dev: Device) -> WorkloadResult:
             s["seconds"] += time.perf_counter() - t0
     res.raw = state
     mg_time = state["minigrad (manual update)"]["seconds"]
+    res.add_target("minigrad mg.jit ÷ minigrad eager (optim.SGD), whole run",
+                   state["minigrad (mg.jit, optim.SGD)"]["seconds"] / state["minigrad (optim.SGD)"]["seconds"], 0.5)
     rows = []
     for c in comps:
         s = state[c.name]

@@ -5,7 +5,7 @@
     (x * x).sum().backward()      # x.grad == 2 * x
 """
 from . import autograd  # first: the engine, then the Tensor it builds graphs of
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .errors import DimError, ShapeError
 from .backend import BackendError, cupy_available, get_default_backend, set_default_backend
 from .dtypes import (bool_, double, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
@@ -19,15 +19,16 @@ from .functions import (abs, all, any, argmax, argmin, cat, ceil, chunk, clamp, 
                         sin, split, sqrt, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where)
 from .functions import __all__ as _functions_all
 from .gradcheck import GradcheckError, gradcheck
-from . import nn, optim  # noqa: E402
+from .jit import jit
+from . import nn, optim, utils, viz  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "randn",
-           "rand", "arange", "from_numpy", "manual_seed", "no_grad", "enable_grad", "set_grad_enabled",
+           "rand", "arange", "from_numpy", "manual_seed", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "set_default_dtype", "get_default_dtype", "set_default_backend",
-           "get_default_backend", "cupy_available", "BackendError", "ShapeError", "DimError", "gradcheck", "GradcheckError",
-           "save", "load",
+           "get_default_backend", "cupy_available", "BackendError", "ShapeError", "DimError", "gradcheck",
+           "GradcheckError", "jit", "save", "load",
            "nn", "optim", "float16", "float32", "float64", "double", "int8", "int16", "int32", "int64", "uint8",
            "bool_", "eye", "linspace", "randint", *_functions_all]

@@ -10,13 +10,15 @@ shape), accumulating gradients, and freeing the graph after backward.
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import operator
 from typing import Any, Callable
 
-__all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "backward"]
+__all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "backward"]
 
 _grad_enabled = True
+_tracer = None  # the mg.jit recording in progress, if any (see jit.py)
 _next_seq = itertools.count().__next__  # creation order of graph nodes
 _seq = operator.attrgetter("seq")
 
@@ -26,8 +28,16 @@ def is_grad_enabled() -> bool:
 
 
 class _GradMode:
-    """Sets grad mode to ``self.mode`` inside a ``with`` block, or around every call when used as a decorator."""
+    """Sets grad mode to ``self.mode`` inside a ``with`` block, or around every call when used as a decorator
+    (PyTorch's ``_DecoratorContextManager``): a decorated generator runs each step with the mode set and gives
+    the caller's mode back at every ``yield``. ``@mg.no_grad`` works without parentheses too."""
     mode = True
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        # ``@no_grad`` (no parentheses) passes the function itself as the only argument.
+        if cls is not set_grad_enabled and len(args) == 1 and not kwargs and callable(args[0]):
+            return cls()(args[0])
+        return super().__new__(cls)
 
     def __enter__(self) -> None:
         global _grad_enabled
@@ -38,7 +48,11 @@ class _GradMode:
         _grad_enabled = self.prev
 
     def __call__(self, fn: Callable) -> Callable:
+        if not callable(fn):
+            raise TypeError(f"{type(self).__name__}() used as a decorator needs a function, got {type(fn).__name__}")
         mode = self.mode
+        if inspect.isgeneratorfunction(fn):
+            return _wrap_generator(fn, mode)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -51,27 +65,107 @@ class _GradMode:
         return wrapper
 
 
+class _Mode:
+    """``with _Mode(mode):`` sets grad mode and restores the previous one (no decorator machinery)."""
+    __slots__ = ("mode", "prev")
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = mode
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self.prev, _grad_enabled = _grad_enabled, self.mode
+
+    def __exit__(self, *exc: Any) -> None:
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+
+def _wrap_generator(fn: Callable, mode: bool) -> Callable:
+    """Run every step of the generator (start, send, throw, close) under ``mode``, and the caller in between
+    under its own mode, as PyTorch does."""
+    @functools.wraps(fn)
+    def generator(*args, **kwargs):
+        with _Mode(mode):
+            gen = fn(*args, **kwargs)
+        try:
+            with _Mode(mode):
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with _Mode(mode):
+                        gen.close()
+                    raise
+                except BaseException as exc:
+                    with _Mode(mode):
+                        response = gen.throw(exc)
+                else:
+                    with _Mode(mode):
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+    return generator
+
+
 class no_grad(_GradMode):
-    """Build no graph inside: ``with mg.no_grad(): ...`` or ``@mg.no_grad()``."""
+    """Build no graph inside: ``with mg.no_grad(): ...``, ``@mg.no_grad()`` or ``@mg.no_grad``."""
     mode = False
+
+    def __init__(self, orig_func: Callable | None = None) -> None:
+        pass
 
 
 class enable_grad(_GradMode):
-    """Turn graph building back on inside a ``no_grad`` region."""
+    """Turn graph building back on inside a ``no_grad`` region (context manager or decorator)."""
     mode = True
+
+    def __init__(self, orig_func: Callable | None = None) -> None:
+        pass
+
+
+class inference_mode(_GradMode):
+    """PyTorch's ``inference_mode``; in minigrad it is ``no_grad`` (there are no separate inference tensors).
+    ``inference_mode(False)`` leaves grad mode as it is."""
+
+    def __init__(self, mode: bool | Callable = True) -> None:
+        if not isinstance(mode, bool) and not callable(mode):
+            raise TypeError(f"inference_mode(mode): mode must be a bool, got {mode!r}")
+        self.mode = False if (mode is True or callable(mode)) else None
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self.prev = _grad_enabled
+        if self.mode is not None:
+            _grad_enabled = self.mode
+
+    def __call__(self, fn: Callable) -> Callable:
+        if self.mode is None:
+            return fn
+        return super().__call__(fn)
 
 
 class set_grad_enabled(_GradMode):
     """``mg.set_grad_enabled(False)`` switches grad mode off at once; as a context manager it restores the
-    previous mode on exit (PyTorch's semantics)."""
+    previous mode on exit, and as a decorator it sets the mode only while the function runs (PyTorch's
+    semantics: decorating does not change the mode of the code around it)."""
 
     def __init__(self, mode: bool) -> None:
         global _grad_enabled
+        if not isinstance(mode, (bool, int)) or callable(mode):
+            raise TypeError(f"set_grad_enabled(mode): mode must be a bool, got {mode!r}")
         self.mode = bool(mode)
         self.prev, _grad_enabled = _grad_enabled, self.mode
 
     def __enter__(self) -> None:
-        pass
+        global _grad_enabled
+        _grad_enabled = self.mode
+
+    def __call__(self, fn: Callable) -> Callable:
+        global _grad_enabled
+        _grad_enabled = self.prev  # the constructor switched the mode; a decorator must not have done that
+        return super().__call__(fn)
 
 
 class Function:
@@ -86,6 +180,7 @@ class Function:
     saves: tuple[int, ...] = ()
     saves_output: bool = False
     is_view: bool = False
+    differentiable: bool = True  # False: results never require grad (comparisons, argmax, ...)
     versions: tuple = ()  # (version cell, version at forward) pairs, filled per node when watched
 
     def __init_subclass__(cls, **kw: Any) -> None:
@@ -100,7 +195,7 @@ class Function:
         requires = False
         for a in args:
             if isinstance(a, Tensor):
-                if a.requires_grad:
+                if a._requires_grad:
                     requires = True
                 a = a._data
                 if kind is None:
@@ -109,11 +204,14 @@ class Function:
                     _check_same_backend(cls, args)
             arrays.append(a)
         node = cls.__new__(cls)
-        out = _wrap(node.forward(*arrays, **kwargs))
+        raw = node.forward(*arrays, **kwargs)
+        out = _wrap(raw)
+        if _tracer is not None:
+            _tracer.forward(node, args, kwargs, raw, out)
         if cls.is_view:
             out._vc = args[0]._vc
-        if requires and _grad_enabled:
-            out.requires_grad = True
+        if requires and _grad_enabled and cls.differentiable:
+            out._requires_grad = True  # a differentiable op's output is floating: no check needed
             out.grad_fn = node
             node.inputs = args
             node.seq = _next_seq()
@@ -127,7 +225,7 @@ class Function:
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` wants a gradient: lets backward skip work nobody asked for."""
         a = self.inputs[i]
-        return isinstance(a, Tensor) and a.requires_grad
+        return isinstance(a, Tensor) and a._requires_grad
 
     def name(self) -> str:
         return type(self).__name__ + "Backward"
@@ -188,8 +286,13 @@ def _check_versions(node: Function) -> None:
 
 
 def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf) * grad into every leaf's ``.grad`` (and retained non-leaves')."""
+    """Accumulate d(root)/d(leaf) * grad into every leaf's ``.grad`` (and retained non-leaves').
+
+    While mg.jit records (``rec``), every array step below is also written to the recording."""
+    rec = _tracer
     if root.grad_fn is None:
+        if rec:
+            rec.accumulate(root, grad)
         _accumulate(root, grad)
         return
     grads = {root.grad_fn: grad}
@@ -201,24 +304,39 @@ def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
             if node.versions:
                 _check_versions(node)
             in_grads = node.backward(g)
+            if rec:
+                rec.backward(node, g, in_grads)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             for a, ga in zip(inputs, in_grads):
-                if ga is None or not isinstance(a, Tensor) or not a.requires_grad:
+                if ga is None or not isinstance(a, Tensor) or not a._requires_grad:
                     continue
                 data = a._data
                 if ga.shape != data.shape:
-                    ga = _unbroadcast(ga, data.shape)
+                    ga_in, ga = ga, _unbroadcast(ga, data.shape)
+                    if rec:
+                        rec.call("_unbroadcast", ga, ga_in, data.shape)
                 if ga.dtype is not data.dtype and ga.dtype != data.dtype:
-                    ga = ga.astype(data.dtype)
+                    ga_in, ga = ga, ga.astype(data.dtype)
+                    if rec:
+                        rec.method(ga, ga_in, "astype", data.dtype)
                 fn = a.grad_fn
                 if fn is None:
+                    if rec:
+                        rec.accumulate(a, ga)
                     _accumulate(a, ga)
                 else:
                     if a._retains_grad:
+                        if rec:
+                            rec.accumulate(a, ga)
                         _accumulate(a, ga)
                     prev = get(fn)
-                    grads[fn] = ga if prev is None else prev + ga
+                    if prev is None:
+                        grads[fn] = ga
+                    else:
+                        grads[fn] = prev + ga
+                        if rec:
+                            rec.add(grads[fn], prev, ga)
         if not retain_graph:
             node.__dict__.clear()
             node.inputs = None
@@ -227,10 +345,10 @@ def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
 def _accumulate(t: "Tensor", g) -> None:
     # Copy on first store: an op may hand the same array to several inputs (add passes its grad through),
     # and a user's in-place edit of one .grad must not change another.
-    if t.grad is None:
-        t.grad = _wrap(g.copy())
+    if t._grad is None:  # the slot, not the checked setter: g always has t's shape, dtype and backend here
+        t._grad = _wrap(g.copy())
     else:
-        t.grad._data += g  # in place, like PyTorch: the grad array is always our own copy
+        t._grad._data += g  # in place, like PyTorch: the grad array is always our own copy
 
 
 from .backend import backend_of  # noqa: E402

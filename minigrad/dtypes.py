@@ -17,7 +17,7 @@ _default = numpy.dtype(numpy.float32)
 def as_dtype(d: Any) -> numpy.dtype:
     try:
         return numpy.dtype(d)
-    except TypeError as e:
+    except (TypeError, ValueError, SyntaxError) as e:  # e.g. numpy.dtype((None, False)) is a ValueError
         raise TypeError(f"{d!r} is not a dtype (use e.g. minigrad.float32 or minigrad.float64)") from e
 
 

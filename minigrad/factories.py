@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import math
+import numbers
+
 import numpy
 
 from . import dtypes
 from .backend import get_backend
-from .tensor import Tensor, _size_args, wrap
+from .tensor import Tensor, _host_read, _size_args, wrap
 
 __all__ = ["zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "randn", "rand", "arange",
            "from_numpy", "manual_seed", "default_generator", "eye", "linspace", "randint"]
@@ -19,11 +22,58 @@ _generator = numpy.random.default_rng()
 def manual_seed(seed: int) -> None:
     """Seed the generator behind randn, rand, uniform_, normal_ and nn's default initialisation."""
     global _generator
-    _generator = numpy.random.default_rng(seed)
+    if not _int_like(seed):
+        raise TypeError(f"manual_seed(): seed must be an int, got {seed!r:.80} ({type(seed).__name__})")
+    _generator = numpy.random.default_rng(int(seed) % 2**64)  # negative seeds wrap, as in PyTorch
 
 
 def default_generator() -> numpy.random.Generator:
+    """The host generator behind every random draw; refuses while mg.jit records (a replay would repeat the
+    same numbers)."""
+    _host_read("a random draw")
     return _generator
+
+
+# --------------------------------------------------------------------- argument checks
+def _int_like(v: Any) -> bool:
+    """A Python int, a NumPy integer or a 0-d integer Tensor (not a bool), as PyTorch accepts for sizes."""
+    if isinstance(v, Tensor):
+        return v.ndim == 0 and v.dtype.kind in "iu"
+    return isinstance(v, (int, numpy.integer)) and not isinstance(v, (bool, numpy.bool_))
+
+
+def _check_size(fn: str, size: Any) -> tuple[int, ...]:
+    """``size`` as given to a factory (``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros([2, 3])``) as a tuple of ints."""
+    dims = _size_args(tuple(size)) if isinstance(size, tuple) else _size_args((size,))
+    for n in dims:
+        if not _int_like(n):
+            raise TypeError(f"{fn}(): size must be a sequence of non-negative ints, got {n!r} "
+                            f"({type(n).__name__}) in size {dims!r}")
+    out = tuple(int(n) for n in dims)
+    if any(n < 0 for n in out):
+        raise ValueError(f"{fn}(): size must be non-negative, got {out}")
+    return out
+
+
+def _check_dtype(fn: str, dtype: Any, floating: bool = False) -> numpy.dtype:
+    d = dtypes.as_dtype(dtype)
+    if d.kind not in ("f" if floating else "biuf"):
+        want = "a floating dtype (float16, float32, float64)" if floating else "a bool, int or float dtype"
+        raise TypeError(f"{fn}(): dtype must be {want}, got {d}")
+    return d
+
+
+def _check_number(fn: str, arg: str, v: Any) -> Any:
+    """A scalar argument (fill value, arange bound): Python/NumPy number or 0-d Tensor, as a Python number."""
+    if isinstance(v, Tensor):
+        if v.ndim != 0:
+            raise TypeError(f"{fn}(): {arg} must be a number or a 0-d tensor, got a tensor of shape {v.shape}")
+        return v.item()
+    if isinstance(v, numpy.generic) and v.dtype.kind in "biuf":
+        return v.item()
+    if not isinstance(v, numbers.Real):
+        raise TypeError(f"{fn}(): {arg} must be a real number, got {v!r} ({type(v).__name__})")
+    return v
 
 
 def _make(array: Any, requires_grad: bool, backend: str | None) -> Tensor:
@@ -32,62 +82,68 @@ def _make(array: Any, requires_grad: bool, backend: str | None) -> Tensor:
     return t.requires_grad_() if requires_grad else t
 
 
-def _float(dtype: Any) -> numpy.dtype:
-    return dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+def _float(dtype: Any, fn: str = "factory", floating: bool = False) -> numpy.dtype:
+    return dtypes.get_default_dtype() if dtype is None else _check_dtype(fn, dtype, floating)
 
 
 def _filled(size: Sequence[int], value: Any, dtype: Any, requires_grad: bool, backend: str | None) -> Tensor:
-    t = wrap(get_backend(backend).xp.full(tuple(int(n) for n in size), value, dtype=dtype))
+    t = wrap(get_backend(backend).xp.full(size, value, dtype=dtype))
     return t.requires_grad_() if requires_grad else t
 
 
 def zeros(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
-    return _filled(_size_args(size), 0, _float(dtype), requires_grad, backend)
+    return _filled(_check_size("zeros", size), 0, _float(dtype, "zeros"), requires_grad, backend)
 
 
 def ones(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
-    return _filled(_size_args(size), 1, _float(dtype), requires_grad, backend)
+    return _filled(_check_size("ones", size), 1, _float(dtype, "ones"), requires_grad, backend)
 
 
 def empty(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad, backend=backend)
+    return _filled(_check_size("empty", size), 0, _float(dtype, "empty"), requires_grad, backend)
 
 
 def full(size: Sequence[int], fill_value: float, dtype: Any = None, requires_grad: bool = False,
          backend: str | None = None) -> Tensor:
+    size = _check_size("full", size)
+    fill_value = _check_number("full", "fill_value", fill_value)
     if dtype is None:
-        dtype = dtypes.get_default_dtype() if isinstance(fill_value, float) else numpy.asarray(fill_value).dtype
-    return _filled(_size_args((size,)), fill_value, dtypes.as_dtype(dtype), requires_grad, backend)
+        dtype = (numpy.bool_ if isinstance(fill_value, bool) else numpy.int64 if isinstance(fill_value, int)
+                 else dtypes.get_default_dtype())
+    return _filled(size, fill_value, _check_dtype("full", dtype), requires_grad, backend)
 
 
-def _like(t: Tensor, value: float, dtype: Any, requires_grad: bool, backend: str | None) -> Tensor:
-    return _filled(t.shape, value, t.dtype if dtype is None else dtypes.as_dtype(dtype), requires_grad,
+def _like(fn: str, t: Tensor, value: float, dtype: Any, requires_grad: bool, backend: str | None) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{fn}(): input must be a Tensor, got {type(t).__name__}")
+    value = _check_number(fn, "fill_value", value)
+    return _filled(t.shape, value, t.dtype if dtype is None else _check_dtype(fn, dtype), requires_grad,
                    backend or t.backend)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
-    return _like(t, 0, dtype, requires_grad, backend)
+    return _like("zeros_like", t, 0, dtype, requires_grad, backend)
 
 
 def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
-    return _like(t, 1, dtype, requires_grad, backend)
+    return _like("ones_like", t, 1, dtype, requires_grad, backend)
 
 
 def full_like(t: Tensor, fill_value: float, dtype: Any = None, requires_grad: bool = False,
               backend: str | None = None) -> Tensor:
-    return _like(t, fill_value, dtype, requires_grad, backend)
+    return _like("full_like", t, fill_value, dtype, requires_grad, backend)
 
 
 def randn(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
     """Standard normal samples of the given size, from the generator that manual_seed seeds."""
-    d = _float(dtype)
-    return _make(_generator.standard_normal(_size_args(size)).astype(d), requires_grad, backend)
+    size, d = _check_size("randn", size), _float(dtype, "randn", floating=True)
+    return _make(default_generator().standard_normal(size).astype(d), requires_grad, backend)
 
 
 def rand(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
     """Uniform samples on [0, 1) of the given size, from the generator that manual_seed seeds."""
-    d = _float(dtype)
-    return _make(_generator.random(_size_args(size)).astype(d), requires_grad, backend)
+    size, d = _check_size("rand", size), _float(dtype, "rand", floating=True)
+    return _make(default_generator().random(size).astype(d), requires_grad, backend)
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False,
@@ -95,16 +151,27 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
     """Like torch.arange: int64 for integer arguments, the default float dtype otherwise."""
     if end is None:
         start, end = 0, start
+    start, end, step = (_check_number("arange", a, v) for a, v in (("start", start), ("end", end), ("step", step)))
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise ValueError(f"arange(): start, end and step must be finite, got {start} -> {end} by {step}")
+    if step == 0:
+        raise ValueError("arange(): step must be nonzero")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange(): upper bound and lower bound inconsistent with step sign: {start} -> {end} "
+                         f"by {step}")
     if dtype is None:
         integral = all(isinstance(v, int) for v in (start, end, step))
         dtype = numpy.int64 if integral else dtypes.get_default_dtype()
-    return _make(numpy.arange(start, end, step, dtype=dtypes.as_dtype(dtype)), requires_grad, backend)
+    return _make(numpy.arange(start, end, step, dtype=_check_dtype("arange", dtype)), requires_grad, backend)
 
 
 def from_numpy(array: numpy.ndarray) -> Tensor:
     """A numpy-backend tensor that shares memory with ``array`` (no copy, dtype kept)."""
     if not isinstance(array, numpy.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biuf" or array.dtype.fields is not None:
+        raise TypeError(f"from_numpy(): can't make a tensor from an array of dtype {array.dtype}; expected bool, "
+                        "int or float")
     return wrap(array)
 
 

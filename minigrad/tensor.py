@@ -5,6 +5,9 @@ Every differentiable method delegates to an op in ``minigrad/ops``; this file ho
 from __future__ import annotations
 
 import builtins
+import operator
+import sys
+import warnings
 from collections import namedtuple
 from typing import Any, Iterable, Sequence
 
@@ -18,6 +21,8 @@ __all__ = ["Tensor", "tensor"]
 
 _PASS_THROUGH = (int, float, bool)  # Tensor is added below, once it exists
 values_indices = namedtuple("values_indices", ["values", "indices"])
+_NOT_FLOAT_GRAD = "only Tensors of floating point dtype can require gradients (got dtype {})"
+_DATA_KINDS = "biuf"  # bool, signed and unsigned int, float: what a tensor may hold
 
 
 class Tensor:
@@ -25,32 +30,83 @@ class Tensor:
 
     ``Tensor(data, requires_grad=False, dtype=None, backend=None)`` is the same as :func:`minigrad.tensor`.
     """
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_vc", "_retains_grad", "__weakref__")
+    __slots__ = ("_data", "_grad", "_requires_grad", "grad_fn", "_vc", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, backend: str | None = None):
         self._data = _to_array(data, dtype, backend)
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._vc = [0]  # version counter, shared with views and detach()ed aliases
         self._retains_grad = False
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     # ----------------------------------------------------------------- attributes
     @property
     def data(self):
-        """The raw backend array. Assigning replaces it and counts as an in-place change."""
+        """The raw backend array, outside autograd: writing into it is not recorded and not version-checked.
+
+        Assigning ``t.data = value`` (a Tensor or array) replaces the array without recording anything, as in
+        PyTorch (shape and dtype may change); it counts as an in-place change, so a graph that saved the old
+        values raises at backward. A tensor that requires grad only accepts floating point data.
+        """
         return self._data
 
     @data.setter
     def data(self, value) -> None:
+        _host_read(".data = ... (rebinding a tensor's array)")
         value = value._data if isinstance(value, Tensor) else value
         if type(value) not in ARRAY_TYPES:
-            value = _coerce(value)
+            try:
+                value = _coerce(value)
+            except (ValueError, TypeError, OverflowError) as e:
+                raise ValueError(f"Tensor.data: can't make an array from {type(value).__name__} data: {e}") from None
+        if value.dtype.kind not in _DATA_KINDS:
+            raise TypeError(f"Tensor.data: can't assign data of dtype {value.dtype}; expected bool, int or float")
+        if self._requires_grad and value.dtype.kind != "f":
+            raise RuntimeError("Tensor.data: this tensor requires grad, and " + _NOT_FLOAT_GRAD.format(value.dtype))
         self._data = value
         self._vc[0] += 1
+
+    # Plain reads are C attrgetters (the engine reads these on every op); writes are checked.
+    def _set_requires_grad(self, value: bool) -> None:
+        if not isinstance(value, (bool, numpy.bool_)):
+            raise TypeError(f"requires_grad must be a bool, got {value!r:.80} ({type(value).__name__})")
+        if value:
+            if self._data.dtype.kind != "f":
+                raise RuntimeError(_NOT_FLOAT_GRAD.format(self._data.dtype))
+            self._requires_grad = True
+        elif self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf tensors; use .detach() to get a "
+                               "tensor that does not require grad")
+        else:
+            self._requires_grad = False
+
+    requires_grad = property(operator.attrgetter("_requires_grad"), _set_requires_grad,
+                             doc="Whether autograd records ops on this tensor (only floating dtypes may).")
+
+    def _set_grad(self, value: Any) -> None:
+        if autograd._tracer is not None:  # mg.jit records: a replay must repeat the assignment
+            autograd._tracer.set_grad(self, value)
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            d, g = self._data, value._data
+            if type(g) is not type(d):
+                raise RuntimeError(f"assigned grad is on backend {backend_of(g)!r} but the tensor is on "
+                                   f"{backend_of(d)!r}")
+            if g.dtype != d.dtype:
+                raise RuntimeError(f"assigned grad has dtype {g.dtype} but the tensor has dtype {d.dtype}")
+            if g.shape != d.shape:
+                raise RuntimeError(f"assigned grad has shape {tuple(g.shape)} but the tensor has shape "
+                                   f"{tuple(d.shape)}")
+        self._grad = value
+
+    grad = property(operator.attrgetter("_grad"), _set_grad,
+                    doc="The accumulated gradient (a Tensor of this tensor's shape, dtype and backend) or None.")
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -97,10 +153,10 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad and not dtypes.is_floating(self._data.dtype):
-            raise RuntimeError(f"only floating point tensors can require gradients (got dtype {self._data.dtype})")
+            raise RuntimeError(_NOT_FLOAT_GRAD.format(self._data.dtype))
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) is only allowed on leaf tensors; use .detach()")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def retain_grad(self) -> None:
@@ -143,25 +199,37 @@ class Tensor:
 
     def detach_(self) -> "Tensor":
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> numpy.ndarray:
-        """A host NumPy copy of the data (never a view: writing to it cannot corrupt a graph)."""
+        """A host NumPy copy of the data (never a view: writing to it cannot corrupt a graph).
+
+        Unlike PyTorch, this also works on a tensor that requires grad: it is the explicit export, and a copy
+        cannot carry anything back into the graph. Implicit conversion (``np.asarray(t)``, ``np.exp(t)``) refuses.
+        """
+        _host_read(".numpy()")
         d = self._data
         return d.copy() if isinstance(d, numpy.ndarray) else d.get()
 
     def __array__(self, dtype=None, copy=None):
-        a = self.detach().numpy()
-        return a if dtype is None else a.astype(dtype)
+        if self._requires_grad:  # np.exp(t) would silently leave the graph
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if copy is False:  # NumPy 2's protocol: refuse rather than hand out memory a write could corrupt
+            raise ValueError("Tensor.__array__: minigrad always copies (np.asarray(t, copy=False) can't be honoured); "
+                             "use mg.from_numpy to share memory the other way round")
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype, copy=False)
 
     def item(self) -> float | int | bool:
+        _host_read(".item()")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to a Python scalar")
         return self._data.item()
 
     def tolist(self):
+        _host_read(".tolist()")
         return self._data.tolist()
 
     def to(self, *args: Any, dtype: Any = None, backend: str | None = None, device: str | None = None) -> "Tensor":
@@ -177,8 +245,13 @@ class Tensor:
         out = self
         if backend is not None and get_backend(backend).name != self.backend:
             out = convert.ToBackend.apply(out, get_backend(backend).name)
-        if dtype is not None and numpy.dtype(dtype) != out.dtype:
-            out = convert.Cast.apply(out, numpy.dtype(dtype))
+        if dtype is not None:
+            dtype = dtypes.as_dtype(dtype)
+            if dtype.kind not in _DATA_KINDS:
+                raise TypeError(f"to(dtype): minigrad tensors hold bool, int or float data, got dtype {dtype}")
+            if dtype != out.dtype:
+                # An integer or bool result never requires grad (as in PyTorch): its gradient would be zero.
+                out = convert.Cast.apply(out if dtype.kind == "f" else out.detach(), dtype)
         return out
 
     def float(self) -> "Tensor":
@@ -190,13 +263,16 @@ class Tensor:
     def half(self) -> "Tensor":
         return self.to(dtype=numpy.float16)
 
-    def int(self) -> "Tensor":
-        return self.to(dtype=numpy.int32)
-
     def long(self) -> "Tensor":
+        """An int64 copy; it never requires grad."""
         return self.to(dtype=numpy.int64)
 
+    def int(self) -> "Tensor":
+        """An int32 copy; it never requires grad."""
+        return self.to(dtype=numpy.int32)
+
     def bool(self) -> "Tensor":
+        """A bool copy; it never requires grad."""
         return self.to(dtype=numpy.bool_)
 
     def cpu(self) -> "Tensor":
@@ -211,47 +287,124 @@ class Tensor:
     def clone(self) -> "Tensor":
         return elementwise.Clone.apply(self)
 
-    # ----------------------------------------------------------------- in-place (no graph; version bump)
+    # ----------------------------------------------------------------- in-place
+    # Outside grad mode, or when nothing involved requires grad, in-place ops write into the array and bump
+    # the version. In grad mode, an in-place op on a non-leaf tensor, or one that writes a value requiring grad
+    # into a tensor that does not, is recorded (as PyTorch does): the result is computed out of place from a
+    # copy of the old value, written back into this tensor's array (so arrays sharing its memory see it), and
+    # this tensor object takes the result's grad_fn, so every reference to it sees the graph. Where that can't
+    # be made right (the tensor has views or aliases, or a saved-for-backward use) it raises instead. On a leaf
+    # that requires grad in-place ops raise, as in PyTorch.
     def _inplace(self, name: str) -> Any:
-        if autograd.is_grad_enabled() and self.requires_grad:
+        _host_read(f"the in-place op {name}")
+        if autograd.is_grad_enabled() and self._requires_grad:
             what = "a leaf Variable that requires grad" if self.grad_fn is None else "a tensor that is part of a graph"
             raise RuntimeError(f"{name}: {what} is being used in an in-place operation; wrap it in mg.no_grad()")
         self._vc[0] += 1
         return self._data
 
+    def _records_into(self, value: Any) -> bool:
+        """In grad mode (callers test that first, so no_grad code such as optimizers pays nothing more):
+        whether writing ``value`` into this tensor must be recorded (see above)."""
+        if self._requires_grad:
+            return self.grad_fn is not None  # a leaf that requires grad is refused by _inplace
+        return isinstance(value, Tensor) and value._requires_grad
+
+    def _snapshot(self, name: str) -> "Tensor":
+        """This tensor's current value as a constant for the recorded op, after checking it can be rebound."""
+        # Only this object's slot and the call's argument may refer to the version counter: views and
+        # detach() aliases share it, and those could not be given the graph (they would silently detach).
+        if sys.getrefcount(self._vc) > 2:
+            raise RuntimeError(
+                f"{name}: writing a value that requires grad into a tensor that does not, in place, makes this "
+                "tensor part of the graph; but it shares memory with other tensors (a view, a detach() alias) or "
+                "was saved for a backward pass, and those can't be given the graph. Use an out-of-place op "
+                "(t = t + x) or write into a fresh tensor (t = t.clone()) instead.")
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(f"{name}: the value requires grad but this tensor has dtype {self._data.dtype}, and "
+                               + _NOT_FLOAT_GRAD.format(self._data.dtype) + "; use an out-of-place op")
+        prev = wrap(self._data.copy())
+        if self._requires_grad:  # a non-leaf: the old value keeps its place in the graph
+            prev.grad_fn, prev._requires_grad = self.grad_fn, True
+        return prev
+
+    def _rebind(self, name: str, out: "Tensor") -> "Tensor":
+        """Make this tensor the recorded result ``out`` (same shape; cast to this tensor's dtype)."""
+        if out.shape != self.shape:
+            raise RuntimeError(f"{name}: output with shape {self.shape} doesn't match the broadcast shape "
+                               f"{out.shape}")
+        if out.dtype != self._data.dtype:
+            out = convert.Cast.apply(out, self._data.dtype)
+        self._data[...] = out._data
+        self._vc[0] += 1
+        self.grad_fn = out.grad_fn
+        self._requires_grad = out._requires_grad
+        return self
+
     def add_(self, other: Any, alpha: float = 1) -> "Tensor":
+        if autograd._grad_enabled and self._records_into(other):
+            return self._rebind("add_", self._snapshot("add_") + (other if alpha == 1 else other * alpha))
         d, o = self._inplace("add_"), _raw(other)
         d += o if alpha == 1 else alpha * o
         return self
 
     def sub_(self, other: Any, alpha: float = 1) -> "Tensor":
+        if autograd._grad_enabled and self._records_into(other):
+            return self._rebind("sub_", self._snapshot("sub_") - (other if alpha == 1 else other * alpha))
         d, o = self._inplace("sub_"), _raw(other)
         d -= o if alpha == 1 else alpha * o
         return self
 
     def mul_(self, other: Any) -> "Tensor":
+        if autograd._grad_enabled and self._records_into(other):
+            return self._rebind("mul_", self._snapshot("mul_") * other)
         d = self._inplace("mul_")
         d *= _raw(other)
         return self
 
     def div_(self, other: Any) -> "Tensor":
+        if autograd._grad_enabled and self._records_into(other):
+            return self._rebind("div_", self._snapshot("div_") / other)
         d = self._inplace("div_")
         d /= _raw(other)
         return self
 
     def zero_(self) -> "Tensor":
+        if autograd._grad_enabled and self.grad_fn is not None:
+            return self.fill_(0)
         self._inplace("zero_").fill(0)
         return self
 
     def fill_(self, value: float) -> "Tensor":
-        self._inplace("fill_").fill(_raw(value))
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise RuntimeError(f"fill_ only supports a 0-dimensional value tensor, but got one with shape "
+                               f"{value.shape}")
+        v = _raw(value)
+        if not isinstance(v, (int, float, numpy.generic)) and not (hasattr(v, "ndim") and v.ndim == 0):
+            raise TypeError(f"fill_: value must be a number or a 0-d tensor, got {value!r:.80}")
+        if autograd._grad_enabled and self._records_into(value):
+            return self._rebind("fill_", inplace.IndexPut.apply(self._snapshot("fill_"), value, index=Ellipsis))
+        try:
+            self._inplace("fill_").fill(v)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"fill_: can't fill a tensor of dtype {self.dtype} with value {value!r:.80}: {e}") from None
         return self
 
     def copy_(self, src: Any) -> "Tensor":
+        if autograd._grad_enabled and self._records_into(src):
+            if not isinstance(src, Tensor):
+                src = wrap(_to_array(src, None, self.backend))
+            elif src.backend != self.backend:
+                src = src.to(self.backend)
+            return self._rebind("copy_", inplace.IndexPut.apply(self._snapshot("copy_"), src, index=Ellipsis))
         d, s = self._inplace("copy_"), _raw(src)
         if backend_of(s) != backend_of(d):
             s = _to_array(s, None, backend_of(d))
-        d[...] = s
+        try:
+            d[...] = s
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"copy_: can't copy src {src!r:.80} into a tensor of shape {self.shape} and dtype "
+                          f"{self.dtype}: {e}") from None
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
@@ -263,8 +416,16 @@ class Tensor:
         return self.copy_(default_generator().normal(mean, std, size=self.shape).astype(self.dtype))
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        if autograd._grad_enabled and self._records_into(value):
+            out = inplace.IndexPut.apply(self._snapshot("__setitem__"), value, index=_raw_index(index))
+            self._rebind("__setitem__", out)
+            return
         d, v = self._inplace("__setitem__"), _raw(value)
-        d[_raw_index(index)] = v
+        try:
+            d[_raw_index(index)] = v
+        except (ValueError, TypeError) as e:  # NumPy's text names neither the index nor the value
+            raise type(e)(f"__setitem__: can't assign value {value!r:.80} at index {index!r:.80} of a tensor of "
+                          f"shape {self.shape} and dtype {self.dtype}: {e}") from None
 
     # ----------------------------------------------------------------- arithmetic
     def __add__(self, other): return _binary(elementwise.Add, self, other)
@@ -277,8 +438,12 @@ class Tensor:
     def __rtruediv__(self, other): return _binary(elementwise.Div, other, self, floating=True)
     def __pow__(self, other): return _binary(elementwise.Pow, self, other)
     def __rpow__(self, other): return _binary(elementwise.Pow, other, self)
-    def __matmul__(self, other): return linalg.MatMul.apply(self, _operand(other, self))
-    def __rmatmul__(self, other): return linalg.MatMul.apply(_operand(other, self), self)
+    def __matmul__(self, other):
+        return linalg.MatMul.apply(self, other if isinstance(other, Tensor) else _matmul_operand(other, self))
+
+    def __rmatmul__(self, other):
+        return linalg.MatMul.apply(other if isinstance(other, Tensor) else _matmul_operand(other, self), self)
+
     def __neg__(self): return elementwise.Neg.apply(self)
     def __pos__(self): return self
     def __abs__(self): return elementwise.Abs.apply(self)
@@ -313,15 +478,12 @@ class Tensor:
     def tanh(self): return elementwise.Tanh.apply(_floating(self))
 
     # comparisons: results are bool tensors and never require grad
-    def _compare(self, other, op):
-        return wrap(op(self._data, _raw(other)))
-
-    def __eq__(self, other): return self._compare(other, lambda a, b: a == b)
-    def __ne__(self, other): return self._compare(other, lambda a, b: a != b)
-    def __lt__(self, other): return self._compare(other, lambda a, b: a < b)
-    def __le__(self, other): return self._compare(other, lambda a, b: a <= b)
-    def __gt__(self, other): return self._compare(other, lambda a, b: a > b)
-    def __ge__(self, other): return self._compare(other, lambda a, b: a >= b)
+    def __eq__(self, other): return logical.Compare.apply(self, other, op=operator.eq)
+    def __ne__(self, other): return logical.Compare.apply(self, other, op=operator.ne)
+    def __lt__(self, other): return logical.Compare.apply(self, other, op=operator.lt)
+    def __le__(self, other): return logical.Compare.apply(self, other, op=operator.le)
+    def __gt__(self, other): return logical.Compare.apply(self, other, op=operator.gt)
+    def __ge__(self, other): return logical.Compare.apply(self, other, op=operator.ge)
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
     __hash__ = object.__hash__
 
@@ -364,10 +526,11 @@ class Tensor:
         return values_indices(values, self.argmin(dim, keepdim))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
-        return wrap(_arg_reduce(self._data.argmax, _alias(dim, axis), keepdim, self.ndim))
+        return logical.ArgReduce.apply(self, largest=True, dim=_arg_dim(_alias(dim, axis), self.ndim), keepdim=keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
-        return wrap(_arg_reduce(self._data.argmin, _alias(dim, axis), keepdim, self.ndim))
+        return logical.ArgReduce.apply(self, largest=False, dim=_arg_dim(_alias(dim, axis), self.ndim),
+                                       keepdim=keepdim)
 
     def var(self, dim: int | Sequence[int] | None = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: float | None = None, axis=None) -> "Tensor":
@@ -635,6 +798,7 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
+        _host_read("bool(tensor) (an `if` or `while` on a tensor)")
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of a Tensor with {self._data.size} elements is ambiguous")
         return bool(self._data.item())
@@ -658,6 +822,21 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
+    # ----------------------------------------------------------------- softmax family (losses branch)
+    # Thin aliases of minigrad.nn.functional, imported late because nn builds on Tensor.
+    def softmax(self, dim: int, dtype: Any = None) -> "Tensor":
+        from .nn import functional
+        return functional.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim: int, dtype: Any = None) -> "Tensor":
+        from .nn import functional
+        return functional.log_softmax(self, dim, dtype=dtype)
+
+    def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> "Tensor":
+        from .nn import functional
+        return functional.logsumexp(self, dim, keepdim)
+    # ----------------------------------------------------------------- end of the softmax family block
+
 
 # --------------------------------------------------------------------- helpers
 _PASS_THROUGH = (Tensor, *_PASS_THROUGH)
@@ -668,13 +847,20 @@ def wrap(array: Any) -> Tensor:
     """Fast path for ops: adopt an array as a new tensor without copying or checks (hot path)."""
     t = _new(Tensor)
     t._data = array if type(array) in ARRAY_TYPES else _coerce(array)  # 0-d NumPy results arrive as scalars
-    t.grad = None
+    t._grad = None
     t.grad_fn = None
-    t.requires_grad = False
+    t._requires_grad = False
     t._vc = [0]
     t._retains_grad = False
     return t
 
+
+
+def _host_read(what: str) -> None:
+    """Host reads (and other eager-only steps) can't be replayed by mg.jit: refuse them while it records."""
+    if autograd._tracer is not None:
+        from .jit import refuse_in_capture
+        refuse_in_capture(what)
 
 
 def _coerce(a: Any):
@@ -687,27 +873,43 @@ def _coerce(a: Any):
 
 
 def _to_array(data: Any, dtype: Any, backend: str | None):
-    """Any array-like to an array on ``backend`` with ``dtype`` (Python floats get the default dtype)."""
+    """Any array-like to an array on ``backend`` with ``dtype`` (Python floats get the default dtype).
+
+    Only bool, int and float data is accepted: object, string, complex and datetime data raise TypeError.
+    """
     if isinstance(data, Tensor):
+        if data._requires_grad:  # PyTorch warns here too: the copy silently leaves the graph
+            warnings.warn("tensor(t) copies t's data without its graph, though t requires grad; write "
+                          "t.detach().clone() to say so, or t.clone() to keep the graph", UserWarning, stacklevel=4)
         data = data._data
     want = get_backend(backend).name if backend is not None else None
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
+        if dtype.kind not in _DATA_KINDS or dtype.fields is not None:
+            raise TypeError(f"tensor(): dtype must be a bool, int or float dtype, got {dtype}")
     if type(data).__module__.startswith("cupy"):
         src = "cupy"
     else:
         src = "numpy"
         if not isinstance(data, numpy.ndarray):
-            data = numpy.asarray(data)
+            try:
+                data = numpy.asarray(data)
+            except (ValueError, OverflowError) as e:  # ragged nesting, out-of-range ints
+                raise ValueError(f"tensor(): can't make a tensor from {type(data).__name__} data: {e}") from None
             if dtype is None and data.dtype.kind == "f":
                 dtype = dtypes.get_default_dtype()
             elif dtype is None and data.dtype.kind in "iu":
+                if data.dtype.kind == "u" and data.size and data.max() > numpy.iinfo(numpy.int64).max:
+                    raise ValueError(f"tensor(): the integer {data.max()} does not fit in int64 (the dtype of "
+                                     "Python ints); pass unsigned data as a NumPy uint64 array")
                 dtype = numpy.int64
-            elif data.dtype.kind not in "fiub":
-                raise TypeError(f"can't make a tensor from data of dtype {data.dtype} ({type(data).__name__})")
         if want is None:
             want = get_backend(None).name
+    if data.dtype.kind not in _DATA_KINDS or data.dtype.fields is not None:
+        hint = " (an int too large for int64, None, or mixed types?)" if data.dtype.kind == "O" else ""
+        raise TypeError(f"tensor(): can't make a tensor from data of dtype {data.dtype}{hint}; expected bool, int "
+                        "or float data")
     want = want or src
-    if dtype is not None:
-        dtype = dtypes.as_dtype(dtype)
     xp = get_backend(want).xp
     if want == src:
         return xp.array(data, dtype=dtype, copy=True)
@@ -789,6 +991,13 @@ def _floating(t: Tensor) -> Tensor:
     return t if t._data.dtype.kind == "f" else convert.Cast.apply(t, dtypes.get_default_dtype())
 
 
+def _matmul_operand(other: Any, like: Tensor) -> Any:
+    if isinstance(other, (int, float, numpy.generic)):  # bool is an int
+        raise RuntimeError(f"matmul: both arguments to matmul need to be at least 1-D, but the operand is the scalar "
+                           f"{other!r}")
+    return _operand(other, like)
+
+
 def _raw(x: Any) -> Any:
     return x._data if isinstance(x, Tensor) else x
 
@@ -846,15 +1055,9 @@ def _size_args(args: tuple) -> tuple:
     return tuple(args)
 
 
-def _arg_reduce(method, dim, keepdim, ndim):
-    if dim is None or ndim == 0:  # a 0-d tensor accepts dim 0 and -1; its only index is 0
-        if dim is not None:
-            _dim(dim, ndim)
-        return method()
-    out = method(axis=_dim(dim, ndim))
-    if keepdim:
-        out = array_module(out).expand_dims(out, _dim(dim, ndim))
-    return out
+def _arg_dim(dim: int | None, ndim: int) -> int | None:
+    """argmax/argmin's dim, checked and made non-negative (a 0-d tensor accepts 0 and -1)."""
+    return None if dim is None else _dim(dim, ndim)
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
@@ -866,5 +1069,5 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: s
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, backend=backend)
 
 
-from .ops import convert, elementwise, linalg, reduce  # noqa: E402  (ops build on Tensor)
+from .ops import convert, elementwise, inplace, linalg, logical, reduce  # noqa: E402  (ops build on Tensor)
 from .ops import shape as shape_ops  # noqa: E402

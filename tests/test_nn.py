@@ -241,6 +241,133 @@ def test_load_state_dict_non_strict():
         net.load_state_dict([("scale", np.zeros(3))])
 
 
+@pytest.mark.parametrize("bad_value, why", [
+    (np.array(["a", "b", "c"]), "got dtype <U1"),
+    (np.array([1 + 2j, 0, 0]), "got dtype complex128"),
+    (np.array([None, 1.0, 2.0], dtype=object), "got dtype object"),
+    ([[1.0, 2.0], [3.0]], "inhomogeneous"),
+])
+def test_load_state_dict_is_all_or_nothing(bad_value, why):
+    """One entry that can't be converted, listed after good ones, must leave every parameter untouched
+    (it used to be found only while copying, after the earlier entries had been overwritten)."""
+    net = Net()
+    before = {k: v.numpy().copy() for k, v in net.state_dict().items()}
+    versions = {k: p._version for k, p in net.named_parameters()}
+    state = {k: v.numpy() + 1 for k, v in Net().state_dict().items()}
+    state["head.1.bias"] = bad_value  # the last key in the model's order
+    with pytest.raises(RuntimeError, match=why) as info:
+        net.load_state_dict(state)
+    assert 'While copying the parameter named "head.1.bias"' in str(info.value)
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k], err_msg=f"{k} changed by a failed load")
+    assert {k: p._version for k, p in net.named_parameters()} == versions
+
+
+def test_load_state_dict_refuses_floats_for_integer_buffers():
+    bn = nn.BatchNorm1d(2)
+    state = {k: v.numpy() for k, v in bn.state_dict().items()}
+    state["running_mean"] = np.array([5.0, 6.0])
+    state["num_batches_tracked"] = np.array(2.5)  # would be truncated silently
+    with pytest.raises(RuntimeError, match=r"num_batches_tracked.*expected an integer array \(for dtype int64\), "
+                                           r"got dtype float64"):
+        bn.load_state_dict(state)
+    np.testing.assert_array_equal(bn.running_mean.numpy(), [0, 0])
+    state["num_batches_tracked"] = np.array(3, dtype=np.int32)
+    bn.load_state_dict(state)
+    assert bn.num_batches_tracked.item() == 3 and bn.num_batches_tracked.dtype == np.int64
+
+
+@pytest.mark.parametrize("dtype", [mg.int64, mg.int32, mg.bool_, "int64", np.uint8])
+def test_module_to_integer_dtype_is_refused(dtype):
+    net = Net()
+    with pytest.raises(TypeError, match="nn.Module.to only accepts floating point or complex dtypes, but got "
+                                        "desired dtype="):
+        net.to(dtype)
+    with pytest.raises(TypeError, match="nn.Module.to only accepts floating point"):
+        net.to(dtype=dtype)
+    assert all(p.dtype == np.float64 and p.requires_grad for p in net.parameters())
+
+
+def test_module_to_dtype_and_backend_together(backend):
+    net = Net().to(backend, mg.float32)
+    assert all(p.dtype == np.float32 and p.backend == backend for p in net.parameters())
+    net.to(dtype=mg.float64)
+    assert all(p.dtype == np.float64 for p in net.parameters())
+
+
+# --------------------------------------------------------------------------- buffers, named_modules, apply
+class WithBuffers(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(2, 2, dtype=mg.float64)
+        self.register_buffer("steps", mg.tensor(0))
+        self.register_buffer("stats", mg.zeros(2, dtype=mg.float64))
+        self.register_buffer("cache", mg.ones(3), persistent=False)
+        self.register_buffer("nothing", None)
+
+
+def test_register_buffer_named_buffers_and_state_dict(torch):
+    m = WithBuffers()
+    assert [n for n, _ in m.named_buffers()] == ["steps", "stats", "cache"]
+    assert len(list(m.buffers())) == 3 and all(not b.requires_grad for b in m.buffers())
+    assert list(m.state_dict()) == ["steps", "stats", "lin.weight", "lin.bias"]  # own params, buffers, children
+    assert [n for n, _ in m.named_parameters()] == ["lin.weight", "lin.bias"]
+    # torch agrees on the order and on which buffers are saved
+    t = torch.nn.Module()
+    t.lin = torch.nn.Linear(2, 2)
+    t.register_buffer("steps", torch.tensor(0))
+    t.register_buffer("stats", torch.zeros(2))
+    t.register_buffer("cache", torch.ones(3), persistent=False)
+    t.register_buffer("nothing", None)
+    assert list(t.state_dict()) == list(m.state_dict())
+    assert [n for n, _ in t.named_buffers()] == [n for n, _ in m.named_buffers()]
+    outer = nn.Sequential(m, m)
+    assert [n for n, _ in outer.named_buffers()] == ["0.steps", "0.stats", "0.cache"]  # shared: listed once
+    assert "1.stats" in outer.state_dict()  # ... but saved under every name, like parameters
+    assert [n for n, _ in outer.named_buffers(remove_duplicate=False)][3:] == ["1.steps", "1.stats", "1.cache"]
+
+
+def test_buffer_assignment_load_and_to(backend):
+    m = WithBuffers()
+    new = mg.full((2,), 3.0, dtype=mg.float64)
+    m.stats = new  # assigning to a buffer's name replaces the buffer
+    assert m._buffers["stats"] is new and dict(m.named_buffers())["stats"] is new
+    with pytest.raises(TypeError, match="cannot assign 'list' as buffer 'stats'"):
+        m.stats = [1.0, 2.0]
+    m.load_state_dict({**m.state_dict(), "steps": np.array(4), "stats": [7.0, 8.0]})
+    assert m.steps.item() == 4 and m.stats.numpy().tolist() == [7.0, 8.0] and m.stats is new
+    m.to(backend)
+    assert all(b.backend == backend for b in m.buffers())
+    m.to(mg.float32)
+    assert m.stats.dtype == np.float32 and m.cache.dtype == np.float32 and m.steps.dtype == np.int64
+    del m.stats
+    assert "stats" not in m.state_dict()
+
+
+def test_register_buffer_errors():
+    m = WithBuffers()
+    with pytest.raises(KeyError, match="attribute 'lin' already exists"):
+        m.register_buffer("lin", mg.zeros(1))
+    with pytest.raises(TypeError, match="cannot assign 'ndarray' object to buffer 'x'"):
+        m.register_buffer("x", np.zeros(1))
+    with pytest.raises(KeyError, match="can't be empty or contain"):
+        m.register_buffer("a.b", mg.zeros(1))
+    m.steps = nn.Parameter(mg.zeros(1))  # a Parameter takes the name over, as in PyTorch
+    assert "steps" not in dict(m.named_buffers()) and "steps" in dict(m.named_parameters())
+
+
+def test_named_modules_and_apply_match_torch(torch):
+    m = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU(), nn.Linear(3, 1)))
+    t = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(3, 1)))
+    assert [n for n, _ in m.named_modules()] == [n for n, _ in t.named_modules()]
+    seen, tseen = [], []
+    assert m.apply(lambda mod: seen.append(type(mod).__name__)) is m
+    t.apply(lambda mod: tseen.append(type(mod).__name__))
+    assert seen == tseen  # children first, then the module itself
+    m.apply(lambda mod: isinstance(mod, nn.Linear) and init.zeros_(mod.weight))
+    assert all(not p.numpy().any() for n, p in m.named_parameters() if n.endswith("weight"))
+
+
 # --------------------------------------------------------------------------- repr
 def test_repr_tree():
     model = nn.Sequential(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import os
 import pickle
+import struct
 import zipfile
 from collections import OrderedDict
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad import nn
@@ -86,16 +91,20 @@ def test_file_objects(tmp_path):
         assert mg.load(f)["w"].tolist() == [1.0, 1.0]
 
 
-def test_save_rejects_what_is_not_a_state_dict(tmp_path):
+def test_save_rejects_what_is_not_a_checkpoint(tmp_path):
     path = tmp_path / "w.npz"
     with pytest.raises(TypeError, match="dict of name -> Tensor"):
-        mg.save([mg.ones(1)], path)
+        mg.save(mg.ones(1), path)
     with pytest.raises(TypeError, match="keys must be non-empty strings"):
-        mg.save({1: mg.ones(1)}, path)
-    with pytest.raises(TypeError, match=r"state_dict\['w'\] is a list"):
-        mg.save({"w": [1.0]}, path)
+        mg.save({"": mg.ones(1)}, path)
+    with pytest.raises(TypeError, match=r"obj\['w'\] is a object"):
+        mg.save({"w": object()}, path)
+    with pytest.raises(TypeError, match=r"key 1.5 of type float"):
+        mg.save({"w": {1.5: mg.ones(1)}}, path)
     with pytest.raises(TypeError, match="dtype object"):
         mg.save({"w": np.array([None])}, path)
+    with pytest.raises(TypeError, match="dtype complex128"):
+        mg.save({"w": [np.ones(2, dtype=complex)]}, path)
     assert not path.exists()
 
 
@@ -129,3 +138,318 @@ def test_load_rejects_bad_files_with_a_clear_error(tmp_path):
 def test_load_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         mg.load(tmp_path / "nope.npz")
+
+
+# ----------------------------------------------------------------------------- nested checkpoints
+def test_nested_checkpoint_round_trip(tmp_path, backend):
+    mg.manual_seed(0)
+    model = nn.Linear(3, 2, backend=backend)
+    opt = mg.optim.Adam(model.parameters(), lr=0.01, betas=(0.8, 0.9))
+    model(mg.randn(4, 3, backend=backend)).sum().backward()
+    opt.step()
+    ckpt = {
+        "model": model.state_dict(),
+        "optim": opt.state_dict(),
+        "epoch": 3,
+        "history": [1.5, float("nan"), float("inf"), -float("inf")],
+        "flags": (True, None, "text ü"),
+        "big": 2**70,
+        "raw": np.arange(3, dtype=np.int16),
+        "np_scalar": np.float32(2.5),
+        "ordered": OrderedDict([("b", 1), ("a", 2)]),
+        "": "empty keys are fine inside a nested checkpoint",
+    }
+    path = tmp_path / "ckpt.bin"
+    mg.save(ckpt, path)
+    back = mg.load(path, backend=backend)
+    assert list(back) == list(ckpt)
+    assert back["epoch"] == 3 and back["big"] == 2**70 and back[""] == ckpt[""]
+    assert back["history"][0] == 1.5 and np.isnan(back["history"][1]) and back["history"][2:] == [np.inf, -np.inf]
+    assert back["flags"] == (True, None, "text ü") and isinstance(back["flags"], tuple)
+    assert isinstance(back["raw"], np.ndarray) and back["raw"].dtype == np.int16
+    assert back["np_scalar"] == np.float32(2.5) and back["np_scalar"].dtype == np.float32
+    assert isinstance(back["ordered"], OrderedDict) and list(back["ordered"]) == ["b", "a"]
+    state = back["optim"]["state"]
+    assert sorted(state) == [0, 1]  # int keys (parameter indices) stay ints
+    assert back["optim"]["param_groups"][0]["betas"] == (0.8, 0.9)
+    for k, v in opt.state_dict()["state"][0].items():
+        if isinstance(v, mg.Tensor):
+            assert state[0][k].backend == backend
+            np.testing.assert_array_equal(state[0][k].numpy(), v.numpy())
+        else:
+            assert state[0][k] == v
+    opt2 = mg.optim.Adam(nn.Linear(3, 2, backend=backend).parameters())
+    opt2.load_state_dict(back["optim"])
+    assert opt2.param_groups[0]["lr"] == 0.01
+
+
+def test_nested_checkpoint_keeps_requires_grad(tmp_path):
+    w = mg.ones(2, requires_grad=True)
+    mg.save({"w": [w]}, tmp_path / "c")
+    assert mg.load(tmp_path / "c")["w"][0].requires_grad
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"a": {True: 1}}, "key True of type bool"),
+    ({"a": {(1, 2): 1}}, "key .* of type tuple"),
+    ({"a": {1, 2}}, "is a set"),
+    ({"a": b"bytes"}, "is a bytes"),
+    ({"a": 1j}, "is a complex"),
+    ({"a": np.complex64(1)}, "NumPy scalar of dtype complex64"),
+])
+def test_nested_checkpoint_rejects_unsupported_values(tmp_path, bad, match):
+    with pytest.raises(TypeError, match=match):
+        mg.save(bad, tmp_path / "c")
+    assert not (tmp_path / "c").exists()
+
+
+def test_nested_checkpoint_rejects_cycles_and_deep_nesting(tmp_path):
+    cyclic: list = [1]
+    cyclic.append(cyclic)
+    with pytest.raises(ValueError, match="contains itself"):
+        mg.save({"a": cyclic}, tmp_path / "c")
+    deep: list = []
+    for _ in range(200):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested more than"):
+        mg.save(deep, tmp_path / "c")
+    shared = [1, 2]
+    mg.save({"a": shared, "b": shared}, tmp_path / "c")  # the same list twice is not a cycle
+    assert mg.load(tmp_path / "c") == {"a": [1, 2], "b": [1, 2]}
+
+
+def test_flat_state_dict_stays_a_plain_npz_and_nested_is_a_zip_of_npy(tmp_path):
+    mg.save({"w": mg.ones(2)}, tmp_path / "flat")
+    assert zipfile.ZipFile(tmp_path / "flat").namelist() == ["w.npy"]
+    mg.save({0: mg.ones(2)}, tmp_path / "nested")
+    names = zipfile.ZipFile(tmp_path / "nested").namelist()
+    assert names == ["__minigrad__.json", "arrays/0.npy"]
+    with np.load(tmp_path / "nested", allow_pickle=False) as archive:  # still readable with NumPy alone
+        np.testing.assert_array_equal(archive["arrays/0"], np.ones(2, dtype=np.float32))
+
+
+# ----------------------------------------------------------------------------- keys
+@pytest.mark.parametrize("keys, match", [
+    (["a", "a.npy"], "'a' and 'a.npy' would collide"),
+    (["a.npy", "a"], "'a' and 'a.npy' would collide"),
+    (["x", "a\x00b"], "NUL"),
+    (["\udc80"], "not encodable as UTF-8"),
+    (["k" * 70000], "bytes long"),
+])
+def test_save_rejects_keys_that_do_not_survive_the_archive(tmp_path, keys, match):
+    path = tmp_path / "w.npz"
+    mg.save({"old": mg.ones(1)}, path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=match):
+        mg.save({k: mg.zeros(1) for k in keys}, path)
+    assert path.read_bytes() == before  # validated before the file was touched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.npz"]
+
+
+def test_unusual_but_valid_keys_round_trip(tmp_path):
+    keys = ["a.npy.npy", "a.b", "dir/sub", "ü ñ 中", "x.npz", "__minigrad__.json", "k" * 1000]
+    mg.save({k: mg.tensor([float(i)]) for i, k in enumerate(keys)}, tmp_path / "w")
+    assert list(mg.load(tmp_path / "w")) == keys
+
+
+# ----------------------------------------------------------------------------- atomic writes
+def _failing_writer(monkeypatch, after: int):
+    real = np.lib.format.write_array
+    calls = {"n": 0}
+
+    def write_array(fp, arr, *a, **kw):
+        calls["n"] += 1
+        if calls["n"] > after:
+            fp.write(b"partial junk")
+            raise OSError("disk full (simulated)")
+        return real(fp, arr, *a, **kw)
+
+    monkeypatch.setattr(np.lib.format, "write_array", write_array)
+
+
+@pytest.mark.parametrize("after", [0, 1, 2])
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_save_that_fails_midway_leaves_the_old_checkpoint(tmp_path, monkeypatch, after, nested):
+    path = tmp_path / "ckpt.npz"
+    old = {"a": mg.ones(2), "b": mg.zeros(3)}
+    mg.save(old, path)
+    before = path.read_bytes()
+    _failing_writer(monkeypatch, after)
+    new = {"a": mg.full((2,), 7.0), "b": mg.ones(3), "c": mg.ones(4)}
+    with pytest.raises(OSError, match="simulated"):
+        mg.save({"model": new, "epoch": 1} if nested else new, path)
+    assert path.read_bytes() == before
+    assert list(mg.load(path)) == ["a", "b"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.npz"], "the temporary file must be removed"
+
+
+def test_save_keeps_the_file_mode_and_replaces_atomically(tmp_path):
+    path = tmp_path / "w.npz"
+    mg.save({"a": mg.ones(1)}, path)
+    os.chmod(path, 0o640)
+    mg.save({"a": mg.zeros(1)}, path)
+    assert (os.stat(path).st_mode & 0o777) == 0o640
+    assert mg.load(path)["a"].tolist() == [0.0]
+
+
+def test_save_to_a_directory_or_missing_directory_fails_cleanly(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        mg.save({"a": mg.ones(1)}, tmp_path)
+    with pytest.raises(FileNotFoundError):
+        mg.save({"a": mg.ones(1)}, tmp_path / "missing" / "w.npz")
+    with pytest.raises(TypeError, match="path must be"):
+        mg.save({"a": mg.ones(1)}, 3.5)
+
+
+# ----------------------------------------------------------------------------- corrupt files
+def _npy_header(shape, dtype="<f8") -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+def test_a_header_claiming_terabytes_is_rejected_before_allocating(tmp_path):
+    path = tmp_path / "crafted.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("w.npy", _npy_header((10**12,)))
+    assert path.stat().st_size < 400
+    with pytest.raises(ValueError, match="claiming shape") as info:
+        mg.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_member_claiming_more_than_the_file_holds_is_rejected(tmp_path):
+    path = tmp_path / "w.npz"
+    mg.save({"w": mg.ones(4)}, path)
+    data = bytearray(path.read_bytes())
+    # Inflate the uncompressed size in the central directory (4-byte field at offset 24 of its record).
+    cd = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", data, cd + 24, 2**31)
+    struct.pack_into("<I", data, cd + 20, 2**31)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=str(path)):
+        mg.load(path)
+
+
+def test_a_deflated_member_cannot_claim_an_impossible_ratio(tmp_path):
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("w.npy", _npy_header((2_000_000,)) + bytes(16_000_000))
+    mg_loaded = mg.load(path)["w"]  # a legitimate, highly compressible file still loads
+    assert mg_loaded.shape == (2_000_000,)
+    np.savez_compressed(tmp_path / "numpy.npz", w=np.arange(10.0))
+    assert mg.load(tmp_path / "numpy.npz")["w"].tolist() == list(np.arange(10.0))
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_every_truncation_raises_value_error_naming_the_path(tmp_path, nested):
+    path = tmp_path / "w.npz"
+    mg.save({"m": {"w": mg.arange(6.0)}, "e": 1} if nested else {"w": mg.arange(6.0), "b": mg.ones(2)}, path)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.npz"
+    for n in range(0, len(data), 7):
+        cut.write_bytes(data[:n])
+        with pytest.raises(ValueError) as info:
+            mg.load(cut)
+        assert str(cut) in str(info.value), f"cut at {n}: {info.value}"
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_bit_flips_raise_value_error_or_leave_the_data_intact(tmp_path, nested):
+    path = tmp_path / "w.npz"
+    state = {"m": {"w": mg.arange(6.0)}, "e": 1} if nested else {"w": mg.arange(6.0), "b": mg.ones(2)}
+    mg.save(state, path)
+    data = path.read_bytes()
+    flipped = tmp_path / "flipped.npz"
+    rng = np.random.default_rng(0)
+    for pos in range(len(data)):
+        bit = int(rng.integers(8))
+        bad = bytearray(data)
+        bad[pos] ^= 1 << bit
+        flipped.write_bytes(bytes(bad))
+        try:
+            got = mg.load(flipped)
+        except ValueError as e:
+            assert str(flipped) in str(e), f"flip at {pos}: {e}"
+            continue
+        # Flips in fields nothing reads (timestamps, version-made-by, ...) are harmless; any flip that reaches
+        # the data must have been caught (the CRC, the header checks).
+        if nested:
+            assert got["e"] == 1 and got["m"]["w"].tolist() == list(range(6)), f"flip at {pos} was silent"
+        else:
+            assert got["w"].tolist() == list(range(6)) and got["b"].tolist() == [1, 1], f"flip at {pos} was silent"
+
+
+@pytest.mark.parametrize("manifest", [
+    b"not json",
+    b'{"format": "other", "version": 1, "tree": null}',
+    b'{"format": "minigrad-checkpoint", "version": 99, "tree": null}',
+    b'{"format": "minigrad-checkpoint", "version": 1, "tree": {"tensor": 5}}',
+    b'{"format": "minigrad-checkpoint", "version": 1, "tree": {"what": 1}}',
+    b'{"format": "minigrad-checkpoint", "version": 1, "tree": {"dict": [[1.5, 2]]}}',
+    b'{"format": "minigrad-checkpoint", "version": 1, "tree": {"float": "1e9999x"}}',
+    b"[" * 100000 + b"]" * 100000,
+])
+def test_bad_manifests_raise_value_error_naming_the_path(tmp_path, manifest):
+    path = tmp_path / "c.bin"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("__minigrad__.json", manifest)
+    with pytest.raises(ValueError) as info:
+        mg.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_load_of_a_directory(tmp_path):
+    with pytest.raises(IsADirectoryError):
+        mg.load(tmp_path)
+
+
+def test_save_writes_through_a_symlink(tmp_path):
+    real = tmp_path / "real.npz"
+    link = tmp_path / "link.npz"
+    mg.save({"a": mg.ones(1)}, real)
+    link.symlink_to(real)
+    mg.save({"a": mg.zeros(1)}, link)
+    assert link.is_symlink() and mg.load(real)["a"].tolist() == [0.0]
+
+
+# ----------------------------------------------------------------------------- property: any checkpoint round-trips
+_leaves = st.one_of(
+    st.none(), st.booleans(), st.integers(-2**80, 2**80), st.floats(allow_nan=False), st.text(max_size=8),
+    st.sampled_from([float("nan"), float("inf")]),
+    st.builds(lambda shape, dt: mg.tensor(np.arange(int(np.prod(shape))).reshape(shape).astype(dt)),
+              st.lists(st.integers(0, 3), max_size=3).map(tuple), st.sampled_from(["f4", "f8", "i8", "u1", "?"])),
+    st.builds(lambda n: np.linspace(0, 1, n), st.integers(0, 4)),
+)
+_trees = st.recursive(_leaves, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.tuples(inner, inner),
+    st.dictionaries(st.one_of(st.text(max_size=5), st.integers(-3, 3)), inner, max_size=3)), max_leaves=8)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, mg.Tensor):
+        return (isinstance(b, mg.Tensor) and a.dtype == b.dtype and a.shape == b.shape
+                and np.array_equal(a.numpy(), b.numpy()))
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+    if isinstance(a, float) and np.isnan(a):
+        return isinstance(b, float) and np.isnan(b)
+    if isinstance(a, dict):
+        return type(a) is type(b) and list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+@given(_trees)
+def test_any_nested_checkpoint_round_trips(tmp_path_factory, tree):
+    obj = {"root": tree}
+    path = tmp_path_factory.mktemp("rt") / "c.bin"
+    mg.save(obj, path)
+    back = mg.load(path)
+    if isinstance(tree, (mg.Tensor, np.ndarray)):  # a flat state dict: arrays come back as Tensors
+        want = tree.numpy() if isinstance(tree, mg.Tensor) else tree
+        got = back["root"].numpy()
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+    else:
+        assert _same(obj, back), (obj, back)

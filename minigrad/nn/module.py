@@ -1,7 +1,8 @@
 """`Module` and `Parameter`: the PyTorch-style containers that layers, models and optimizers build on.
 
-A Module registers every `Parameter` and sub-`Module` assigned to one of its attributes, so
-`parameters()`, `state_dict()`, `to()` and `repr()` can walk the tree. Registered objects are also kept
+A Module registers every `Parameter` and sub-`Module` assigned to one of its attributes, and the buffers given
+to `register_buffer` (running statistics and other state that is saved but not trained), so `parameters()`,
+`buffers()`, `state_dict()`, `to()` and `repr()` can walk the tree. Registered objects are also kept
 in the instance `__dict__`, so reading `self.weight` in a hot `forward` is a plain attribute lookup
 (PyTorch goes through a Python-level `__getattr__` there; for the tiny networks minigrad targets that
 overhead is measurable).
@@ -12,6 +13,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
+import numpy
+
+from .. import autograd as _autograd
+from ..jit import replayed
 from ..tensor import Tensor
 
 __all__ = ["Module", "Parameter"]
@@ -58,15 +63,70 @@ def _addindent(text: str, spaces: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
-def _host_or_device_array(value: Any, param: Tensor) -> Any:
-    """`value` (Tensor, NumPy/CuPy array, nested list) as an array on `param`'s backend and dtype."""
+class _SizeMismatch(ValueError):
+    pass
+
+
+def _converted(value: Any, target: Tensor) -> Any:
+    """`value` (Tensor, NumPy/CuPy array, nested list, scalar) as a new array of `target`'s shape, dtype and
+    backend, or a ValueError/TypeError saying why it can't be one. Nothing is written here."""
     if isinstance(value, Tensor):
-        if value.backend != param.backend:
-            value = value.to(param.backend)
+        value = value.detach()
+        if value.backend != target.backend:
+            value = value.to(target.backend)
         value = value.data
-    elif param.backend == "numpy" and hasattr(value, "get") and type(value).__module__.startswith("cupy"):
-        value = value.get()  # a raw CuPy array going to a NumPy parameter
-    return param.xp.asarray(value, dtype=param.dtype)
+    elif type(value).__module__.startswith("cupy") and target.backend == "numpy":
+        value = value.get()  # a raw CuPy array going to a NumPy tensor
+    if not hasattr(value, "dtype"):
+        value = numpy.asarray(value)
+    kind = numpy.dtype(value.dtype).kind
+    want = target.dtype.kind
+    if kind not in "biuf" or (want in "biu" and kind == "f"):
+        expected = "a real number array" if want == "f" else f"an integer array (for dtype {target.dtype})"
+        raise TypeError(f"expected {expected}, got dtype {value.dtype}")
+    if tuple(value.shape) != tuple(target.shape):
+        raise _SizeMismatch(f"copying a param with shape {tuple(value.shape)} from checkpoint, "
+                         f"the shape in current model is {tuple(target.shape)}")
+    return target.xp.array(value, dtype=target.dtype, copy=True)
+
+
+def _is_dtype_name(name: str) -> bool:
+    """"float64" is a dtype, "cuda" a backend: a string that names a backend is a backend."""
+    from ..backend import BackendError, get_backend
+    try:
+        get_backend(name)
+        return False
+    except BackendError:
+        pass
+    try:
+        numpy.dtype(name)
+        return True
+    except TypeError:
+        return False
+
+
+def _to_args(args: tuple, kwargs: dict) -> tuple[str | None, Any]:
+    """(backend, dtype) from Module.to's arguments, which are Tensor.to's."""
+    backend = kwargs.pop("backend", None) or kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword argument(s) {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            backend, dtype = a.backend, a.dtype
+        elif isinstance(a, str) and not _is_dtype_name(a):
+            backend = a
+        else:
+            dtype = a
+    if dtype is not None:
+        try:
+            dtype = numpy.dtype(dtype)
+        except TypeError as e:
+            raise TypeError(f"to(): {dtype!r} is neither a backend name nor a dtype") from e
+        if dtype.kind not in "fc":
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={dtype}")
+    return backend, dtype
 
 
 class Module:
@@ -87,6 +147,8 @@ class Module:
     def __init__(self) -> None:
         # object.__setattr__ bypasses our own __setattr__, which needs these dicts to exist.
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
@@ -94,11 +156,20 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         params = self.__dict__.get("_parameters")
         modules = self.__dict__.get("_modules")
+        buffers = self.__dict__.get("_buffers")
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
             modules.pop(name, None)
+            buffers.pop(name, None)
+            self._non_persistent_buffers_set.discard(name)
             params[name] = value
+        elif buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)"
+                )
+            buffers[name] = value
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
@@ -110,6 +181,8 @@ class Module:
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             params.pop(name, None)
+            buffers.pop(name, None)
+            self._non_persistent_buffers_set.discard(name)
             modules[name] = value
         elif modules is not None and name in modules:
             if value is not None:
@@ -122,6 +195,8 @@ class Module:
 
     def __delattr__(self, name: str) -> None:
         self.__dict__.get("_parameters", {}).pop(name, None)
+        self.__dict__.get("_buffers", {}).pop(name, None)
+        self.__dict__.get("_non_persistent_buffers_set", set()).discard(name)
         self.__dict__.get("_modules", {}).pop(name, None)
         object.__delattr__(self, name)
 
@@ -132,7 +207,8 @@ class Module:
             raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
         if name == "" or "." in name:
             raise KeyError(f"{kind} name can't be empty or contain '.', got {name!r}")
-        if hasattr(self, name) and name not in self._parameters and name not in self._modules:
+        if hasattr(self, name) and name not in self._parameters and name not in self._modules \
+                and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -144,8 +220,28 @@ class Module:
                 "(nn.Parameter or None required)"
             )
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
         self._parameters[name] = param
         object.__setattr__(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register `tensor` (or None) as a buffer: module state that is not a parameter (running statistics).
+
+        Buffers are moved and cast by `to()` and listed by `buffers()`; persistent ones are in `state_dict()`.
+        Assigning a Tensor to the attribute later replaces the buffer, as in PyTorch.
+        """
+        self._check_new_name(name, "buffer")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                            "(Tensor or None required)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+        object.__setattr__(self, name, tensor)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register a child module (or None) under `name`."""
@@ -153,6 +249,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
         self._modules[name] = module
         object.__setattr__(self, name, module)
 
@@ -163,6 +260,8 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _autograd._tracer is not None:  # mg.jit records: a replay is only valid in the same train/eval mode
+            _autograd._tracer.guard(self, "training")
         return self.forward(*args, **kwargs)
 
     # ----------------------------------------------------------------- traversal
@@ -219,6 +318,26 @@ class Module:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs, persistent or not; a buffer shared by several modules appears once."""
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        seen: set[int] = set()
+        for module_prefix, module in modules:
+            for name, buf in module._buffers.items():
+                if buf is None:
+                    continue
+                if remove_duplicate:
+                    if id(buf) in seen:
+                        continue
+                    seen.add(id(buf))
+                yield module_prefix + ("." if module_prefix else "") + name, buf
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call `fn` on every submodule (children first) and on self; returns self."""
         for module in self.children():
@@ -242,6 +361,7 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    @replayed  # under mg.jit: runs live on every replay
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None (default, like PyTorch) or to zeros."""
         for p in self.parameters():
@@ -253,19 +373,43 @@ class Module:
                     g[...] = 0
 
     # ----------------------------------------------------------------- backends / dtypes
-    def to(self, backend_or_dtype: Any) -> Module:
-        """Move (or cast) every parameter and gradient in place, keeping the Parameter objects.
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Move (or cast) every parameter, buffer and gradient in place, keeping the tensor objects.
 
-        `backend_or_dtype` is what `Tensor.to` takes: "numpy"/"cpu", "cupy"/"cuda" or a dtype.
-        Replacing `p.data` keeps optimizers that already hold these Parameters valid.
+        Takes what `Tensor.to` takes: "numpy"/"cpu", "cupy"/"cuda", a floating dtype, or both. Like PyTorch, a
+        dtype casts only floating tensors (an integer buffer such as `num_batches_tracked` stays integer),
+        and an integer or bool dtype is refused: parameters must stay differentiable. Replacing `p.data`
+        keeps optimizers that already hold these Parameters valid.
         """
+        backend, dtype = _to_args(args, kwargs)
+
+        def convert(t: Tensor) -> Tensor:
+            out = t.detach()
+            if backend is not None:
+                out = out.to(backend)
+            if dtype is not None and t.dtype.kind == "f":
+                out = out.to(dtype=dtype)
+            return out
+
         for p in self.parameters():
-            moved = p.detach().to(backend_or_dtype)
+            moved = convert(p)
             if moved.data is not p.data:
                 p.data = moved.data
             if p.grad is not None:
-                p.grad = p.grad.to(backend_or_dtype)
+                p.grad = convert(p.grad)
+        for module in self.modules():
+            for name, buf in module._buffers.items():
+                if buf is not None:
+                    moved = convert(buf)
+                    if moved.data is not buf.data:
+                        buf.data = moved.data
         return self
+
+    def cpu(self) -> Module:
+        return self.to("numpy")
+
+    def cuda(self) -> Module:
+        return self.to("cupy")
 
     def float(self) -> Module:
         from .. import float32
@@ -281,24 +425,30 @@ class Module:
     def state_dict(
         self, destination: OrderedDict | None = None, prefix: str = "", keep_vars: bool = False
     ) -> OrderedDict:
-        """OrderedDict of dotted name -> parameter (detached, sharing memory unless keep_vars).
-
-        Like PyTorch, a parameter shared by two modules is listed under both names.
+        """OrderedDict of dotted name -> parameter or persistent buffer (detached, sharing memory unless
+        keep_vars), in PyTorch's order and with its keys: each module's parameters, then its buffers, then
+        its children's. Like PyTorch, a tensor shared by two modules is listed under both names.
         """
         if destination is None:
             destination = OrderedDict()
         for module_prefix, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
+            dot = module_prefix + ("." if module_prefix else "")
             for name, param in module._parameters.items():
                 if param is not None:
-                    key = module_prefix + ("." if module_prefix else "") + name
-                    destination[key] = param if keep_vars else param.detach()
+                    destination[dot + name] = param if keep_vars else param.detach()
+            for name, buf in module._buffers.items():
+                if buf is not None and name not in module._non_persistent_buffers_set:
+                    destination[dot + name] = buf if keep_vars else buf.detach()
         return destination
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> _IncompatibleKeys:
-        """Copy values from `state_dict` into this module's parameters (their backend and dtype stay).
+        """Copy values from `state_dict` into this module's parameters and persistent buffers (their objects,
+        backend and dtype stay). Values may be Tensors, NumPy or CuPy arrays, or nested lists: a PyTorch state
+        dict converted with `{k: v.numpy() for k, v in sd.items()}` loads.
 
-        Raises RuntimeError listing every problem: missing and unexpected keys (when `strict`) and
-        shape mismatches (always). Nothing is copied unless every check passes.
+        All or nothing: every entry is checked and converted (shape, a numeric dtype that fits the target,
+        backend move) before anything is copied. Raises RuntimeError listing every problem: missing and
+        unexpected keys (when `strict`), shape and dtype mismatches (always).
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
@@ -312,34 +462,24 @@ class Module:
             if missing:
                 errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
         updates = []
-        for key, param in own.items():
+        for key, target in own.items():
             if key not in state_dict:
                 continue
-            value = state_dict[key]
-            shape = tuple(getattr(value, "shape", ()))
-            if not hasattr(value, "shape"):
-                try:
-                    value = _host_or_device_array(value, param)
-                    shape = tuple(value.shape)
-                except Exception as exc:  # noqa: BLE001 - reported with the key below
-                    errors.append(f'While copying the parameter named "{key}": {exc}')
-                    continue
-            if shape != tuple(param.shape):
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {shape} from checkpoint, "
-                    f"the shape in current model is {tuple(param.shape)}."
-                )
-                continue
-            updates.append((param, value))
+            try:
+                updates.append((target, _converted(state_dict[key], target)))
+            except _SizeMismatch as exc:
+                errors.append(f"size mismatch for {key}: {exc}.")
+            except Exception as exc:  # noqa: BLE001 - every problem is reported, with its key, below
+                errors.append(f'While copying the parameter named "{key}": {exc}')
         if errors:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
             )
-        for param, value in updates:
-            arr = _host_or_device_array(value, param)
-            data = param.data
+        # Only now write: every value is already an array of the target's shape, dtype and backend.
+        for target, arr in updates:
+            data = target.data
             data[...] = arr
-            param.data = data  # reassigning through the property bumps the version counter
+            target.data = data  # reassigning through the property bumps the version counter
         return _IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------- repr

@@ -75,7 +75,7 @@ class Conv2d(Function):
         (sh, sw), (ph, pw) = stride, padding
         ho, wo = _out_size(h, kh, sh, ph), _out_size(wd, kw, sw, pw)
         idx = _tap_index(xp, c, h + 2 * ph, wd + 2 * pw, kh, kw, ho, wo, sh, sw)
-        self.cols = _pad(x, ph, pw).reshape(n, -1)[:, idx]  # (N, C*kh*kw, Ho*Wo)
+        self.cols = _pad(x, ph, pw).reshape(n, c * (h + 2 * ph) * (wd + 2 * pw))[:, idx]  # (N, C*kh*kw, Ho*Wo)
         self.w, self.geom = w, (x.shape, ho, wo, stride, padding)
         out = w.reshape(o, -1) @ self.cols  # (N, O, Ho*Wo): NCHW order, no transpose needed
         if b is not None:

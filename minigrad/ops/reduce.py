@@ -65,7 +65,10 @@ class Max(Function):
         kept = tuple(i for i in range(a.ndim) if i not in axis)
         self.perm = kept + axis
         moved = a.transpose(self.perm) if axis != tuple(range(a.ndim - len(axis), a.ndim)) else a
-        flat = moved.reshape(tuple(a.shape[i] for i in kept) + (-1,))
+        size = 1
+        for i in axis:
+            size *= a.shape[i]
+        flat = moved.reshape(tuple(a.shape[i] for i in kept) + (size,))  # not -1: ambiguous with a 0-sized kept dim
         if flat.shape[-1] == 0:
             raise RuntimeError(f"{self.arg[3:]}(): cannot reduce an empty dimension of shape {a.shape}")
         self.idx = getattr(flat, self.arg)(axis=-1)[..., None]

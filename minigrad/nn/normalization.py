@@ -1,0 +1,93 @@
+"""BatchNorm1d and BatchNorm2d with PyTorch's parameters, buffers, state-dict keys and update rule.
+
+State dict: ``weight``, ``bias`` (affine), ``running_mean``, ``running_var``, ``num_batches_tracked`` (int64,
+0-d) (track_running_stats): a PyTorch BatchNorm state dict converted to arrays loads as is.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import minigrad as mg
+
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+__all__ = ["BatchNorm1d", "BatchNorm2d"]
+
+
+class _BatchNorm(Module):
+    """Shared by BatchNorm1d/2d; subclasses say which input ranks they take."""
+    _ranks: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, dtype: Any = None, backend: str | None = None, *,
+                 bias: bool = True) -> None:
+        super().__init__()
+        if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features <= 0:
+            raise ValueError(f"num_features must be a positive int, got {num_features!r}")
+        if momentum is not None and (isinstance(momentum, bool) or not isinstance(momentum, (int, float))):
+            raise TypeError(f"momentum must be a float or None (cumulative average), got {momentum!r}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.use_bias = affine and bias  # PyTorch 2.13's keyword-only `bias`: a scale without a shift
+        if affine:
+            self.weight = Parameter(mg.ones(num_features, dtype=dtype, backend=backend))
+        else:
+            self.register_parameter("weight", None)
+        if self.use_bias:
+            self.bias = Parameter(mg.zeros(num_features, dtype=dtype, backend=backend))
+        else:
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", mg.zeros(num_features, dtype=dtype, backend=backend))
+            self.register_buffer("running_var", mg.ones(num_features, dtype=dtype, backend=backend))
+            self.register_buffer("num_batches_tracked", mg.tensor(0, dtype=mg.int64, backend=backend))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            with mg.no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        if not isinstance(input, mg.Tensor):
+            raise TypeError(f"{type(self).__name__}: input must be a minigrad Tensor, got {type(input).__name__}")
+        if input.ndim not in self._ranks:
+            raise mg.ShapeError(f"{type(self).__name__}: expected {' or '.join(f'{r}D' for r in self._ranks)} input "
+                                f"(got {input.ndim}D input of shape {input.shape})")
+        if input.shape[1] != self.num_features:
+            raise mg.ShapeError(f"{type(self).__name__}: input has {input.shape[1]} channels (shape {input.shape}) "
+                                f"but the layer was built for num_features={self.num_features}")
+        # Batch statistics in training, and in eval when no running statistics are kept (PyTorch's rule).
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+        track = not self.training or self.track_running_stats
+        counter = self.num_batches_tracked if self.training and self.track_running_stats else None
+        return F._batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
+                             self.weight, self.bias, use_batch, self.momentum, self.eps, counter)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.use_bias}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over (N, C) or (N, C, L) input, per channel C."""
+    _ranks = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over (N, C, H, W) input, per channel C."""
+    _ranks = (4,)

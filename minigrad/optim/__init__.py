@@ -1,0 +1,14 @@
+"""minigrad.optim: optimizers with PyTorch's names, defaults and update formulas, and `lr_scheduler`.
+
+    opt = optim.AdamW(model.parameters(), lr=1e-3)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
+"""
+
+from .optimizer import Optimizer
+from .sgd import SGD
+from .adam import Adam, AdamW
+from .rmsprop import RMSprop
+from .adagrad import Adagrad
+from . import lr_scheduler  # noqa: E402  (after the optimizers it schedules)
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

@@ -1,0 +1,5 @@
+"""minigrad.utils: helpers around training; `minigrad.utils.data` holds datasets and the DataLoader."""
+
+from . import data
+
+__all__ = ["data"]
