@@ -580,12 +580,12 @@ class Tensor:
     def all(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
         """Whether every element (along ``dim``) is nonzero: a bool tensor, never differentiable."""
         axes = reduce.normalize_axes(_dims(_alias(dim, axis)), self.ndim)
-        return wrap(self.xp.asarray(self._data.all(axis=axes, keepdims=keepdim)))
+        return elementwise.Predicate.apply(self, fn="all", axis=axes, keepdims=keepdim)
 
     def any(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
         """Whether some element (along ``dim``) is nonzero: a bool tensor, never differentiable."""
         axes = reduce.normalize_axes(_dims(_alias(dim, axis)), self.ndim)
-        return wrap(self.xp.asarray(self._data.any(axis=axes, keepdims=keepdim)))
+        return elementwise.Predicate.apply(self, fn="any", axis=axes, keepdims=keepdim)
 
     # ----------------------------------------------------------------- elementwise selection and rounding
     def maximum(self, other: Any) -> "Tensor":
@@ -640,10 +640,10 @@ class Tensor:
         return elementwise.Step.apply(self, fn=fn) if self.dtype.kind == "f" else self.clone()
 
     def isnan(self) -> "Tensor":
-        return wrap(self.xp.isnan(self._data)) if self.dtype.kind == "f" else wrap(self.xp.zeros(self.shape, bool))
+        return elementwise.Predicate.apply(self, fn="isnan")
 
     def isinf(self) -> "Tensor":
-        return wrap(self.xp.isinf(self._data)) if self.dtype.kind == "f" else wrap(self.xp.zeros(self.shape, bool))
+        return elementwise.Predicate.apply(self, fn="isinf")
 
     def dot(self, other: "Tensor") -> "Tensor":
         """Inner product of two 1-D tensors of the same size (PyTorch refuses anything else)."""
