@@ -113,7 +113,11 @@ class Tensor:
         return self._data.shape
 
     def size(self, dim: int | None = None):
-        return self._data.shape if dim is None else self._data.shape[dim]
+        if dim is None:
+            return self._data.shape
+        if not self._data.ndim:
+            raise DimError(f"size: dimension {dim!r} given, but a 0-d tensor has no dimensions")
+        return self._data.shape[_dim(dim, self._data.ndim)]
 
     @property
     def ndim(self) -> int:
@@ -491,11 +495,11 @@ class Tensor:
     # Every reduction takes NumPy's ``axis=`` as an alias of ``dim=``, as PyTorch does.
     def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
         """Sum over ``dim`` (an int, a tuple, or None for all); integer and bool tensors sum in int64."""
-        dim = _alias(dim, axis)
+        dim = _dims(_alias(dim, axis))
         return reduce.Sum.apply(_int64_if_integral(self), axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
 
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
-        dim = _alias(dim, axis)
+        dim = _dims(_alias(dim, axis))
         if not dtypes.is_floating(self._data.dtype):
             raise RuntimeError(f"mean() needs a floating point tensor, got dtype {self._data.dtype}; "
                                "convert with .double() or .float() first")
@@ -508,8 +512,11 @@ class Tensor:
         The gradient goes to the first maximum in row-major order (NumPy's argmax); ties get nothing.
         """
         dim = _alias(dim, axis)
-        if isinstance(dim, Tensor):
+        if isinstance(dim, Tensor):  # max(other): the elementwise maximum, as torch.max(input, other)
             return self.maximum(dim)
+        dim = _dims(dim)
+        if isinstance(dim, tuple):
+            raise TypeError(f"max: dim must be one int, got {dim}")
         if dim is None:
             return reduce.Max.apply(self, axis=reduce.normalize_axes(None, self.ndim), keepdims=False)
         values = reduce.Max.apply(self, axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
@@ -520,6 +527,9 @@ class Tensor:
         dim = _alias(dim, axis)
         if isinstance(dim, Tensor):
             return self.minimum(dim)
+        dim = _dims(dim)
+        if isinstance(dim, tuple):
+            raise TypeError(f"min: dim must be one int, got {dim}")
         if dim is None:
             return reduce.Min.apply(self, axis=reduce.normalize_axes(None, self.ndim), keepdims=False)
         values = reduce.Min.apply(self, axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
@@ -539,7 +549,7 @@ class Tensor:
         ``correction=0``, as in PyTorch."""
         if isinstance(dim, bool):  # var(False): PyTorch's positional unbiased
             dim, unbiased = None, dim
-        dim = _alias(dim, axis)
+        dim = _dims(_alias(dim, axis))
         if unbiased is not None and correction is not None:
             raise ValueError("var/std: pass either unbiased or correction, not both")
         correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
@@ -570,13 +580,13 @@ class Tensor:
 
     def all(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
         """Whether every element (along ``dim``) is nonzero: a bool tensor, never differentiable."""
-        axes = reduce.normalize_axes(_alias(dim, axis), self.ndim)
-        return wrap(self.xp.asarray(self._data.all(axis=axes, keepdims=keepdim)))
+        axes = reduce.normalize_axes(_dims(_alias(dim, axis)), self.ndim)
+        return elementwise.Predicate.apply(self, fn="all", axis=axes, keepdims=keepdim)
 
     def any(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
         """Whether some element (along ``dim``) is nonzero: a bool tensor, never differentiable."""
-        axes = reduce.normalize_axes(_alias(dim, axis), self.ndim)
-        return wrap(self.xp.asarray(self._data.any(axis=axes, keepdims=keepdim)))
+        axes = reduce.normalize_axes(_dims(_alias(dim, axis)), self.ndim)
+        return elementwise.Predicate.apply(self, fn="any", axis=axes, keepdims=keepdim)
 
     # ----------------------------------------------------------------- elementwise selection and rounding
     def maximum(self, other: Any) -> "Tensor":
@@ -631,10 +641,10 @@ class Tensor:
         return elementwise.Step.apply(self, fn=fn) if self.dtype.kind == "f" else self.clone()
 
     def isnan(self) -> "Tensor":
-        return wrap(self.xp.isnan(self._data)) if self.dtype.kind == "f" else wrap(self.xp.zeros(self.shape, bool))
+        return elementwise.Predicate.apply(self, fn="isnan")
 
     def isinf(self) -> "Tensor":
-        return wrap(self.xp.isinf(self._data)) if self.dtype.kind == "f" else wrap(self.xp.zeros(self.shape, bool))
+        return elementwise.Predicate.apply(self, fn="isinf")
 
     def dot(self, other: "Tensor") -> "Tensor":
         """Inner product of two 1-D tensors of the same size (PyTorch refuses anything else)."""
@@ -646,7 +656,7 @@ class Tensor:
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: int | Sequence[int]) -> "Tensor":
         # NumPy checks the shape (one -1 allowed) and names both sizes in its error
-        return shape_ops.Reshape.apply(self, shape=_size_args(shape))
+        return shape_ops.Reshape.apply(self, shape=_int_args(shape, "reshape: shape"))
 
     def view(self, *shape: int | Sequence[int]) -> "Tensor":
         return self.reshape(*shape)
@@ -675,7 +685,7 @@ class Tensor:
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def permute(self, *dims: int | Sequence[int]) -> "Tensor":
-        dims = tuple(_dim(d, self.ndim) for d in _size_args(dims))
+        dims = tuple(_dim(d, self.ndim) for d in _int_args(dims, "permute: dims"))
         if sorted(dims) != list(range(self.ndim)):
             raise ShapeError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {self.shape}")
         return shape_ops.Permute.apply(self, axes=dims)
@@ -699,7 +709,7 @@ class Tensor:
     def expand(self, *sizes: int | Sequence[int]) -> "Tensor":
         """A broadcast view at ``sizes`` (-1 keeps a dim; new dims go in front). No copy; the gradient is
         summed back over the expanded dims."""
-        sizes = _size_args(sizes)
+        sizes = _int_args(sizes, "expand: sizes")
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise ShapeError(f"expand: the number of sizes ({len(sizes)}) must be at least the tensor's dims "
@@ -722,7 +732,7 @@ class Tensor:
 
     def repeat(self, *sizes: int | Sequence[int]) -> "Tensor":
         """Tile the tensor ``sizes[i]`` times along each dim (extra sizes add leading dims), a copy."""
-        sizes = _size_args(sizes)
+        sizes = _int_args(sizes, "repeat: sizes")
         if len(sizes) < self.ndim:
             raise ShapeError(f"repeat: the number of repeats ({len(sizes)}) must be at least the tensor's dims "
                              f"({self.ndim})")
@@ -732,7 +742,7 @@ class Tensor:
 
     def flip(self, *dims: int | Sequence[int]) -> "Tensor":
         """Reverse the order along ``dims`` (a copy, as in PyTorch)."""
-        axes = tuple(_dim(d, self.ndim) for d in _size_args(dims))
+        axes = tuple(_dim(d, self.ndim) for d in _int_args(dims, "flip: dims"))
         if len(set(axes)) != len(axes):
             raise ShapeError(f"flip: dims {dims} name the same dim more than once")
         if not self.ndim:
@@ -1035,8 +1045,30 @@ def _split_int_index(index: Any) -> tuple | None:
     return tuple(first), tuple(rest)
 
 
+def _as_dim(d: Any, what: str = "dim") -> int:
+    """A dim as a Python int: ints, NumPy integers and one-element integer tensors, as PyTorch takes them.
+    Anything else (bool, float, str, None, ...) is a TypeError that names the argument."""
+    if isinstance(d, Tensor):
+        if d._data.dtype.kind not in "iu" or d._data.size != 1:
+            raise TypeError(f"{what} must be an int, got a tensor of dtype {d.dtype} and shape {d.shape}")
+        return int(d._data.item())
+    if isinstance(d, (int, numpy.integer)) and not isinstance(d, (bool, numpy.bool_)):
+        return int(d)
+    raise TypeError(f"{what} must be an int, got {type(d).__name__} {d!r:.60}")
+
+
+def _dims(dim: Any) -> "int | tuple[int, ...] | None":
+    """A reduction's ``dim``: None, one dim, or a tuple/list of dims (empty means every dim, as in PyTorch)."""
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        return tuple(_as_dim(d) for d in dim) or None
+    return _as_dim(dim)
+
+
 def _dim(d: int, ndim: int) -> int:
     """``d`` as a non-negative dim of a tensor with ``ndim`` dims; a 0-d tensor takes -1 and 0, as in PyTorch."""
+    d = _as_dim(d)
     if not -max(ndim, 1) <= d < max(ndim, 1):
         raise DimError(f"dimension {d} is out of range for a tensor with {ndim} dims "
                        f"(expected a dim in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])")
@@ -1054,6 +1086,16 @@ def _size_args(args: tuple) -> tuple:
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(args[0])
     return tuple(args)
+
+
+def _int_args(args: tuple, what: str) -> tuple:
+    """Sizes or dims given as varargs or as one sequence, each an int (NumPy integers and integer tensors
+    too); anything else is a TypeError naming ``what``."""
+    args = _size_args(args)
+    try:
+        return tuple(_as_dim(a, what) for a in args)
+    except TypeError:
+        raise TypeError(f"{what} must be ints (varargs or one tuple), got {args!r:.80}") from None
 
 
 def _arg_dim(dim: int | None, ndim: int) -> int | None:

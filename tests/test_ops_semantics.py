@@ -368,3 +368,40 @@ def test_factories_match_torch():
         assert mg.linspace(*args).dtype == torch.linspace(*args).numpy().dtype
     for args in [(3,), (2, 4), (4, 2), (0,)]:
         np.testing.assert_array_equal(mg.eye(*args).numpy(), torch.eye(*args).numpy())
+
+
+# ----------------------------------------------------------------------------- dims and sizes as PyTorch takes them
+
+def test_dims_accept_int_like_values(backend):
+    x = _t(np.arange(6.0).reshape(2, 3), backend)
+    assert x.sum(()).shape == () and x.mean([]).shape == ()  # an empty dim list reduces every dim
+    assert x.sum(mg.tensor(1)).shape == (2,) and x.sum(np.int64(0)).shape == (3,)
+    assert x.sum([0, np.int32(1)]).shape == () and x.var((mg.tensor(0),)).shape == (3,)
+    assert x.transpose(np.int64(0), mg.tensor(-1)).shape == (3, 2)
+    assert x.reshape(np.int64(3), mg.tensor(2)).shape == (3, 2) and x.size(np.int8(1)) == 3
+    assert x.argmax(dim=mg.tensor(0)).shape == (3,)
+
+
+@pytest.mark.parametrize("dim", ["a", 1.5, None, True, object(), [0.5]])
+@pytest.mark.parametrize("method", ["unsqueeze", "squeeze", "transpose", "argmax", "sum", "prod", "cumsum", "size",
+                                    "flip", "split", "chunk"])
+def test_dims_of_the_wrong_type_name_the_dim(backend, method, dim):
+    x = _t(np.ones((2, 3)), backend)
+    if dim is None and method in ("squeeze", "argmax", "sum", "prod", "size"):
+        return  # None means "every dim" there
+    args = {"transpose": (dim, 0), "split": (1, dim), "chunk": (2, dim), "flip": (dim,)}.get(method, (dim,))
+    with pytest.raises(TypeError, match="dim"):
+        getattr(x, method)(*args)
+
+
+@pytest.mark.parametrize("shape", [(None,), ("a",), (1.5, 4), ((2, (3,)),)])
+def test_reshape_of_non_int_sizes_names_the_shape(backend, shape):
+    with pytest.raises(TypeError, match="reshape: shape"):
+        _t(np.ones(6), backend).reshape(*shape)
+
+
+def test_reshape_to_an_impossible_size_is_a_shape_error(backend):
+    with pytest.raises(mg.ShapeError, match="reshape"):
+        _t(np.ones(6), backend).reshape(2**62)
+    with pytest.raises(mg.DimError, match="0-d"):
+        _t(1.0, backend).size(0)

@@ -296,3 +296,17 @@ class Step(Function):
 
     def backward(self, g):
         return array_module(g).zeros(self.shape, dtype=g.dtype)
+
+
+class Predicate(Function):
+    """isnan / isinf (elementwise) and all / any (over ``axis``): bool results without a gradient. Still an
+    op, so that mg.jit records it instead of freezing its first value."""
+    differentiable = False
+
+    def forward(self, a, fn, axis=None, keepdims=False):
+        xp = array_module(a)
+        if fn in ("all", "any"):
+            return xp.asarray(getattr(a, fn)(axis=axis, keepdims=keepdims))
+        if a.dtype.kind != "f":  # integers are never nan or inf
+            return xp.zeros(a.shape, dtype=bool)
+        return getattr(xp, fn)(a)

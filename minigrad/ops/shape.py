@@ -13,7 +13,7 @@ class Reshape(Function):
         self.shape = a.shape
         try:
             return a.reshape(shape)
-        except ValueError as e:  # NumPy's message names neither call nor sizes the PyTorch way
+        except (ValueError, OverflowError) as e:  # NumPy's message names neither call nor sizes the PyTorch way
             raise ShapeError(f"reshape: shape {tuple(shape)} is invalid for input of shape {a.shape} "
                              f"(size {a.size})") from e
 
