@@ -316,6 +316,7 @@ class Tensor:
 
     def _snapshot(self, name: str) -> "Tensor":
         """This tensor's current value as a constant for the recorded op, after checking it can be rebound."""
+        _host_read(f"the in-place op {name}")  # a replay would neither take the snapshot nor write back
         # Only this object's slot and the call's argument may refer to the version counter: views and
         # detach() aliases share it, and those could not be given the graph (they would silently detach).
         if sys.getrefcount(self._vc) > 2:
@@ -334,6 +335,7 @@ class Tensor:
 
     def _rebind(self, name: str, out: "Tensor") -> "Tensor":
         """Make this tensor the recorded result ``out`` (same shape; cast to this tensor's dtype)."""
+        _host_read(f"the in-place op {name}")
         if out.shape != self.shape:
             raise RuntimeError(f"{name}: output with shape {self.shape} doesn't match the broadcast shape "
                                f"{out.shape}")

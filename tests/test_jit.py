@@ -398,3 +398,17 @@ def test_dropout_draws_a_fresh_mask_on_every_replay(backend):
             run.graphs = _graph_mode(backend)  # graphs are refused for host draws: plain replay instead
         results.append([run(x).item() for _ in range(8)])
     assert results[0] == results[1] and len(set(results[0])) == 8
+
+
+def test_recorded_in_place_writes_are_refused_inside_a_capture():
+    """`total += loss` joins the graph eagerly (a snapshot and a write-back); a replay could do neither."""
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+
+    @mg.jit
+    def f(x):
+        total = mg.zeros(())
+        total += (w * x).sum()
+        return total
+    f(mg.ones(2))
+    with pytest.raises(RuntimeError, match="in-place op add_"):
+        f(mg.ones(2))
