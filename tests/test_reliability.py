@@ -578,8 +578,6 @@ def test_empty_factories_and_layers():
     assert all(p.grad is not None and not p.grad.numpy().any() for p in net.parameters())
 
 
-@pytest.mark.xfail(strict=False, reason="conv.pair (ops/conv.py) and nn.layers._pair/_check_positive take only "
-                   "Python ints; reported to their owner (nnops)")
 def test_strides_paddings_and_sizes_accept_numpy_ints():
     x, w = mg.randn(1, 1, 4, 4), mg.randn(2, 1, 2, 2)
     two, one = np.int64(2), np.int32(1)
@@ -622,7 +620,6 @@ def test_reduction_dims_that_work(method, dim, shape):
     assert getattr(mg.ones(2, 3), method)(dim).shape == shape
 
 
-@pytest.mark.xfail(strict=False, reason="coreops: empty-tuple and 0-d tensor dims (PyTorch: () reduces every dim)")
 @pytest.mark.parametrize("method", ["sum", "mean"])
 def test_reduction_dims_empty_tuple_and_0d_tensor(method):
     x = mg.ones(2, 3)
@@ -636,7 +633,6 @@ def test_reduction_dim_out_of_range_names_the_dim(method):
         getattr(mg.ones(2, 3), method)(5)
 
 
-@pytest.mark.xfail(strict=False, reason="coreops: dims of the wrong type reach NumPy and fail without naming dim")
 @pytest.mark.parametrize("method", ["sum", "mean", "max", "argmax", "unsqueeze", "squeeze"])
 @pytest.mark.parametrize("dim", ["a", 1.5, object()])
 def test_reduction_dim_of_the_wrong_type_names_the_dim(method, dim):

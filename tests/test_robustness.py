@@ -88,17 +88,12 @@ def test_tensor_construction(data, dtype):
 DIM_WORDS = ["dim", "dimension", "axis", "axes"]
 
 
-# Found by this module, fixed where the code lives (reported to its owner): dims given as str/None/float/
-# arrays/0-d tensors reach NumPy unchecked (reduce.normalize_axes, tensor._dim), reshape(None)/reshape(2**63).
-OTHERS_DIMS = pytest.mark.xfail(strict=False, reason="dim/shape validation belongs to the coreops change "
-                                "(reduce.normalize_axes, Tensor._dim/_size_args)")
 # F.* and the optim constructors: junk such as a 0-d tensor, None or a string for stride/lr/betas/eps/
 # reduction, or an object array into F.relu, fails inside with a message that names no argument.
 OTHERS_NN = pytest.mark.xfail(strict=False, reason="argument checks in nn.functional (nnops) and optim "
                               "constructors (training)")
 
 
-@OTHERS_DIMS
 @given(junk)
 def test_tensor_dims(dim):
     x = mg.randn(2, 3, 4)
@@ -109,7 +104,6 @@ def test_tensor_dims(dim):
     check(DIM_WORDS + ["permute"], x.permute, dim)
 
 
-@OTHERS_DIMS
 @given(junk)
 def test_tensor_shapes(shape):
     x = mg.randn(2, 3)

@@ -16,19 +16,19 @@ import minigrad as mg
 
 from . import functional as F
 from . import init
+from ..ops import conv as _conv_ops
 from .module import Module, Parameter
 
 __all__ = ["Linear", "Sigmoid", "ReLU", "Tanh", "Flatten", "Sequential", "MSELoss"]
 
 
 def _pair(value: Any, name: str) -> tuple[int, int]:
-    """An int or a pair of ints as a pair (PyTorch's `_pair`), with a clear error otherwise."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value, value)
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            return (value[0], value[1])
-    raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    """An int or a pair of ints (NumPy's too) as a pair (PyTorch's `_pair`); a TypeError otherwise, as a
+    layer's constructor gives."""
+    try:
+        return _conv_ops.pair(value, name)
+    except ValueError as e:
+        raise TypeError(str(e)) from None
 
 
 def _add_weight_and_bias(m: Module, shape: tuple[int, ...], bias: bool, dtype: Any, backend: str | None) -> None:
@@ -52,7 +52,8 @@ def _reset_weight_and_bias(weight: Parameter, bias: Parameter | None) -> None:
 
 
 def _check_positive(value: Any, name: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+    # any integer type (NumPy's too, via __index__), but not bool
+    if isinstance(value, bool) or not hasattr(type(value), "__index__") or value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
