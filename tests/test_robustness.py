@@ -88,10 +88,6 @@ def test_tensor_construction(data, dtype):
 DIM_WORDS = ["dim", "dimension", "axis", "axes"]
 
 
-# F.* and the optim constructors: junk such as a 0-d tensor, None or a string for stride/lr/betas/eps/
-# reduction, or an object array into F.relu, fails inside with a message that names no argument.
-OTHERS_NN = pytest.mark.xfail(strict=False, reason="argument checks in nn.functional (nnops) and optim "
-                              "constructors (training)")
 
 
 @given(junk)
@@ -141,7 +137,6 @@ def test_tensor_conversions_and_backward(arg):
 
 
 # ----------------------------------------------------------------------------- nn.functional and layers
-@OTHERS_NN
 @given(junk, junk)
 def test_functional(a, b):
     x = mg.randn(1, 1, 4, 4)
@@ -178,7 +173,6 @@ def test_layer_constructors(a, b):
 
 
 # ----------------------------------------------------------------------------- optimizers
-@OTHERS_NN
 @given(junk, junk)
 def test_optimizer_constructors(a, b):
     p = [mg.zeros(2, requires_grad=True)]

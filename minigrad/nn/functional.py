@@ -20,21 +20,28 @@ def _check_tensor(x, name: str, fn: str) -> None:
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    """1 / (1 + exp(-x)), elementwise; exact 0 and 1 far out, never an overflow warning."""
-    return elementwise.Sigmoid.apply(x)
+    """1 / (1 + exp(-x)), elementwise; exact 0 and 1 far out, never an overflow warning. Integer input gives the
+    default float dtype, as the Tensor method does."""
+    _check_tensor(x, "input", "sigmoid")
+    return x.sigmoid()
 
 
 def relu(x: Tensor) -> Tensor:
+    _check_tensor(x, "input", "relu")
     return elementwise.ReLU.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
-    return elementwise.Tanh.apply(x)
+    _check_tensor(x, "input", "tanh")
+    return x.tanh()
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x (..., in) @ weight (out, in).T + bias (out,) -> (..., out)."""
     _check_tensor(x, "input", "linear")
+    _check_tensor(weight, "weight", "linear")
+    if bias is not None:
+        _check_tensor(bias, "bias", "linear")
     if weight.ndim != 2:
         raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if bias is not None and bias.shape != (weight.shape[0],):

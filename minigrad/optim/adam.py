@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_lr, _check_nonnegative, _lerp_
+from .optimizer import Optimizer, _check_betas, _check_lr, _check_nonnegative, _lerp_
 
 __all__ = ["Adam", "AdamW"]
 
@@ -35,10 +35,7 @@ class Adam(Optimizer):
     ) -> None:
         _check_lr(lr)
         _check_nonnegative("epsilon", eps)
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        _check_betas(betas)
         _check_nonnegative("weight_decay", weight_decay)
         defaults = dict(
             lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,

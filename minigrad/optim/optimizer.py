@@ -18,6 +18,7 @@ Tensor copies of the arrays.
 from __future__ import annotations
 
 import copy
+import numbers
 import warnings
 from collections import defaultdict
 from typing import Any, Callable, Iterable
@@ -225,15 +226,32 @@ def _state_from_saved(value: Any, param: Tensor, key: str, index: int) -> Any:
     return param.xp.array(value, dtype=dtype, copy=True)
 
 
+def _check_real(name: str, value: Any) -> None:
+    """A hyperparameter must be a plain real number (a NumPy scalar too); anything else is named in a TypeError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"Invalid {name}: expected a real number, got {value!r} ({type(value).__name__})")
+
+
 def _check_lr(lr: float) -> None:
+    _check_real("learning rate (lr)", lr)
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
 def _check_nonnegative(name: str, value: float) -> None:
     """PyTorch's wording for a hyperparameter that must be >= 0."""
+    _check_real(name, value)
     if not 0.0 <= value:
         raise ValueError(f"Invalid {name} value: {value}")
+
+
+def _check_betas(betas: Any) -> None:
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"Invalid betas: expected a pair of real numbers, got {betas!r}")
+    for i, beta in enumerate(betas):
+        _check_real(f"beta parameter at index {i} (betas)", beta)
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
 def _lerp_(start: Any, end: Any, weight: float) -> None:
