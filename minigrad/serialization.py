@@ -16,6 +16,7 @@ from typing import Any, BinaryIO, Mapping, Union
 
 import numpy as np
 
+from .backend import ARRAY_TYPES, backend_of
 from .tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -31,8 +32,8 @@ def _to_host(name: str, value: Any) -> np.ndarray:
         arr = value.numpy()
     elif isinstance(value, np.ndarray):
         arr = value
-    elif type(value).__module__.startswith("cupy") and hasattr(value, "get"):
-        arr = value.get()
+    elif type(value) in ARRAY_TYPES:  # a raw array of another backend (CuPy, ...): its explicit host copy
+        arr = backend_of(value).to_host(value)
     else:
         raise TypeError(f"mg.save: state_dict[{name!r}] is a {type(value).__name__}, expected a Tensor or an array")
     if arr.dtype.kind not in _ALLOWED_KINDS:

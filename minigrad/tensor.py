@@ -11,7 +11,7 @@ from typing import Any, Iterable, Sequence
 import numpy
 
 from . import autograd, dtypes
-from .backend import ARRAY_TYPES, array_module, backend_of, get_backend
+from .backend import ARRAY_TYPES, array_module, backend_of, get_backend, transfer
 
 __all__ = ["Tensor", "tensor"]
 
@@ -74,12 +74,12 @@ class Tensor:
 
     @property
     def backend(self) -> str:
-        return backend_of(self._data)
+        return backend_of(self._data).name
 
     @property
     def device(self) -> str:
         """PyTorch's name for where the data lives: "cpu" or "cuda"."""
-        return "cuda" if self.backend == "cupy" else "cpu"
+        return backend_of(self._data).device
 
     @property
     def xp(self):
@@ -129,7 +129,7 @@ class Tensor:
         else:
             g = gradient._data if isinstance(gradient, Tensor) else _to_array(gradient, self.dtype, self.backend)
             if backend_of(g) != self.backend:
-                raise RuntimeError(f"gradient is on backend {backend_of(g)!r} but the tensor is on {self.backend!r}")
+                raise RuntimeError(f"gradient is on backend {backend_of(g).name!r} but the tensor is on {self.backend!r}")
             if g.shape != self.shape:
                 raise RuntimeError(f"gradient has shape {tuple(g.shape)} but the tensor has shape {self.shape}")
         autograd.backward(self, g, retain_graph)
@@ -148,8 +148,7 @@ class Tensor:
     # ----------------------------------------------------------------- conversion
     def numpy(self) -> numpy.ndarray:
         """A host NumPy copy of the data (never a view: writing to it cannot corrupt a graph)."""
-        d = self._data
-        return d.copy() if isinstance(d, numpy.ndarray) else d.get()
+        return backend_of(self._data).to_host(self._data)
 
     def __array__(self, dtype=None, copy=None):
         a = self.detach().numpy()
@@ -236,8 +235,8 @@ class Tensor:
 
     def copy_(self, src: Any) -> "Tensor":
         d, s = self._inplace("copy_"), _raw(src)
-        if backend_of(s) != backend_of(d):
-            s = _to_array(s, None, backend_of(d))
+        if backend_of(s) is not backend_of(d):
+            s = transfer(s, backend_of(d))
         d[...] = s
         return self
 
@@ -463,11 +462,9 @@ def _to_array(data: Any, dtype: Any, backend: str | None):
     """Any array-like to an array on ``backend`` with ``dtype`` (Python floats get the default dtype)."""
     if isinstance(data, Tensor):
         data = data._data
-    want = get_backend(backend).name if backend is not None else None
-    if type(data).__module__.startswith("cupy"):
-        src = "cupy"
-    else:
-        src = "numpy"
+    want = get_backend(backend) if backend is not None else None
+    src = backend_of(data)
+    if src.is_host:
         if not isinstance(data, numpy.ndarray):
             data = numpy.asarray(data)
             if dtype is None and data.dtype.kind == "f":
@@ -477,17 +474,15 @@ def _to_array(data: Any, dtype: Any, backend: str | None):
             elif data.dtype.kind not in "fiub":
                 raise TypeError(f"can't make a tensor from data of dtype {data.dtype} ({type(data).__name__})")
         if want is None:
-            want = get_backend(None).name
+            want = get_backend(None)
     want = want or src
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
-    xp = get_backend(want).xp
-    if want == src:
-        return xp.array(data, dtype=dtype, copy=True)
-    if src == "cupy":  # to host
-        data = data.get()
-        return data if dtype is None else data.astype(dtype, copy=False)
-    return xp.asarray(data, dtype=dtype)
+    if want is src:
+        return want.xp.array(data, dtype=dtype, copy=True)
+    if not src.is_host:  # to_host copies, so the result shares no memory with data
+        data = src.to_host(data)
+    return want.from_host(data, dtype)
 
 
 def _operand(other: Any, like: Tensor) -> Any:

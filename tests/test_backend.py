@@ -27,7 +27,7 @@ def test_unknown_backend_is_a_clear_error():
 
 
 def test_missing_cupy_gives_one_clear_error(monkeypatch):
-    monkeypatch.setattr(B, "_cupy_backend", None)
+    monkeypatch.delitem(B._backends, "cupy", raising=False)
     monkeypatch.setitem(sys.modules, "cupy", None)  # makes `import cupy` raise ImportError
     with pytest.raises(mg.BackendError, match=r'CuPy, which is not installed.*pip install -e "\.\[gpu\]"'):
         mg.zeros(2, backend="cuda")
@@ -43,7 +43,7 @@ def test_cupy_without_gpu_gives_clear_error(monkeypatch):
     class FakeCupy:
         cuda = type("cuda", (), {"runtime": FakeRuntime})
 
-    monkeypatch.setattr(B, "_cupy_backend", None)
+    monkeypatch.delitem(B._backends, "cupy", raising=False)
     monkeypatch.setitem(sys.modules, "cupy", FakeCupy)
     with pytest.raises(mg.BackendError, match="no usable CUDA device"):
         B.get_backend("cupy")

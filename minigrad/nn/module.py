@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
+from ..backend import ARRAY_TYPES, backend_of, transfer
 from ..tensor import Tensor
 
 __all__ = ["Module", "Parameter"]
@@ -64,8 +65,8 @@ def _host_or_device_array(value: Any, param: Tensor) -> Any:
         if value.backend != param.backend:
             value = value.to(param.backend)
         value = value.data
-    elif param.backend == "numpy" and hasattr(value, "get") and type(value).__module__.startswith("cupy"):
-        value = value.get()  # a raw CuPy array going to a NumPy parameter
+    elif type(value) in ARRAY_TYPES:  # a raw array of any backend: moved explicitly (CuPy refuses implicit moves)
+        value = transfer(value, backend_of(param.data))
     return param.xp.asarray(value, dtype=param.dtype)
 
 
