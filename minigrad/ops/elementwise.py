@@ -1,6 +1,8 @@
 """Elementwise ops. Inputs may be broadcast against each other: the engine sums gradients back to shape."""
 from __future__ import annotations
 
+import math
+
 from ..autograd import Function
 from ..backend import array_module, ignore_overflow
 
@@ -67,11 +69,18 @@ class Pow(Function):
         xp = array_module(self.out)
         a, b = self.a, self.b
         ga = gb = None
+        # A Python-scalar operand is tested in Python: cupy.where needs an array condition, not a bool.
         if self.needs_grad(0):
-            ga = g * b * a ** (b - 1) if isinstance(b, (int, float)) and b != 0 else \
-                g * xp.where(b == 0, 0, b * a ** xp.where(b == 0, 1, b - 1))
+            if isinstance(b, (int, float)):
+                ga = g * b * a ** (b - 1) if b != 0 else g * 0
+            else:
+                ga = g * xp.where(b == 0, 0, b * a ** xp.where(b == 0, 1, b - 1))
         if self.needs_grad(1):
-            gb = g * self.out * xp.log(xp.where(a == 0, 1, a))
+            if isinstance(a, (int, float)):
+                log_a = 0.0 if a == 0 else math.log(a) if a > 0 else math.nan
+            else:
+                log_a = xp.log(xp.where(a == 0, 1, a))
+            gb = g * self.out * log_a
         return ga, gb
 
 
