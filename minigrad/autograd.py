@@ -137,6 +137,9 @@ class Function:
 
 
 def _check_same_backend(cls: type, args: tuple) -> None:
+    # Called only when two input array types differ, so len(kinds) > 1 always; one name for several types
+    # needs a backend that owns more than one array type (none of numpy, cupy, strict does): both ifs can fall
+    # through only then, which is why coverage shows those exits as untaken.
     kinds = {type(a._data) for a in args if isinstance(a, Tensor)}
     if len(kinds) > 1:
         names = sorted({backend_of(a._data).name for a in args if isinstance(a, Tensor)})
