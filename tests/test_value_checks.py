@@ -222,3 +222,31 @@ def test_max_pool2d_many_windows_matches_loop_reference_with_ties(backend, kerne
     g = rng.integers(1, 5, size=out.shape).astype(np.float64)
     out.backward(mg.tensor(g, backend=backend))
     np.testing.assert_array_equal(t.grad.numpy(), max_pool2d_grad_ref(x, g, kernel, stride))
+
+
+# --------------------------------------------------------------------------- Python-scalar operands of pow
+def test_pow_with_a_python_scalar_base(backend):
+    """d(c ** y)/dy = c ** y * ln c, with PyTorch's 0 at c = 0 and nan for a negative base (as torch gives)."""
+    y0 = np.array([0.5, 2.0])
+    for c, want in [(2.0, 2.0 ** y0 * np.log(2.0)), (0.0, np.zeros(2)), (1, np.zeros(2)),
+                    (-2.0, np.full(2, np.nan))]:
+        y = t64(y0, backend)
+        with np.errstate(invalid="ignore"):
+            (c ** y).sum().backward()
+        np.testing.assert_allclose(y.grad.numpy(), want, rtol=1e-14, err_msg=f"base {c}")
+
+
+@pytest.mark.parametrize("p,want", [(0, [0.0, 0.0, 0.0]), (1, [1.0, 1.0, 1.0]), (2, [-2.0, 0.0, 3.0]),
+                                    (0.5, [np.nan, np.inf, 1 / np.sqrt(1.5) / 2])])
+def test_pow_with_a_python_scalar_exponent(backend, p, want):
+    x = t64([-1.0, 0.0, 1.5], backend)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        (x ** p).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-14)
+
+
+def test_relu_and_abs_gradient_at_exactly_zero_is_zero(backend):
+    """PyTorch's choice at the kink: 0 for both (a >= 0 in relu's backward would give 1)."""
+    x = t64([-1.0, 0.0, 2.0], backend)
+    (x.relu() + x.abs()).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [-1.0, 0.0, 2.0])
