@@ -29,7 +29,8 @@ class Backend:
     """A kind of array: its name, its array module ``xp``, the array types it owns, and how data reaches it.
 
     Subclasses override the data-movement hooks; the defaults are right for a host (NumPy-like) module.
-    A Backend compares equal to its own name, so ``backend_of(a) == "cupy"`` reads as it should.
+    A Backend compares equal to (and hashes and sorts like) its own name, so ``backend_of(a) == "cupy"`` and
+    ``sorted({backend_of(a) for a in arrays})`` read as they should.
     """
     is_host = False  # True only for the backend whose arrays are numpy.ndarray
 
@@ -82,6 +83,9 @@ class Backend:
 
     def __hash__(self) -> int:
         return hash(self.name)
+
+    def __lt__(self, other: "Backend | str") -> bool:  # sorted() of backends, as of names
+        return self.name < str(other)
 
     def __repr__(self) -> str:
         return f"Backend({self.name!r})"

@@ -108,6 +108,7 @@ def test_numpy_backend_hooks():
     with pytest.raises(NotImplementedError, match="no graph capture"):
         be.capture(be.stream(), lambda: None)
     assert repr(be) == "Backend('numpy')" and str(be) == "numpy" and be != "cupy" and hash(be) == hash("numpy")
+    assert sorted({B.get_backend("strict"), be}) == ["numpy", "strict"] and f"{be}" == "numpy"
 
 
 def test_ignore_overflow_takes_a_module_or_a_backend():
