@@ -250,3 +250,13 @@ def test_relu_and_abs_gradient_at_exactly_zero_is_zero(backend):
     x = t64([-1.0, 0.0, 2.0], backend)
     (x.relu() + x.abs()).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [-1.0, 0.0, 2.0])
+
+
+def test_backward_on_a_leaf_accumulates_the_given_gradient(backend):
+    x = t64([1.0, 2.0], backend)
+    x.backward(mg.tensor([3.0, -1.0], dtype=mg.float64, backend=backend))
+    x.backward(mg.tensor([1.0, 1.0], dtype=mg.float64, backend=backend))
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 0.0])
+    s = t64(2.0, backend)
+    s.backward()
+    assert s.grad.item() == 1.0
