@@ -260,3 +260,27 @@ def test_backward_on_a_leaf_accumulates_the_given_gradient(backend):
     s = t64(2.0, backend)
     s.backward()
     assert s.grad.item() == 1.0
+
+
+def test_grad_mode_decorators_set_exactly_false_and_true():
+    @mg.no_grad()
+    def off():
+        return mg.is_grad_enabled()
+
+    @mg.enable_grad()
+    def on():
+        return mg.is_grad_enabled()
+
+    assert off() is False and mg.is_grad_enabled() is True
+    with mg.no_grad():
+        assert on() is True and mg.is_grad_enabled() is False
+
+
+def test_gather_backward_adds_repeated_indices_on_every_backend(backend):
+    x = t64([1.0, 2.0, 3.0, 4.0], backend)
+    idx = mg.tensor([0, 2, 0, 0], backend=backend)
+    (x[idx] * t64([1.0, 10.0, 100.0, 1000.0], backend, requires_grad=False)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1101.0, 0.0, 10.0, 0.0])
+    y = t64([[1.0, -2.0], [3.0, -4.0]], backend)
+    y[y > 0].sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [[1.0, 0.0], [1.0, 0.0]])
