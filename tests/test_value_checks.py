@@ -284,3 +284,44 @@ def test_gather_backward_adds_repeated_indices_on_every_backend(backend):
     y = t64([[1.0, -2.0], [3.0, -4.0]], backend)
     y[y > 0].sum().backward()
     np.testing.assert_array_equal(y.grad.numpy(), [[1.0, 0.0], [1.0, 0.0]])
+
+
+def test_adam_defaults_bounds_and_closure():
+    p = mg.nn.Parameter(mg.tensor([1.0, -1.0], dtype=mg.float64))
+    opt = mg.optim.Adam([p])
+    assert opt.defaults["lr"] == 1e-3 and opt.defaults["betas"] == (0.9, 0.999) and opt.defaults["eps"] == 1e-8
+    p.grad = mg.tensor([2.0, -3.0], dtype=mg.float64)
+    assert opt.step(lambda: 7.0) == 7.0  # step(closure) returns the closure's loss
+    np.testing.assert_allclose(p.numpy(), [1.0 - 1e-3, -1.0 + 1e-3], rtol=1e-9)  # first step: lr * sign(g)
+    mg.optim.Adam([p], betas=(0.0, 0.0))  # PyTorch accepts 0 for both
+    for betas, match in [((1.0, 0.5), "index 0: 1.0"), ((0.5, 1.0), "index 1: 1.0"), ((0.5, -0.1), "index 1: -0.1")]:
+        with pytest.raises(ValueError, match=match):
+            mg.optim.Adam([p], betas=betas)
+
+
+def test_adam_updates_params_after_one_without_grad_and_full_weight_decay(backend):
+    a = mg.nn.Parameter(mg.tensor([1.0], dtype=mg.float64, backend=backend))
+    b = mg.nn.Parameter(mg.tensor([2.0], dtype=mg.float64, backend=backend))
+    b.grad = mg.tensor([0.0], dtype=mg.float64, backend=backend)
+    opt = mg.optim.Adam([a, b], lr=0.1, weight_decay=1.0)
+    opt.step()  # a has no grad and is skipped; b's gradient is 0 + 1.0 * 2.0
+    assert a.item() == 1.0
+    np.testing.assert_allclose(b.numpy(), [2.0 - 0.1], rtol=1e-9)
+
+
+@pytest.mark.parametrize("beta1", [0.3, 0.5, 0.9])
+def test_adam_matches_torch_bit_for_bit(beta1):
+    """PyTorch forms m with lerp, whose formula switches at weight 0.5; same float64 ops, same bits."""
+    torch = pytest.importorskip("torch", reason="bit-exact comparison with torch.optim.Adam")
+    p0 = np.array([1.0, -2.0, 3.0, 0.25])
+    grads = [np.array([0.5, -1.0, 2.0, 1e-3]), np.array([-0.3, 0.2, 1.0, 7.0]), np.array([0.1, 0.4, -0.5, 0.0])]
+    p = mg.nn.Parameter(mg.tensor(p0))
+    tp = torch.tensor(p0, requires_grad=True)
+    opt = mg.optim.Adam([p], lr=0.01, betas=(beta1, 0.99))
+    topt = torch.optim.Adam([tp], lr=0.01, betas=(beta1, 0.99))
+    for g in grads:
+        p.grad = mg.tensor(g)
+        tp.grad = torch.tensor(g)
+        opt.step()
+        topt.step()
+    np.testing.assert_array_equal(p.numpy(), tp.detach().numpy())
