@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from minigrad.backend import BackendError, get_backend
+
 
 @dataclass
 class Device:
@@ -28,16 +30,11 @@ def torch_missing_reason() -> str | None:
 
 
 def cupy_missing_reason() -> str | None:
-    """None when CuPy and a GPU are usable, else a message saying what is missing."""
+    """None when CuPy and a GPU are usable, else minigrad's message saying what is missing."""
     try:
-        import cupy
-    except ImportError:
-        return "CuPy is not installed: --backend cupy needs `pip install cupy-cuda12x` (or the build for your CUDA)"
-    try:
-        if cupy.cuda.runtime.getDeviceCount() < 1:
-            return "CuPy is installed but sees no GPU"
-    except Exception as e:  # noqa: BLE001 - any CUDA runtime failure means no usable GPU
-        return f"CuPy is installed but no GPU is usable ({e})"
+        get_backend("cupy")
+    except BackendError as e:
+        return str(e)
     return None
 
 
@@ -45,19 +42,14 @@ def resolve(backend: str) -> Device:
     """The Device for a backend name; raises RuntimeError with a clear message when cupy is unusable."""
     torch_note = torch_missing_reason()
     if backend == "numpy":
-        import numpy
-
-        return Device("numpy", numpy, None, None if torch_note else "cpu", None, torch_note)
+        return Device("numpy", get_backend("numpy").xp, None, None if torch_note else "cpu", None, torch_note)
     if backend != "cupy":
         raise ValueError(f"unknown backend {backend!r}: choose numpy or cupy")
     reason = cupy_missing_reason()
     if reason:
         raise RuntimeError(reason)
-    import cupy
-
-    def mg_sync() -> None:
-        cupy.cuda.Device().synchronize()
-
+    be = get_backend("cupy")
+    mg_sync = be.synchronize
     torch_device, torch_sync = None, None
     if torch_note is None:
         import torch
@@ -66,4 +58,4 @@ def resolve(backend: str) -> Device:
             torch_device, torch_sync = "cuda", torch.cuda.synchronize
         else:
             torch_note = "PyTorch has no CUDA here (CPU-only build or no GPU): PyTorch competitors skipped"
-    return Device("cupy", cupy, mg_sync, torch_device, torch_sync, torch_note)
+    return Device("cupy", be.xp, mg_sync, torch_device, torch_sync, torch_note)

@@ -84,7 +84,7 @@ def _check_number(fn: str, arg: str, v: Any) -> Any:
 
 def _make(array: Any, requires_grad: bool, backend: str | None) -> Tensor:
     b = get_backend(backend)
-    t = wrap(array if b.name == "numpy" else b.xp.asarray(array))
+    t = wrap(b.from_host(array))
     return t.requires_grad_() if requires_grad else t
 
 

@@ -32,6 +32,7 @@ from typing import Any, BinaryIO, Mapping, Union
 
 import numpy as np
 
+from .backend import ARRAY_TYPES, backend_of
 from .tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -55,8 +56,7 @@ _LOAD_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, Not
 
 # --------------------------------------------------------------------------------------------------- save
 def _is_array(value: Any) -> bool:
-    return isinstance(value, (Tensor, np.ndarray)) or (
-        type(value).__module__.startswith("cupy") and hasattr(value, "get"))
+    return isinstance(value, (Tensor, np.ndarray)) or type(value) in ARRAY_TYPES
 
 
 def _to_host(where: str, value: Any) -> np.ndarray:
@@ -64,8 +64,8 @@ def _to_host(where: str, value: Any) -> np.ndarray:
         arr = value.numpy()
     elif isinstance(value, np.ndarray):
         arr = value
-    elif type(value).__module__.startswith("cupy") and hasattr(value, "get"):
-        arr = value.get()
+    elif type(value) in ARRAY_TYPES:  # a raw array of another backend (CuPy, ...): its explicit host copy
+        arr = backend_of(value).to_host(value)
     else:
         raise TypeError(f"mg.save: {where} is a {type(value).__name__}, expected a Tensor or an array")
     if arr.dtype.kind not in _ALLOWED_KINDS or arr.dtype.fields is not None:

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Sequence
 import numpy
 
 from . import autograd, dtypes
-from .backend import ARRAY_TYPES, array_module, backend_of, get_backend
+from .backend import ARRAY_TYPES, array_module, backend_of, get_backend, transfer
 from .errors import DimError, ShapeError
 
 __all__ = ["Tensor", "tensor"]
@@ -135,12 +135,12 @@ class Tensor:
 
     @property
     def backend(self) -> str:
-        return backend_of(self._data)
+        return backend_of(self._data).name
 
     @property
     def device(self) -> str:
         """PyTorch's name for where the data lives: "cpu" or "cuda"."""
-        return "cuda" if self.backend == "cupy" else "cpu"
+        return backend_of(self._data).device
 
     @property
     def xp(self):
@@ -190,7 +190,7 @@ class Tensor:
         else:
             g = gradient._data if isinstance(gradient, Tensor) else _to_array(gradient, self.dtype, self.backend)
             if backend_of(g) != self.backend:
-                raise RuntimeError(f"gradient is on backend {backend_of(g)!r} but the tensor is on {self.backend!r}")
+                raise RuntimeError(f"gradient is on backend {backend_of(g).name!r} but the tensor is on {self.backend!r}")
             if g.shape != self.shape:
                 raise RuntimeError(f"gradient has shape {tuple(g.shape)} but the tensor has shape {self.shape}")
         autograd.backward(self, g, retain_graph)
@@ -214,8 +214,7 @@ class Tensor:
         cannot carry anything back into the graph. Implicit conversion (``np.asarray(t)``, ``np.exp(t)``) refuses.
         """
         _host_read(".numpy()")
-        d = self._data
-        return d.copy() if isinstance(d, numpy.ndarray) else d.get()
+        return backend_of(self._data).to_host(self._data)
 
     def __array__(self, dtype=None, copy=None):
         if self._requires_grad:  # np.exp(t) would silently leave the graph
@@ -404,8 +403,8 @@ class Tensor:
                 src = src.to(self.backend)
             return self._rebind("copy_", inplace.IndexPut.apply(self._snapshot("copy_"), src, index=Ellipsis))
         d, s = self._inplace("copy_"), _raw(src)
-        if backend_of(s) != backend_of(d):
-            s = _to_array(s, None, backend_of(d))
+        if backend_of(s) is not backend_of(d):
+            s = transfer(s, backend_of(d))
         try:
             d[...] = s
         except (ValueError, TypeError) as e:
@@ -895,15 +894,13 @@ def _to_array(data: Any, dtype: Any, backend: str | None):
             warnings.warn("tensor(t) copies t's data without its graph, though t requires grad; write "
                           "t.detach().clone() to say so, or t.clone() to keep the graph", UserWarning, stacklevel=4)
         data = data._data
-    want = get_backend(backend).name if backend is not None else None
+    want = get_backend(backend) if backend is not None else None
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
         if dtype.kind not in _DATA_KINDS or dtype.fields is not None:
             raise TypeError(f"tensor(): dtype must be a bool, int or float dtype, got {dtype}")
-    if type(data).__module__.startswith("cupy"):
-        src = "cupy"
-    else:
-        src = "numpy"
+    src = backend_of(data)
+    if src.is_host:
         if not isinstance(data, numpy.ndarray):
             try:
                 data = numpy.asarray(data)
@@ -917,19 +914,17 @@ def _to_array(data: Any, dtype: Any, backend: str | None):
                                      "Python ints); pass unsigned data as a NumPy uint64 array")
                 dtype = numpy.int64
         if want is None:
-            want = get_backend(None).name
+            want = get_backend(None)
     if data.dtype.kind not in _DATA_KINDS or data.dtype.fields is not None:
         hint = " (an int too large for int64, None, or mixed types?)" if data.dtype.kind == "O" else ""
         raise TypeError(f"tensor(): can't make a tensor from data of dtype {data.dtype}{hint}; expected bool, int "
                         "or float data")
     want = want or src
-    xp = get_backend(want).xp
-    if want == src:
-        return xp.array(data, dtype=dtype, copy=True)
-    if src == "cupy":  # to host
-        data = data.get()
-        return data if dtype is None else data.astype(dtype, copy=False)
-    return xp.asarray(data, dtype=dtype)
+    if want is src:
+        return want.xp.array(data, dtype=dtype, copy=True)
+    if not src.is_host:  # to_host copies, so the result shares no memory with data
+        data = src.to_host(data)
+    return want.from_host(data, dtype)
 
 
 def _operand(other: Any, like: Tensor) -> Any:

@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy
 
+from .backend import backend_of
 from .tensor import Tensor
 
 __all__ = ["to_dot", "draw"]
@@ -40,7 +41,7 @@ def _escape(text: str) -> str:
 
 
 def _array_text(array: Any) -> str:
-    host = array.get() if hasattr(array, "get") and not isinstance(array, numpy.ndarray) else numpy.asarray(array)
+    host = numpy.asarray(backend_of(array).to_host(array))
     if host.ndim == 0:
         return numpy.format_float_positional(host.item(), precision=6, trim="-") if host.dtype.kind == "f" \
             else str(host.item())

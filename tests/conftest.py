@@ -1,8 +1,11 @@
 """Backend selection and hypothesis profiles for the whole suite.
 
 Backends: every test that takes the ``backend`` fixture runs once per selected backend. Select with
-``--backends numpy,cupy`` or ``MINIGRAD_TEST_BACKENDS=numpy,cupy`` (default: numpy, plus cupy when CuPy
-and a GPU are present). A selected backend that can't run here is skipped with the reason.
+``--backends numpy,strict,cupy`` or ``MINIGRAD_TEST_BACKENDS=numpy,cupy`` (default: numpy and strict, plus cupy
+when CuPy and a GPU are present). "strict" is a test-only backend (tests/strict_backend.py): NumPy underneath,
+CuPy's refusals on top (no implicit host conversion, arrays where CuPy needs arrays, 0-d reductions), so code
+that only works because NumPy is lenient fails here instead of on a GPU. It is registered here and nowhere else.
+A selected backend that can't run here is skipped with the reason.
 Hypothesis: profile "ci" (default) keeps the suite to a few minutes on 2 cores; "thorough" draws more.
 Pick with HYPOTHESIS_PROFILE=thorough.
 """
@@ -14,7 +17,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import minigrad
-from minigrad.backend import BackendError, get_backend
+from minigrad.backend import BackendError, get_backend, register_backend
+
+import strict_backend
+
+register_backend(strict_backend.BACKEND)
 
 settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                           derandomize=True)
@@ -24,14 +31,14 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 def pytest_addoption(parser):
     parser.addoption("--backends", default=None,
-                     help="comma-separated backends to run backend tests on (default: numpy, plus cupy if usable)")
+                     help="comma-separated backends to run backend tests on (default: numpy,strict, plus cupy if usable)")
 
 
 def _selected(config) -> list[str]:
     raw = config.getoption("--backends") or os.environ.get("MINIGRAD_TEST_BACKENDS")
     if raw:
         return [b.strip() for b in raw.split(",") if b.strip()]
-    return ["numpy", "cupy"] if minigrad.cupy_available() else ["numpy"]
+    return ["numpy", "strict", "cupy"] if minigrad.cupy_available() else ["numpy", "strict"]
 
 
 def pytest_generate_tests(metafunc):

@@ -17,6 +17,7 @@ import numpy
 
 from .. import autograd as _autograd
 from ..jit import replayed
+from ..backend import ARRAY_TYPES, backend_of, transfer
 from ..tensor import Tensor
 
 __all__ = ["Module", "Parameter"]
@@ -75,8 +76,8 @@ def _converted(value: Any, target: Tensor) -> Any:
         if value.backend != target.backend:
             value = value.to(target.backend)
         value = value.data
-    elif type(value).__module__.startswith("cupy") and target.backend == "numpy":
-        value = value.get()  # a raw CuPy array going to a NumPy tensor
+    elif type(value) in ARRAY_TYPES:  # a raw array of any backend: moved explicitly (CuPy refuses implicit moves)
+        value = transfer(value, backend_of(target.data))
     if not hasattr(value, "dtype"):
         value = numpy.asarray(value)
     kind = numpy.dtype(value.dtype).kind

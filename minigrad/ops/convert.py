@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import backend_of, get_backend
+from ..backend import backend_of, get_backend, transfer
 
 
 class Cast(Function):
@@ -14,16 +14,12 @@ class Cast(Function):
         return g.astype(self.dtype)
 
 
-def _move(a, name: str):
-    if backend_of(a) == name:
-        return a
-    return a.get() if backend_of(a) == "cupy" else get_backend(name).xp.asarray(a)
-
-
 class ToBackend(Function):
+    """A copy of the input on another backend; the gradient travels back to the input's backend."""
+
     def forward(self, a, name):
         self.src = backend_of(a)
-        return _move(a, name)
+        return transfer(a, get_backend(name))
 
     def backward(self, g):
-        return _move(g, self.src)
+        return transfer(g, self.src)

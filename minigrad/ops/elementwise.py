@@ -71,6 +71,7 @@ class Pow(Function):
         a, b, out = self.a, self.b, self.out
         xp = array_module(out)
         ga = gb = None
+        # A Python-scalar operand is tested in Python: cupy.where needs an array condition, not a bool.
         if self.needs_grad(0):
             if isinstance(b, (int, float)):
                 ga = g * (b * a ** (b - 1)) if b != 0 else xp.zeros_like(g)

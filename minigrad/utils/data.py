@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 import numpy
 
 from .. import factories
-from ..backend import array_module, backend_of, get_backend
+from ..backend import ARRAY_TYPES, array_module, backend_of, get_backend
 from ..tensor import Tensor, wrap
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate"]
@@ -134,7 +134,7 @@ def default_collate(batch: list) -> Any:
     elem = batch[0]
     if isinstance(elem, Tensor):
         return wrap(_stack([t.data for t in batch], "tensors"))
-    if isinstance(elem, numpy.ndarray) or type(elem).__module__.startswith("cupy"):
+    if isinstance(elem, numpy.ndarray) or type(elem) in ARRAY_TYPES:
         return wrap(_stack(list(batch), "arrays"))
     if isinstance(elem, numpy.generic):
         return wrap(numpy.array(batch, dtype=elem.dtype))

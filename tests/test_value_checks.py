@@ -1,0 +1,327 @@
+"""Value assertions for paths that no other test checked (issue 11): SGD without momentum but with weight
+decay or maximize, Adam's bias correction by hand, Clone.backward, min(dim)/argmin, casts, gradients with a
+frozen (no-grad) operand for conv/matmul/linear, the large max_pool2d path against the loop reference, and an
+engine test whose expectation does not come from the backward it checks. Every test runs on each backend."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.nn.functional as F
+from reference import conv2d_ref, max_pool2d_grad_ref, max_pool2d_ref
+
+
+def t64(a, backend, requires_grad=True):
+    return mg.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad, backend=backend)
+
+
+# --------------------------------------------------------------------------- engine
+def test_retain_graph_second_backward_matches_the_formula(backend):
+    x0 = np.array([1.0, -2.0, 0.5])
+    x = t64(x0, backend)
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(x0) * (1 + x0), rtol=1e-13)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp(x0) * (1 + x0), rtol=1e-13)
+
+
+# --------------------------------------------------------------------------- optimizers
+def _param(values, backend):
+    p = mg.nn.Parameter(mg.tensor(np.asarray(values, dtype=np.float64), backend=backend))
+    p.grad = mg.tensor(np.asarray([0.5, -1.0, 2.0]), dtype=mg.float64, backend=backend)
+    return p
+
+
+@pytest.mark.parametrize("weight_decay,maximize", [(0.1, False), (0.0, True), (0.1, True)])
+def test_sgd_without_momentum_with_weight_decay_or_maximize(backend, weight_decay, maximize):
+    p0, g = np.array([1.0, -2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    p = _param(p0, backend)
+    opt = mg.optim.SGD([p], lr=0.1, weight_decay=weight_decay, maximize=maximize)
+    for step in range(2):
+        opt.step()
+    expected = p0.copy()
+    for _ in range(2):
+        d = (-g if maximize else g) + weight_decay * expected
+        expected = expected - 0.1 * d
+    np.testing.assert_allclose(p.numpy(), expected, rtol=1e-14)
+    assert not opt.state  # no momentum buffer without momentum
+
+
+@pytest.mark.parametrize("nesterov,dampening", [(False, 0.0), (False, 0.3), (True, 0.0)])
+def test_sgd_momentum_by_hand(backend, nesterov, dampening):
+    p0, g = np.array([1.0, -2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    p = _param(p0, backend)
+    opt = mg.optim.SGD([p], lr=0.1, momentum=0.9, dampening=dampening, nesterov=nesterov, weight_decay=0.01)
+    expected, buf = p0.copy(), None
+    for _ in range(3):
+        opt.step()
+        d = g + 0.01 * expected
+        buf = d.copy() if buf is None else 0.9 * buf + (1 - dampening) * d
+        expected = expected - 0.1 * (d + 0.9 * buf if nesterov else buf)
+    np.testing.assert_allclose(p.numpy(), expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("amsgrad,weight_decay,maximize,beta1", [(False, 0.0, False, 0.9), (True, 0.1, False, 0.9),
+                                                                  (False, 0.0, True, 0.3)])
+def test_adam_bias_correction_by_hand(backend, amsgrad, weight_decay, maximize, beta1):
+    """Adam's update written out from the paper (with PyTorch's eps placement), three steps with changing
+    gradients, so the bias corrections 1 - beta**t differ per step."""
+    p0 = np.array([1.0, -2.0, 3.0])
+    grads = [np.array([0.5, -1.0, 2.0]), np.array([-0.3, 0.2, 1.0]), np.array([0.1, 0.4, -0.5])]
+    p = mg.nn.Parameter(mg.tensor(p0, backend=backend))
+    lr, beta2, eps = 0.01, 0.999, 1e-8
+    opt = mg.optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize)
+    x, m, v, vmax = p0.copy(), np.zeros(3), np.zeros(3), np.zeros(3)
+    for t, g in enumerate(grads, start=1):
+        p.grad = mg.tensor(g, backend=backend)
+        opt.step()
+        d = (-g if maximize else g) + weight_decay * x
+        m = beta1 * m + (1 - beta1) * d
+        v = beta2 * v + (1 - beta2) * d * d
+        vmax = np.maximum(vmax, v)
+        denom = np.sqrt(vmax if amsgrad else v) / np.sqrt(1 - beta2 ** t) + eps
+        x = x - lr / (1 - beta1 ** t) * m / denom
+        np.testing.assert_allclose(p.numpy(), x, rtol=1e-12, err_msg=f"step {t}")
+
+
+# --------------------------------------------------------------------------- clone, min, argmin, casts
+def test_clone_copies_and_passes_the_gradient_through(backend):
+    x = t64([1.0, 2.0, 3.0], backend)
+    y = x.clone()
+    with mg.no_grad():
+        y.data[...] = 0.0  # a copy: x is untouched
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0, 3.0])
+    (x.clone() * t64([2.0, -1.0, 5.0], backend, requires_grad=False)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, -1.0, 5.0])
+
+
+@pytest.mark.parametrize("dim,keepdim", [(0, False), (1, True), (-1, False)])
+def test_min_dim_and_argmin_values_and_gradient(backend, dim, keepdim):
+    a = np.array([[3.0, 1.0, 2.0], [0.5, 4.0, 0.5]])  # a tie in row 1: the first minimum wins
+    x = t64(a, backend)
+    values, indices = x.min(dim, keepdim=keepdim)
+    np.testing.assert_array_equal(values.numpy(), a.min(axis=dim, keepdims=keepdim))
+    np.testing.assert_array_equal(indices.numpy(), np.argmin(a, axis=dim).reshape(values.shape))
+    np.testing.assert_array_equal(x.argmin(dim, keepdim).numpy(), indices.numpy())
+    assert indices.dtype == mg.int64 and not indices.requires_grad
+    g = np.arange(1.0, 1.0 + values.numel()).reshape(values.shape)
+    values.backward(mg.tensor(g, dtype=mg.float64, backend=backend))
+    expected = np.zeros_like(a)
+    idx = np.argmin(a, axis=dim)
+    np.put_along_axis(expected, np.expand_dims(idx, dim), np.reshape(g, np.expand_dims(idx, dim).shape), axis=dim)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_full_min_and_argmin(backend):
+    a = np.array([[3.0, -1.0], [-1.0, 2.0]])
+    x = t64(a, backend)
+    m = x.min()
+    assert m.item() == -1.0 and x.argmin().item() == 1 and m.shape == ()
+    m.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 1.0], [0.0, 0.0]])  # first minimum only
+
+
+def test_cast_backward_returns_the_input_dtype(backend):
+    x = t64([1.5, -2.0], backend)
+    y = x.to(mg.float32)
+    assert y.dtype == mg.float32 and y.to(x).dtype == mg.float64
+    (y * y).sum().backward()
+    assert x.grad.dtype == mg.float64
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, -4.0])
+
+
+# --------------------------------------------------------------------------- frozen operands
+def _grads(fn, arrays, wants, backend):
+    ts = [t64(a, backend, requires_grad=w) for a, w in zip(arrays, wants)]
+    out = fn(*ts)
+    g = np.random.default_rng(1).standard_normal(out.shape)
+    out.backward(mg.tensor(g, dtype=mg.float64, backend=backend))
+    return [t.grad.numpy() if t.grad is not None else None for t in ts], g
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (3, 4)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 2, 3), (3, 4))])
+def test_matmul_with_a_frozen_operand(backend, shapes):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+    for wants in [(True, False), (False, True)]:
+        grads, g = _grads(lambda x, y: x @ y, [a, b], wants, backend)
+        a2 = a[None] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = g.reshape(np.matmul(a2, b2).shape)
+        if wants[0]:
+            want = (g2 @ np.swapaxes(b2, -1, -2)).reshape(-1, *a.shape).sum(axis=0) if a.ndim > 1 else \
+                (g2 @ b2.T).reshape(a.shape)
+            np.testing.assert_allclose(grads[0], want, rtol=1e-12)
+            assert grads[1] is None
+        else:
+            want = (np.swapaxes(a2, -1, -2) @ g2)
+            want = want.sum(axis=0) if want.ndim > b2.ndim else want
+            np.testing.assert_allclose(grads[1], want.reshape(b.shape), rtol=1e-12)
+            assert grads[0] is None
+
+
+@pytest.mark.parametrize("x_shape", [(4,), (3, 4), (2, 3, 4)])
+def test_linear_with_frozen_operands(backend, x_shape):
+    rng = np.random.default_rng(2)
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal((5, 4)), rng.standard_normal(5)
+    for wants in [(True, False, False), (False, True, False), (False, False, True), (False, True, True)]:
+        grads, g = _grads(lambda x, w, b: F.linear(x, w, b), [x, w, b], wants, backend)
+        g2, x2 = g.reshape(-1, 5), x.reshape(-1, 4)
+        expected = [(g2 @ w).reshape(x_shape), g2.T @ x2, g2.sum(axis=0)]
+        for got, want, wanted in zip(grads, expected, wants):
+            if wanted:
+                np.testing.assert_allclose(got, want, rtol=1e-12)
+            else:
+                assert got is None
+
+
+def test_linear_without_bias_and_frozen_input(backend):
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    grads, g = _grads(lambda x, w: F.linear(x, w), [x, w], (False, True), backend)
+    np.testing.assert_allclose(grads[1], g.T @ x, rtol=1e-12)
+
+
+@pytest.mark.parametrize("stride,padding", [(1, 0), (2, 1)])
+def test_conv2d_with_frozen_operands(backend, stride, padding):
+    """The gradient each operand gets alone equals the one it gets when all require grad (checked against
+    finite differences), and the frozen ones get none."""
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+
+    def conv(x, w, b):
+        return F.conv2d(x, w, b, stride=stride, padding=padding)
+
+    out = conv2d_ref(x, w, b, stride=stride, padding=padding)
+    full, g = _grads(conv, [x, w, b], (True, True, True), backend)
+    # the full gradients against the loop reference: d/dw is sum over output pixels of g * window
+    assert mg.gradcheck(conv, (t64(x[:1, :1, :4, :4], "numpy"), t64(w[:2, :1], "numpy"), t64(b[:2], "numpy")))
+    np.testing.assert_allclose(full[2], g.sum(axis=(0, 2, 3)), rtol=1e-12)
+    assert g.shape == out.shape
+    for wants in [(True, False, False), (False, True, False), (False, False, True)]:
+        grads, _ = _grads(conv, [x, w, b], wants, backend)
+        for got, want, wanted in zip(grads, full, wants):
+            if wanted:
+                np.testing.assert_allclose(got, want, rtol=1e-12)
+            else:
+                assert got is None
+
+
+# --------------------------------------------------------------------------- the large max_pool2d path
+@pytest.mark.parametrize("kernel,stride", [(2, 2), (3, 2)])
+def test_max_pool2d_many_windows_matches_loop_reference_with_ties(backend, kernel, stride):
+    """More than 4,096 outputs takes the slab-comparison path; values drawn from a few levels make many ties,
+    and the whole gradient of a window must go to its first maximum (row-major), as on the small path."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 3, size=(2, 4, 66, 66)).astype(np.float64)
+    t = t64(x, backend)
+    out = F.max_pool2d(t, kernel, stride)
+    assert out.numel() > 4096
+    np.testing.assert_array_equal(out.numpy(), max_pool2d_ref(x, kernel, stride))
+    g = rng.integers(1, 5, size=out.shape).astype(np.float64)
+    out.backward(mg.tensor(g, backend=backend))
+    np.testing.assert_array_equal(t.grad.numpy(), max_pool2d_grad_ref(x, g, kernel, stride))
+
+
+# --------------------------------------------------------------------------- Python-scalar operands of pow
+def test_pow_with_a_python_scalar_base(backend):
+    """d(c ** y)/dy = c ** y * ln c, with PyTorch's 0 at c = 0 and nan for a negative base (as torch gives)."""
+    y0 = np.array([0.5, 2.0])
+    for c, want in [(2.0, 2.0 ** y0 * np.log(2.0)), (0.0, np.zeros(2)), (1, np.zeros(2)),
+                    (-2.0, np.full(2, np.nan))]:
+        y = t64(y0, backend)
+        with np.errstate(invalid="ignore"):
+            (c ** y).sum().backward()
+        np.testing.assert_allclose(y.grad.numpy(), want, rtol=1e-14, err_msg=f"base {c}")
+
+
+@pytest.mark.parametrize("p,want", [(0, [0.0, 0.0, 0.0]), (1, [1.0, 1.0, 1.0]), (2, [-2.0, 0.0, 3.0]),
+                                    (0.5, [np.nan, np.inf, 1 / np.sqrt(1.5) / 2])])
+def test_pow_with_a_python_scalar_exponent(backend, p, want):
+    x = t64([-1.0, 0.0, 1.5], backend)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        (x ** p).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-14)
+
+
+def test_relu_and_abs_gradient_at_exactly_zero_is_zero(backend):
+    """PyTorch's choice at the kink: 0 for both (a >= 0 in relu's backward would give 1)."""
+    x = t64([-1.0, 0.0, 2.0], backend)
+    (x.relu() + x.abs()).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [-1.0, 0.0, 2.0])
+
+
+def test_backward_on_a_leaf_accumulates_the_given_gradient(backend):
+    x = t64([1.0, 2.0], backend)
+    x.backward(mg.tensor([3.0, -1.0], dtype=mg.float64, backend=backend))
+    x.backward(mg.tensor([1.0, 1.0], dtype=mg.float64, backend=backend))
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 0.0])
+    s = t64(2.0, backend)
+    s.backward()
+    assert s.grad.item() == 1.0
+
+
+def test_grad_mode_decorators_set_exactly_false_and_true():
+    @mg.no_grad()
+    def off():
+        return mg.is_grad_enabled()
+
+    @mg.enable_grad()
+    def on():
+        return mg.is_grad_enabled()
+
+    assert off() is False and mg.is_grad_enabled() is True
+    with mg.no_grad():
+        assert on() is True and mg.is_grad_enabled() is False
+
+
+def test_gather_backward_adds_repeated_indices_on_every_backend(backend):
+    x = t64([1.0, 2.0, 3.0, 4.0], backend)
+    idx = mg.tensor([0, 2, 0, 0], backend=backend)
+    (x[idx] * t64([1.0, 10.0, 100.0, 1000.0], backend, requires_grad=False)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1101.0, 0.0, 10.0, 0.0])
+    y = t64([[1.0, -2.0], [3.0, -4.0]], backend)
+    y[y > 0].sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [[1.0, 0.0], [1.0, 0.0]])
+
+
+def test_adam_defaults_bounds_and_closure():
+    p = mg.nn.Parameter(mg.tensor([1.0, -1.0], dtype=mg.float64))
+    opt = mg.optim.Adam([p])
+    assert opt.defaults["lr"] == 1e-3 and opt.defaults["betas"] == (0.9, 0.999) and opt.defaults["eps"] == 1e-8
+    p.grad = mg.tensor([2.0, -3.0], dtype=mg.float64)
+    assert opt.step(lambda: 7.0) == 7.0  # step(closure) returns the closure's loss
+    np.testing.assert_allclose(p.numpy(), [1.0 - 1e-3, -1.0 + 1e-3], rtol=1e-9)  # first step: lr * sign(g)
+    mg.optim.Adam([p], betas=(0.0, 0.0))  # PyTorch accepts 0 for both
+    for betas, match in [((1.0, 0.5), "index 0: 1.0"), ((0.5, 1.0), "index 1: 1.0"), ((0.5, -0.1), "index 1: -0.1")]:
+        with pytest.raises(ValueError, match=match):
+            mg.optim.Adam([p], betas=betas)
+
+
+def test_adam_updates_params_after_one_without_grad_and_full_weight_decay(backend):
+    a = mg.nn.Parameter(mg.tensor([1.0], dtype=mg.float64, backend=backend))
+    b = mg.nn.Parameter(mg.tensor([2.0], dtype=mg.float64, backend=backend))
+    b.grad = mg.tensor([0.0], dtype=mg.float64, backend=backend)
+    opt = mg.optim.Adam([a, b], lr=0.1, weight_decay=1.0)
+    opt.step()  # a has no grad and is skipped; b's gradient is 0 + 1.0 * 2.0
+    assert a.item() == 1.0
+    np.testing.assert_allclose(b.numpy(), [2.0 - 0.1], rtol=1e-9)
+
+
+@pytest.mark.parametrize("beta1", [0.3, 0.5, 0.9])
+def test_adam_matches_torch_bit_for_bit(beta1):
+    """PyTorch forms m with lerp, whose formula switches at weight 0.5; same float64 ops, same bits."""
+    torch = pytest.importorskip("torch", reason="bit-exact comparison with torch.optim.Adam")
+    p0 = np.array([1.0, -2.0, 3.0, 0.25])
+    grads = [np.array([0.5, -1.0, 2.0, 1e-3]), np.array([-0.3, 0.2, 1.0, 7.0]), np.array([0.1, 0.4, -0.5, 0.0])]
+    p = mg.nn.Parameter(mg.tensor(p0))
+    tp = torch.tensor(p0, requires_grad=True)
+    opt = mg.optim.Adam([p], lr=0.01, betas=(beta1, 0.99))
+    topt = torch.optim.Adam([tp], lr=0.01, betas=(beta1, 0.99))
+    for g in grads:
+        p.grad = mg.tensor(g)
+        tp.grad = torch.tensor(g)
+        opt.step()
+        topt.step()
+    np.testing.assert_array_equal(p.numpy(), tp.detach().numpy())
