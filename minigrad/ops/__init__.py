@@ -12,7 +12,11 @@ activation.py   leaky_relu elu hardtanh silu softplus gelu
 pad.py          pad (constant, reflect, replicate, circular)
 dropout.py      dropout
 sparse.py       embedding
-loss.py         mse_loss
+softmax.py      softmax log_softmax logsumexp (shifted by the max)
+loss.py         mse l1 smooth_l1 huber; cross_entropy (fused log-softmax + NLL), nll, bce, bce_with_logits
+normalization.py batch_norm (batch statistics and the running-statistics update in one op)
+logical.py      comparisons, argmax/argmin, isnan/isinf/all/any: no gradient, but ops, so mg.jit records them
+inplace.py      index_put (the differentiable t[index] = v behind recorded in-place writes)
 convert.py      dtype casts and moves between backends
 
 Argument checks, dim normalisation and PyTorch's type promotion happen before an op is applied (tensor.py,
