@@ -449,7 +449,10 @@ class _Graphs:
             self.graphs.append(graph)
             self.seg_accs.append(list(self._entries.values()))
             self._fix_grads(self.seg_accs[-1], before)
+        # The graphs write into these arrays on every launch: keep them referenced even if a plain replay (a
+        # fallback) rebinds the variables or the nodes' saved attributes.
         self.keep = [self.ns[n] for kind, _, names in self.items if kind == "graph" for n in names]
+        self.keep += [v for node, _ in self.program.tracer.nodes for v in vars(node).values()]
         return self.output()
 
     def _grads_before(self, i: int) -> list[Any]:
