@@ -325,3 +325,14 @@ def test_adam_matches_torch_bit_for_bit(beta1):
         opt.step()
         topt.step()
     np.testing.assert_array_equal(p.numpy(), tp.detach().numpy())
+
+
+def test_pow_at_a_zero_base_with_zero_and_positive_exponents(backend):
+    """d(a ** b)/db = a ** b * ln a, defined as 0 at a = 0 for b >= 0 (PyTorch), for a scalar or a tensor base."""
+    y = t64([0.0, 0.5, 2.0], backend)
+    (0.0 ** y).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [0.0, 0.0, 0.0])
+    a, b = t64([0.0, 0.0, 2.0, 1.0], backend), t64([0.0, 2.0, 0.5, 3.0], backend)
+    (a ** b).sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), [0.0, 0.0, 2.0 ** 0.5 * np.log(2.0), 0.0], rtol=1e-15, atol=0)
+    np.testing.assert_allclose(a.grad.numpy(), [0.0, 0.0, 0.5 * 2.0 ** -0.5, 3.0], rtol=1e-15)
