@@ -171,7 +171,9 @@ def test_inplace_change_of_saved_tensor_is_detected():
     y = (x * w).sum()
     with mg.no_grad():
         w.add_(1.0)
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match=r"needed by MulBackward for its gradient has been modified by an in-place "
+                       r"operation \(version 1, expected 0\)\. Don't modify it in place before backward\(\), or use "
+                       r"\.clone\(\) first\."):
         y.backward()
 
 
