@@ -12,7 +12,6 @@ step the tests and the benchmark compare against). Run with ``--help`` for every
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
@@ -33,26 +32,6 @@ from models.notebook import TARGETS  # noqa: E402
 from models.training import train  # noqa: E402
 
 
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (v > 0 and math.isfinite(v)):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
-    return v
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description="Train the assignment notebook's CNN with minigrad (plain gradient descent until E < threshold).",
@@ -61,9 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="floating-point type")
     p.add_argument("--variant", default="notebook", choices=sorted(VARIANTS),
                    help="notebook: the hand-worked network; pytorch: the notebook's SimpleCNNPyTorch")
-    p.add_argument("--lr", type=_positive_float, default=0.01, help="learning rate")
-    p.add_argument("--threshold", type=_positive_float, default=1e-4, help="stop when E < threshold")
-    p.add_argument("--max-steps", type=_non_negative_int, default=1_000_000, help="give up after this many updates")
+    p.add_argument("--lr", type=cli.positive_float, default=0.01, help="learning rate")
+    p.add_argument("--threshold", type=cli.positive_float, default=1e-4, help="stop when E < threshold")
+    p.add_argument("--max-steps", type=cli.non_negative_int, default=1_000_000, help="give up after this many updates")
     p.add_argument("--seed", type=int, default=0,
                    help="notebook: RandomState(seed).randn init; pytorch: mg.manual_seed(seed)")
     p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,

@@ -7,12 +7,13 @@ write that fails afterwards (disk full) leaves the numbers on screen.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
 import shutil
 import tempfile
-from typing import Any
+from typing import Any, Callable
 
 # Exit codes (documented in each script's --help).
 EXIT_OK = 0
@@ -133,3 +134,31 @@ def pyplot() -> Any:
         raise SystemExit("error: --plot needs matplotlib, which is not installed. Install the optional extra: "
                          "pip install -e '.[plot]' (or pip install matplotlib).") from None
     return plt
+
+
+# ------------------------------------------------------------------------------------------ argparse types
+def _number(text: str, kind: type, ok: Callable[[Any], bool], want: str) -> Any:
+    """``text`` as ``kind`` (int or float) if ``ok`` says so, else the argparse error naming what was wanted."""
+    try:
+        v = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+    if not ok(v):
+        raise argparse.ArgumentTypeError(f"must be {want}, got {text}")
+    return v
+
+
+def positive_int(text: str) -> int:
+    return _number(text, int, lambda v: v > 0, "> 0")
+
+
+def non_negative_int(text: str) -> int:
+    return _number(text, int, lambda v: v >= 0, ">= 0")
+
+
+def positive_float(text: str) -> float:
+    return _number(text, float, lambda v: v > 0 and math.isfinite(v), "a positive finite number")
+
+
+def fraction(text: str) -> float:
+    return _number(text, float, lambda v: 0.0 <= v < 1.0, "in [0, 1)")

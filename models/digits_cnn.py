@@ -225,46 +225,6 @@ def _blas_threads(n: int) -> Any:
     return threadpool_limits(limits=n, user_api="blas")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {v}")
-    return v
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
-
-
-def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= v < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (v > 0 and math.isfinite(v)):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
-    return v
-
-
 EXIT_CODES_HELP = ("exit codes: 0 success; 1 error (unusable output path, missing optional package such as "
                    "scikit-learn or matplotlib, unreadable checkpoint, unusable backend), reported before training "
                    "starts; 2 bad command-line arguments; 4 diverged (a loss became NaN or infinite; the summary is "
@@ -274,16 +234,16 @@ EXIT_CODES_HELP = ("exit codes: 0 success; 1 error (unusable output path, missin
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Train a small CNN on scikit-learn's 8x8 digits with minigrad.",
                                 epilog=EXIT_CODES_HELP, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--epochs", type=_non_negative_int, default=12, help="training epochs (0: only evaluate)")
-    p.add_argument("--batch-size", type=_positive_int, default=64, help="training batch size")
-    p.add_argument("--lr", type=_positive_float, default=3e-3, help="AdamW's initial learning rate (cosine decay)")
+    p.add_argument("--epochs", type=cli.non_negative_int, default=12, help="training epochs (0: only evaluate)")
+    p.add_argument("--batch-size", type=cli.positive_int, default=64, help="training batch size")
+    p.add_argument("--lr", type=cli.positive_float, default=3e-3, help="AdamW's initial learning rate (cosine decay)")
     p.add_argument("--weight-decay", type=float, default=1e-2, help="AdamW's decoupled weight decay")
-    p.add_argument("--dropout", type=_fraction, default=0.25, help="dropout probability in the classifier")
+    p.add_argument("--dropout", type=cli.fraction, default=0.25, help="dropout probability in the classifier")
     p.add_argument("--seed", type=int, default=0, help="seeds the split, the init, the shuffling and dropout")
-    p.add_argument("--limit", type=_positive_int, default=None, help="train on only the first N training images")
+    p.add_argument("--limit", type=cli.positive_int, default=None, help="train on only the first N training images")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"], help="array backend")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point type")
-    p.add_argument("--threads", type=_positive_int, default=1,
+    p.add_argument("--threads", type=cli.positive_int, default=1,
                    help="BLAS threads for NumPy's matrix products (through threadpoolctl, which scikit-learn brings). "
                         "This network's products are small: one thread is as fast on an idle machine and many times "
                         "faster on a busy one, where waiting BLAS threads spin")
