@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_lr, _check_nonnegative
+from .optimizer import Optimizer, params_with_grad, _check_lr, _check_nonnegative
 
 __all__ = ["Adagrad"]
 
@@ -63,12 +63,7 @@ class Adagrad(Optimizer):
             lr_decay = group["lr_decay"]
             eps = group["eps"]
             weight_decay = group["weight_decay"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = p.data
-                g = -p.grad.data if maximize else p.grad.data
+            for p, d, g in params_with_grad(group):
                 state = self.state[p] or self._init_state(p, group)  # empty after loading a stateless dict
                 state["step"] += 1
                 if weight_decay != 0:

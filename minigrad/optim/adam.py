@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_betas, _check_lr, _check_nonnegative, _lerp_
+from .optimizer import Optimizer, params_with_grad, _check_betas, _check_lr, _check_nonnegative, _lerp_
 
 __all__ = ["Adam", "AdamW"]
 
@@ -53,13 +53,8 @@ class Adam(Optimizer):
             weight_decay = group["weight_decay"]
             decoupled = group["decoupled_weight_decay"]
             amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = p.data
+            for p, d, g in params_with_grad(group):
                 xp = p.xp
-                g = -p.grad.data if maximize else p.grad.data
                 state = self.state[p]
                 if not state:
                     state["step"] = 0

@@ -21,7 +21,7 @@ import copy
 import numbers
 import warnings
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from ..autograd import enable_grad
 from ..jit import replayed
@@ -224,6 +224,16 @@ def _state_from_saved(value: Any, param: Tensor, key: str, index: int) -> Any:
         )
     dtype = param.dtype if value.dtype.kind == "f" else value.dtype
     return param.xp.array(value, dtype=dtype, copy=True)
+
+
+def params_with_grad(group: dict[str, Any]) -> Iterator[tuple[Tensor, Any, Any]]:
+    """(parameter, its array, its gradient array) for each parameter of ``group`` that has a gradient; the gradient
+    is negated when the group maximizes. The arrays are the raw ones: updates write into them in place."""
+    maximize = group.get("maximize", False)
+    for p in group["params"]:
+        if p._grad is not None:
+            g = p._grad._data
+            yield p, p._data, (-g if maximize else g)
 
 
 def _check_real(name: str, value: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_lr, _check_nonnegative, _lerp_
+from .optimizer import Optimizer, params_with_grad, _check_lr, _check_nonnegative, _lerp_
 
 __all__ = ["RMSprop"]
 
@@ -55,13 +55,8 @@ class RMSprop(Optimizer):
             weight_decay = group["weight_decay"]
             momentum = group["momentum"]
             centered = group["centered"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = p.data
+            for p, d, g in params_with_grad(group):
                 xp = p.xp
-                g = -p.grad.data if maximize else p.grad.data
                 state = self.state[p]
                 if not state:
                     state["step"] = 0

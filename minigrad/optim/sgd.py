@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_lr, _check_nonnegative, _check_real
+from .optimizer import Optimizer, params_with_grad, _check_lr, _check_nonnegative, _check_real
 
 __all__ = ["SGD"]
 
@@ -60,11 +60,7 @@ class SGD(Optimizer):
                 continue
             dampening = group["dampening"]
             nesterov = group["nesterov"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = p.data
-                g = -p.grad.data if maximize else p.grad.data
+            for p, d, g in params_with_grad(group):
                 if weight_decay != 0:
                     g = g + weight_decay * d
                 if momentum != 0:
