@@ -27,7 +27,23 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-class _GradMode:
+class _Mode:
+    """``with _Mode(mode):`` sets grad mode and restores the previous one (no decorator machinery)."""
+    __slots__ = ("mode", "prev")
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = mode
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self.prev, _grad_enabled = _grad_enabled, self.mode
+
+    def __exit__(self, *exc: Any) -> None:
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+
+class _GradMode(_Mode):
     """Sets grad mode to ``self.mode`` inside a ``with`` block, or around every call when used as a decorator
     (PyTorch's ``_DecoratorContextManager``): a decorated generator runs each step with the mode set and gives
     the caller's mode back at every ``yield``. ``@mg.no_grad`` works without parentheses too."""
@@ -38,14 +54,6 @@ class _GradMode:
         if cls is not set_grad_enabled and len(args) == 1 and not kwargs and callable(args[0]):
             return cls()(args[0])
         return super().__new__(cls)
-
-    def __enter__(self) -> None:
-        global _grad_enabled
-        self.prev, _grad_enabled = _grad_enabled, self.mode
-
-    def __exit__(self, *exc: Any) -> None:
-        global _grad_enabled
-        _grad_enabled = self.prev
 
     def __call__(self, fn: Callable) -> Callable:
         if not callable(fn):
@@ -63,22 +71,6 @@ class _GradMode:
             finally:
                 _grad_enabled = prev
         return wrapper
-
-
-class _Mode:
-    """``with _Mode(mode):`` sets grad mode and restores the previous one (no decorator machinery)."""
-    __slots__ = ("mode", "prev")
-
-    def __init__(self, mode: bool) -> None:
-        self.mode = mode
-
-    def __enter__(self) -> None:
-        global _grad_enabled
-        self.prev, _grad_enabled = _grad_enabled, self.mode
-
-    def __exit__(self, *exc: Any) -> None:
-        global _grad_enabled
-        _grad_enabled = self.prev
 
 
 def _wrap_generator(fn: Callable, mode: bool) -> Callable:
