@@ -24,7 +24,6 @@ if __package__ in (None, ""):  # run as a script: make `import models...` (and t
 
 import minigrad as mg  # noqa: E402
 import minigrad.nn as nn  # noqa: E402
-from minigrad.backend import get_backend  # noqa: E402
 from models import cli  # noqa: E402
 from models.assignment_net import VARIANTS, build  # noqa: E402
 from models.audit import audit, draw_graph, format_audit, trace  # noqa: E402
@@ -124,10 +123,7 @@ def _summary(result: dict[str, Any], args: argparse.Namespace, backend: str) -> 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (see ``cli.EXIT_CODES_HELP``)."""
     args = parse_args(argv)
-    try:
-        backend = get_backend(args.backend).name
-    except mg.BackendError as e:
-        raise SystemExit(f"error: backend {args.backend!r} is not usable here: {e}") from None
+    backend = cli.backend_name(args.backend)
     dtype = {"float64": mg.float64, "float32": mg.float32}[args.dtype]
 
     if args.audit:

@@ -162,3 +162,12 @@ def positive_float(text: str) -> float:
 
 def fraction(text: str) -> float:
     return _number(text, float, lambda v: 0.0 <= v < 1.0, "in [0, 1)")
+
+
+def backend_name(name: str) -> str:
+    """``--backend``'s value as a usable backend name, or exit with the reason (e.g. CuPy or a GPU missing)."""
+    import minigrad as mg
+    try:
+        return mg.backend.get_backend(name).name
+    except mg.BackendError as e:
+        raise SystemExit(f"error: backend {name!r} is not usable here: {e}") from None

@@ -35,7 +35,6 @@ import numpy as np  # noqa: E402
 import minigrad as mg  # noqa: E402
 import minigrad.nn as nn  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
-from minigrad.backend import get_backend  # noqa: E402
 from minigrad.utils.data import DataLoader, TensorDataset  # noqa: E402
 from models import cli  # noqa: E402
 
@@ -262,10 +261,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (see EXIT_CODES_HELP)."""
     args = parse_args(argv)
-    try:
-        backend = get_backend(args.backend).name
-    except mg.BackendError as e:
-        raise SystemExit(f"error: backend {args.backend!r} is not usable here: {e}") from None
+    backend = cli.backend_name(args.backend)
     # Everything that can fail is checked before training: outputs, the plot extra, the data set's package.
     if args.save is not None:
         cli.check_output_path(args.save, "--save")
