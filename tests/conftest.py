@@ -29,6 +29,10 @@ settings.register_profile("thorough", max_examples=300, deadline=None, suppress_
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "subprocess: starts a fresh Python; mutation runs leave these out (pyproject.toml)")
+
+
 def pytest_addoption(parser):
     parser.addoption("--backends", default=None,
                      help="comma-separated backends to run backend tests on (default: numpy,strict, plus cupy if usable)")

@@ -319,6 +319,7 @@ def _strict_json(text: str) -> dict:
     return json.loads(text, parse_constant=refuse)
 
 
+@pytest.mark.subprocess
 def test_cli_json_subprocess():
     proc = _run_cli("--max-steps", "50", "--json")
     assert proc.returncode == 3, proc.stderr  # not converged within --max-steps
@@ -332,6 +333,7 @@ def test_cli_json_subprocess():
     assert out["loss"] == train(model, x, target, max_steps=50)["loss"]
 
 
+@pytest.mark.subprocess
 def test_cli_runs_as_a_script_from_any_directory(tmp_path):
     """`python models/assignment_cnn.py` works from outside the repo too, and models/*.py never shadow top-level
     modules (the script's own directory is taken off sys.path)."""
@@ -358,6 +360,7 @@ def test_cli_no_jit_says_so(capsys):
     assert _strict_json(capsys.readouterr().out)["jit"] is False
 
 
+@pytest.mark.subprocess
 def test_cli_diverged_run_is_valid_json_and_exits_4(tmp_path):
     """A non-finite E: JSON null (never NaN, which is not JSON) plus "finite": false, and exit code 4."""
     path = str(tmp_path / "nan.npz")
@@ -387,6 +390,7 @@ def test_cli_audit_json(capsys):
     assert out["fd_agrees"] and "grad_w10" in out["wrong"] and "grad_w9" not in out["wrong"] and out["finite"]
 
 
+@pytest.mark.subprocess
 def test_cli_help_documents_exit_codes():
     proc = _run_cli("--help")
     assert proc.returncode == 0
@@ -421,6 +425,7 @@ def test_saved_weights_are_the_converged_ones(tmp_path, capsys):
     assert again["steps"] == 0 and again["loss"] == first["loss"]
 
 
+@pytest.mark.subprocess
 def test_load_wrong_shapes_is_a_clear_error(tmp_path):
     path = str(tmp_path / "bad.npz")
     mg.save({"conv.weight": mg.zeros(1, 1, 3, 3, dtype=mg.float64), "hidden.weight": mg.zeros(2, 4, dtype=mg.float64),
@@ -471,6 +476,7 @@ def test_bad_output_paths_fail_before_training(tmp_path, no_training, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]  # nothing written, no probe left behind
 
 
+@pytest.mark.subprocess
 def test_bad_output_path_exit_code_is_1_in_a_subprocess(tmp_path):
     proc = _run_cli("--save", str(tmp_path / "nope" / "w.npz"))  # would train ~263k steps if not checked first
     assert proc.returncode == 1 and "does not exist" in proc.stderr and proc.stdout == ""

@@ -49,6 +49,7 @@ def test_cupy_without_gpu_gives_clear_error(monkeypatch):
         B.get_backend("cupy")
 
 
+@pytest.mark.subprocess
 def test_env_var_picks_default_backend():
     code = "import minigrad as mg; print(mg.get_default_backend(), mg.zeros(1).backend)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
