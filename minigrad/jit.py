@@ -104,10 +104,12 @@ class Tracer:
         self.alive: list[Any] = []            # every array named, so no id is reused while recording
         self.tensor_name: dict[int, str] = {}  # id(Tensor) -> its name for inputs and captured tensors
         self.captured: list[Tensor] = []      # tensors read by reference (parameters, constants, ...)
+        self.grad_owners: list[Tensor] = []   # tensors whose .grad the recording binds afresh (it was None)
         self.nodes: list[tuple[autograd.Function, tuple]] = []
         self.node_name: dict[int, str] = {}
         self.guards: list[str] = []           # conditions under which the recording no longer applies
         self.host_random: str | None = None   # an op that draws on the host in forward (no CUDA graphs then)
+        self.reads_fresh_grad = False         # reads a .grad bound during the call (no CUDA graphs then)
         self._guarded: set[tuple[int, str]] = set()
         self._ids = itertools.count()
         for i, t in enumerate(inputs):
@@ -142,6 +144,12 @@ class Tracer:
         name = self.var.get(id(t._data))
         if name is not None:
             return name
+        # A .grad this recording bound (after `grad = None` or zero_grad()) is a new array on every replay: read it
+        # through its owner, also via detach()ed aliases, never as the array the capture happened to create.
+        owner = next((o for o in self.grad_owners if o._grad is not None and o._grad._data is t._data), None)
+        if owner is not None:
+            self.reads_fresh_grad = True
+            return self.tensor_ref(owner) + "._grad._data"
         return self.tensor_ref(t) + "._data"
 
     def value_expr(self, v: Any) -> str:
@@ -204,6 +212,8 @@ class Tracer:
             raise RuntimeError("mg.jit: retain_grad() on an intermediate result is not supported inside a "
                                "captured function; return the tensor instead")
         target, grad = self.tensor_ref(t), self.value_expr(g)
+        if t._grad is None:
+            self.grad_owners.append(t)
         self.lines.append(("acc", f"_acc({target}, {grad})", (target, grad)))
 
     def set_grad(self, t: Tensor, value: Any) -> None:
@@ -292,6 +302,9 @@ class Program:
         if self.graphs is None:
             if self.tracer.host_random:
                 self.graphs_failed = f"{self.tracer.host_random} draws random numbers on the host in forward"
+                return self.fn(*tensors)
+            if self.tracer.reads_fresh_grad:  # a graph binds such grads only after its launch
+                self.graphs_failed = "it reads a .grad that the call itself binds (after grad = None)"
                 return self.fn(*tensors)
             on_gpu = _all_cupy(tensors, self.tracer.captured)
             if graphs == "cuda" and not on_gpu:

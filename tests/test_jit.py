@@ -412,3 +412,32 @@ def test_recorded_in_place_writes_are_refused_inside_a_capture():
     f(mg.ones(2))
     with pytest.raises(RuntimeError, match="in-place op add_"):
         f(mg.ones(2))
+
+
+@pytest.mark.parametrize("graphs", [False, True], ids=["plain", "graphs"])
+def test_fresh_grads_read_after_backward_replay_like_eager(backend, graphs):
+    """`grad = None`, backward, then read .grad (through detach): each replay binds new grad tensors, and the replay
+    must read those, not the ones the capture created. The bias's gradient is summed back (_unbroadcast) too."""
+    rng = np.random.default_rng(3)
+    x = mg.tensor(rng.standard_normal((4, 3)), backend=backend)
+    w = nn.Parameter(mg.tensor(rng.standard_normal((4, 3)), backend=backend))
+    b = nn.Parameter(mg.tensor(rng.standard_normal((1, 3)), backend=backend))
+
+    def step(x):
+        w.grad = b.grad = None
+        ((x * w + b) ** 2).sum().backward()
+        return w.grad.detach().clone(), b.grad.detach().clone()
+
+    jitted = mg.jit(step)
+    if graphs:
+        jitted.graphs = _graph_mode(backend)
+    for k in range(5):
+        xk = x * (k + 1.0)
+        got, want = jitted(xk), step(xk)
+        for g, e in zip(got, want):
+            assert g.shape == e.shape
+            np.testing.assert_array_equal(g.numpy(), e.numpy())
+    assert "_unbroadcast" in jitted.source(x)
+    if graphs:  # the graph path declines this call (it binds such grads after its launch) and says why
+        program = next(iter(jitted._cache.values())).program
+        assert program.graphs is None and "reads a .grad" in program.graphs_failed
