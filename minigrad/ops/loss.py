@@ -27,7 +27,7 @@ def _reduce(xp, loss, reduction: str):
 
 def _upstream(g, reduction: str, size: int):
     """The upstream gradient as seen by each element of the unreduced loss."""
-    return g / size if reduction == "mean" else g
+    return g / max(size, 1) if reduction == "mean" else g  # an empty input's gradient is empty: no 0 / 0
 
 
 class MSELoss(Function):
@@ -37,12 +37,11 @@ class MSELoss(Function):
     def forward(self, a, b, reduction="mean"):
         self.diff, self.reduction = a - b, reduction
         sq = self.diff * self.diff
-        if reduction == "none":
-            return sq
-        return sq.sum() if reduction == "sum" else sq.mean()
+        return _reduce(array_module(a), sq, reduction)
 
     def backward(self, g):
-        scale = 2 / self.diff.size if self.reduction == "mean" else 2
+        # max(.., 1): the gradient of an empty input is empty whatever the scale
+        scale = 2 / max(self.diff.size, 1) if self.reduction == "mean" else 2
         ga = (g * scale) * self.diff
         return ga, -ga if self.needs_grad(1) else None
 
