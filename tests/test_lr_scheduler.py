@@ -56,6 +56,8 @@ SCHEDULES = [
     ("LinearLR", dict(start_factor=0.25, end_factor=0.75, total_iters=30)),
     ("LinearLR", dict(start_factor=1.0, end_factor=0.0, total_iters=50)),
     ("ConstantLR", dict(factor=0.5, total_iters=12)),
+    ("ConstantLR", dict()),  # the defaults: factor 1/3 for 5 epochs
+    ("ConstantLR", dict(factor=0.25, total_iters=17)),  # the closed form at exactly total_iters (epoch 17 below)
 ]
 IDS = [f"{name}-{i}" for i, (name, _) in enumerate(SCHEDULES)]
 
@@ -92,6 +94,42 @@ def test_step_with_epoch_uses_the_closed_form_like_torch(torch, name, kwargs):
             tsched.step(epoch)
             with pytest.warns(UserWarning, match="epoch parameter in `scheduler.step\\(\\)`"):
                 sched.step(epoch)
+            assert sched.last_epoch == epoch
+            assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr(), rel=1e-15, abs=0)
+
+
+@pytest.mark.parametrize("name, kwargs", SCHEDULES, ids=IDS)
+def test_resuming_with_last_epoch_equals_torch(torch, name, kwargs):
+    """A scheduler built with last_epoch=k (after a checkpoint restored "initial_lr" and "lr"): the same first step
+    (CosineAnnealingLR takes its closed form there) and the same sequence after it as torch's."""
+    opt, topt = _groups(mg), _groups(torch)
+    for o in (opt, topt):
+        for g, lr in zip(o.param_groups, (0.1, 0.03)):
+            g["initial_lr"], g["lr"] = lr, lr * 0.6
+    sched = getattr(lr_scheduler, name)(opt, last_epoch=9, **kwargs)
+    tsched = getattr(torch.optim.lr_scheduler, name)(topt, last_epoch=9, **kwargs)
+    assert sched.last_epoch == tsched.last_epoch == 10
+    assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr(), rel=1e-15, abs=0)
+    for epoch in range(11, 41):
+        opt.step()
+        topt.step()
+        sched.step()
+        tsched.step()
+        assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr(), rel=1e-15, abs=0), f"epoch {epoch}"
+
+
+@pytest.mark.parametrize("name", ["LambdaLR", "MultiplicativeLR"])
+def test_step_with_epoch_without_a_closed_form_uses_get_lr_like_torch(torch, name):
+    opt, topt = _groups(mg), _groups(torch)
+    sched = getattr(lr_scheduler, name)(opt, lr_lambda=lambda e: 0.9 ** e)
+    tsched = getattr(torch.optim.lr_scheduler, name)(topt, lr_lambda=lambda e: 0.9 ** e)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for epoch in (3, 8, 4):
+            opt.step()
+            topt.step()
+            sched.step(epoch)
+            tsched.step(epoch)
             assert sched.last_epoch == epoch
             assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr(), rel=1e-15, abs=0)
 
@@ -243,8 +281,11 @@ def test_multistep_milestones_load_from_torch_counter_layout():
 
 def test_resuming_with_last_epoch_needs_initial_lr():
     opt = _groups(mg)
-    with pytest.raises(KeyError, match=r"'initial_lr' is not specified in param_groups\[0\]"):
+    with pytest.raises(KeyError) as info:
         lr_scheduler.StepLR(opt, step_size=3, last_epoch=5)
+    assert info.value.args[0] == (
+        "param 'initial_lr' is not specified in param_groups[0] when resuming scheduler with last_epoch >= 0 "
+        "(last_epoch=5): load the optimizer's state dict first, or start a fresh schedule with last_epoch=-1")
     lr_scheduler.StepLR(opt, step_size=3)  # records initial_lr
     for g in opt.param_groups:
         g["lr"] = g["initial_lr"] * 0.1  # as a loaded optimizer state at epoch 5 would hold
@@ -252,7 +293,63 @@ def test_resuming_with_last_epoch_needs_initial_lr():
     assert sched.last_epoch == 6 and sched.get_last_lr() == pytest.approx([0.001, 0.0003])
 
 
+def test_multistep_state_without_milestones_keeps_the_current_ones():
+    sched = lr_scheduler.MultiStepLR(_groups(mg), milestones=[3, 3, 8])
+    state = sched.state_dict()
+    del state["milestones"]
+    sched.load_state_dict(state)
+    assert dict(sched.milestones) == {3: 2, 8: 1}
+
+
 # --------------------------------------------------------------------------- warnings and errors
+def _one_warning(record) -> warnings.WarningMessage:
+    """The single warning caught, which must point at the caller's line in this file (the stacklevel)."""
+    assert len(record) == 1, [str(w.message) for w in record]
+    assert record[0].category is UserWarning and record[0].filename == __file__
+    return record[0]
+
+
+def test_warnings_say_what_to_do_and_point_at_the_callers_line():
+    opt = _groups(mg)
+    sched = lr_scheduler.StepLR(opt, step_size=2)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        sched.step()
+    assert str(_one_warning(record).message) == (
+        "Detected call of `lr_scheduler.step()` before `optimizer.step()`. You should call them in the order "
+        "`optimizer.step()`, then `lr_scheduler.step()`; the other order skips the first value of the learning "
+        "rate schedule.")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        sched.get_lr()
+    assert str(_one_warning(record).message) == (
+        "To get the last learning rate computed by the scheduler, please use `get_last_lr()`.")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        sched.step(4)
+    assert str(_one_warning(record).message) == lr_scheduler.EPOCH_DEPRECATION_WARNING
+
+    opt2 = _groups(mg)
+    sched2 = lr_scheduler.ExponentialLR(opt2, gamma=0.5)
+    opt2.step = lambda closure=None: None  # replaced after the scheduler wrapped it
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        sched2.step()
+    assert str(_one_warning(record).message) == (
+        "Seems like `optimizer.step()` has been overridden after learning rate scheduler initialization. "
+        "Please, make sure to call `optimizer.step()` before `lr_scheduler.step()`.")
+
+
+def test_factor_bounds_are_inclusive_as_in_torch():
+    assert lr_scheduler.ConstantLR(_groups(mg), factor=1.0).get_last_lr() == [0.1, 0.03]
+    assert lr_scheduler.ConstantLR(_groups(mg), factor=0.0).get_last_lr() == [0.0, 0.0]
+    assert lr_scheduler.LinearLR(_groups(mg), start_factor=1.0).get_last_lr() == [0.1, 0.03]
+    with pytest.raises(ValueError) as info:
+        lr_scheduler.LinearLR(_groups(mg), start_factor=1.5)
+    assert str(info.value) == ("Starting multiplicative factor expected to be greater than 0 and less or equal to 1, "
+                               "got start_factor=1.5.")
+
+
 def test_warns_when_scheduler_steps_before_optimizer():
     opt = _groups(mg)
     sched = lr_scheduler.StepLR(opt, step_size=2)

@@ -598,3 +598,211 @@ def test_jitted_training_step_equals_eager(backend, make_opt, graphs):
     assert results[0][0] == results[1][0]
     for a, b in zip(results[0][1], results[1][1]):
         np.testing.assert_array_equal(a, b)
+
+
+# --------------------------------------------------------------------------- what mutation testing found unchecked
+OPTIMIZERS = [
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+    lambda p: optim.Adam(p, lr=0.1),
+    lambda p: optim.AdamW(p, lr=0.1),
+    lambda p: optim.RMSprop(p, lr=0.1),
+    lambda p: optim.Adagrad(p, lr=0.1),
+]
+OPT_IDS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS, ids=OPT_IDS)
+def test_step_returns_the_closures_loss_and_uses_its_gradients(make):
+    w, b = _params()
+    opt = make([w, b])
+    ref_w, ref_b = _params()
+    ref = make([ref_w, ref_b])
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum() + b.sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert isinstance(loss, mg.Tensor) and loss.item() == pytest.approx(float((ref_w.numpy() ** 2).sum() + ref_b.numpy().sum()))
+    ((ref_w * ref_w).sum() + ref_b.sum()).backward()
+    ref.step()
+    np.testing.assert_array_equal(w.numpy(), ref_w.numpy())
+    np.testing.assert_array_equal(b.numpy(), ref_b.numpy())
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS, ids=OPT_IDS)
+def test_load_state_dict_with_partial_state_starts_the_missing_ones_fresh(make):
+    """Saved state for the second parameter only, listed after an index that matches no parameter: the unknown
+    index is skipped, the second parameter's state loads, and the first starts fresh, as in a new optimizer."""
+    w, b = _params()
+    opt = make([w, b])
+    for _ in range(2):
+        opt.zero_grad()
+        ((w * w).sum() + (b * b).sum()).backward()
+        opt.step()
+    saved = opt.state_dict()
+    fresh_w, _ = _params()
+    w2, b2 = _params()
+    opt2 = make([w2, b2])
+    opt2.load_state_dict({"state": {7: {}, 1: saved["state"][1]}, "param_groups": saved["param_groups"]})
+    b2.data = b.detach().clone()  # where the saved run left it
+    opt2.zero_grad()
+    ((w2 * w2).sum() + (b2 * b2).sum()).backward()
+    opt2.step()
+    ref = make([fresh_w])
+    ((fresh_w * fresh_w).sum()).backward()
+    ref.step()
+    np.testing.assert_allclose(w2.numpy(), fresh_w.numpy(), rtol=1e-15, atol=0)
+    opt.zero_grad()
+    ((w * w).sum() + (b * b).sum()).backward()
+    opt.step()
+    np.testing.assert_allclose(b2.numpy(), b.numpy(), rtol=1e-15, atol=0)
+
+
+def test_adagrad_after_loading_a_stateless_dict_steps_like_a_new_one():
+    w, _ = _params()
+    opt = optim.Adagrad([w], lr=0.1, initial_accumulator_value=0.5)
+    opt.load_state_dict({"state": {}, "param_groups": opt.state_dict()["param_groups"]})
+    ref_w, _ = _params()
+    ref = optim.Adagrad([ref_w], lr=0.1, initial_accumulator_value=0.5)
+    for o, p in ((opt, w), (ref, ref_w)):
+        (p * p).sum().backward()
+        o.step()
+    np.testing.assert_array_equal(w.numpy(), ref_w.numpy())
+
+
+def test_load_state_dict_group_options():
+    """Saved groups lacking a newer option get the default; loaded groups are copies; names follow the saved dict
+    when it has them and are kept otherwise."""
+    w, b = _params()
+    opt = optim.SGD([("w", w), ("b", b)], lr=0.1)
+    saved = opt.state_dict()
+    del saved["param_groups"][0]["maximize"]
+    saved["param_groups"][0]["param_names"] = ["first", "second"]
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["maximize"] is False and opt.param_groups[0]["param_names"] == ["first", "second"]
+    saved["param_groups"][0]["param_names"].append("changed later")
+    assert opt.param_groups[0]["param_names"] == ["first", "second"]
+    del saved["param_groups"][0]["param_names"]
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["param_names"] == ["first", "second"]  # kept: the saved dict has none
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["params"] == [w, b]
+
+
+def test_load_state_dict_mismatch_messages():
+    w, b = _params()
+    opt = optim.SGD([w, b], lr=0.1)
+    saved = opt.state_dict()
+    with pytest.raises(ValueError) as info:
+        opt.load_state_dict({"state": {}, "param_groups": saved["param_groups"] * 2})
+    assert str(info.value) == "loaded state dict has a different number of parameter groups"
+    with pytest.raises(ValueError) as info:
+        opt.load_state_dict({"state": {}, "param_groups": [dict(saved["param_groups"][0], params=[0])]})
+    assert str(info.value) == ("loaded state dict contains a parameter group that doesn't match the size of "
+                               "optimizer's group")
+    with pytest.raises(ValueError) as info:
+        opt.load_state_dict({"state": {0: {"step": np.zeros(2)}}, "param_groups": saved["param_groups"]})
+    assert str(info.value) == "optimizer state 0 has a 'step' of shape (2,), expected one number"
+
+
+def test_loaded_state_keeps_fractional_steps_and_integer_arrays():
+    w, _ = _params()
+    opt = optim.SGD([w], lr=0.1)
+    counts = np.arange(12, dtype=np.int32).reshape(3, 4)
+    opt.load_state_dict({"state": {0: {"step": np.array(2.5), "counts": counts}},
+                         "param_groups": opt.state_dict()["param_groups"]})
+    assert opt.state[w]["step"] == 2.5 and isinstance(opt.state[w]["step"], float)
+    assert opt.state[w]["counts"].dtype == np.int32
+    np.testing.assert_array_equal(opt.state[w]["counts"], counts)
+
+
+def test_repr_lists_each_groups_options():
+    w, _ = _params()
+    assert repr(optim.SGD([w], lr=0.1)) == (
+        "SGD (\nParameter Group 0\n    dampening: 0\n    lr: 0.1\n    maximize: False\n    momentum: 0\n    nesterov: False\n"
+        "    weight_decay: 0\n)")
+
+
+def test_lr_zero_is_allowed_and_group_errors_name_the_problem():
+    w, b = _params()
+    optim.SGD([w], lr=0.0).step()  # torch accepts 0; only negative learning rates are refused
+    with pytest.raises(TypeError) as info:
+        optim.SGD([w, np.zeros(3)], lr=0.1)
+    assert str(info.value) == "optimizer can only optimize Tensors, but one of the params is ndarray"
+    with pytest.raises(ValueError) as info:
+        optim.SGD([{"params": [w]}, {"params": [w, b]}], lr=0.1)
+    assert str(info.value) == "some parameters appear in more than one parameter group"
+    named = optim.SGD([("w", w)], lr=0.1)
+    with pytest.raises(ValueError) as info:
+        named.add_param_group({"params": [b]})
+    assert str(info.value) == ("all optimizer param groups should be with/without names. cannot add param group "
+                               "without names to the optimizer")
+    unnamed = optim.SGD([w], lr=0.1)
+    with pytest.raises(ValueError) as info:
+        unnamed.add_param_group({"params": [("b", b)]})
+    assert str(info.value).endswith("cannot add param group with names to the optimizer")
+    with pytest.raises(TypeError, match="dampening"):
+        optim.SGD([w], lr=0.1, dampening="0")
+
+
+def test_duplicate_parameters_warning_points_at_the_callers_line():
+    import warnings
+
+    w, b = _params()
+    for build in (lambda: optim.SGD([w, w], lr=0.1), lambda: optim.SGD([b], lr=0.1).add_param_group({"params": [w, w]})):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            build()
+        assert len(record) == 1 and record[0].filename == __file__
+        assert str(record[0].message) == ("optimizer contains a parameter group with duplicate parameters; in future, "
+                                          "this will cause an error")
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1), lambda p: optim.Adagrad(p, lr=0.1)],
+                         ids=["SGD", "Adagrad"])
+def test_no_weight_decay_leaves_an_infinite_parameter_infinite(make):
+    """weight_decay=0 must skip the decay term: 0 * inf would turn the infinite entry into nan."""
+    w = nn.Parameter(mg.tensor([np.inf, 1.0]))
+    opt = make([w])
+    w.grad = mg.tensor([1.0, 1.0])
+    opt.step()
+    assert w.numpy()[0] == np.inf and np.isfinite(w.numpy()[1])
+
+
+def test_optimizer_subclass_step_runs_live_under_jit():
+    """A user's Optimizer subclass gets its step() marked for replay, so a jitted step reads its current state."""
+    class Halving(optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, dict(lr=1.0))
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.data = p.data - group["lr"] * p.grad.data
+                group["lr"] /= 2
+
+    assert Halving.__dict__["step"].__wrapped_replayed__
+    w = nn.Parameter(mg.tensor([8.0]))
+    opt = Halving([w])
+
+    @mg.jit
+    def train_step():
+        opt.zero_grad()
+        (w * 1.0).sum().backward()
+        opt.step()
+
+    for _ in range(4):
+        train_step()
+    assert w.numpy()[0] == 8.0 - (1 + 0.5 + 0.25 + 0.125)
+
+
+def test_adamw_loading_an_adam_state_dict_stays_decoupled():
+    w, _ = _params()
+    adam = optim.Adam([w], lr=0.1, weight_decay=0.1)
+    assert adam.state_dict()["param_groups"][0]["decoupled_weight_decay"] is False
+    adamw = optim.AdamW([w], lr=0.1, weight_decay=0.1)
+    adamw.load_state_dict(adam.state_dict())
+    assert adamw.param_groups[0]["decoupled_weight_decay"] is True

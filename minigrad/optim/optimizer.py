@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import copy
 import numbers
+import os
+import sys
 import warnings
 from collections import defaultdict
 from typing import Any, Callable, Iterable, Iterator
@@ -91,7 +93,7 @@ class Optimizer:
             warnings.warn(
                 "optimizer contains a parameter group with duplicate parameters; "
                 "in future, this will cause an error",
-                stacklevel=3,
+                stacklevel=_caller_outside_optim(),
             )
         existing = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in existing for p in params):
@@ -193,6 +195,15 @@ class Optimizer:
                 if key != "params":
                     text += f"    {key}: {group[key]}\n"
         return text + ")"
+
+
+def _caller_outside_optim() -> int:
+    """The warnings stacklevel of the first caller outside minigrad/optim: the user's line, whether the warning
+    comes from the constructor (through a subclass's __init__) or from add_param_group called directly."""
+    here, frame, level = os.path.dirname(__file__), sys._getframe(1), 1
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == here:
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _state_to_tensor(value: Any) -> Any:
