@@ -121,10 +121,11 @@ class inference_mode(_GradMode):
     """PyTorch's ``inference_mode``; in minigrad it is ``no_grad`` (there are no separate inference tensors).
     ``inference_mode(False)`` leaves grad mode as it is."""
 
-    def __init__(self, mode: bool | Callable = True) -> None:
-        if not isinstance(mode, bool) and not callable(mode):
+    def __init__(self, mode: bool = True) -> None:
+        # (``@inference_mode`` without parentheses never gets here: _GradMode.__new__ wraps the function)
+        if not isinstance(mode, bool):
             raise TypeError(f"inference_mode(mode): mode must be a bool, got {mode!r}")
-        self.mode = False if (mode is True or callable(mode)) else None
+        self.mode = False if mode else None
 
     def __enter__(self) -> None:
         global _grad_enabled

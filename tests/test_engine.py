@@ -302,3 +302,25 @@ def test_to_moves_and_casts_differentiably(backend):
     (y * y).sum().backward()
     assert x.grad.dtype == mg.float64 and x.grad.backend == "numpy"
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_inference_mode_as_a_bare_decorator_and_its_mode_values():
+    @mg.inference_mode
+    def f(x):
+        assert mg.is_grad_enabled() is False
+        return x * 2
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    assert f(x).requires_grad is False and mg.is_grad_enabled() is True
+    with mg.inference_mode():
+        assert mg.is_grad_enabled() is False
+    with mg.inference_mode(False):
+        assert mg.is_grad_enabled() is True
+    with pytest.raises(TypeError, match=r"inference_mode\(mode\): mode must be a bool, got 'yes'"):
+        mg.inference_mode("yes")
+
+
+def test_grad_mode_decorator_on_a_non_function_names_both():
+    with pytest.raises(TypeError) as info:
+        mg.no_grad()(5)
+    assert str(info.value) == "no_grad() used as a decorator needs a function, got int"

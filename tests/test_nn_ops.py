@@ -330,6 +330,10 @@ def test_normal_cdf_accuracy():
     x = np.linspace(-37, 8, 9001)
     exact = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in x])
     np.testing.assert_allclose(normal_cdf(x), exact, rtol=1e-12, atol=1e-300)
+    # more elements than one host block (2**14): the blockwise path, with a partial last block
+    big = np.linspace(-9, 9, 40_001)
+    np.testing.assert_allclose(normal_cdf(big.reshape(1, -1)), [[0.5 * math.erfc(-v / math.sqrt(2)) for v in big]],
+                               rtol=1e-12, atol=1e-300)
 
 
 # -------------------------------------------------------------------------------------------- dropout

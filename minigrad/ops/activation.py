@@ -17,7 +17,7 @@ class LeakyReLU(Function):
     """x if x > 0 else slope * x; at 0 the gradient is the slope (PyTorch's choice)."""
     saves = (0,)
 
-    def forward(self, x, negative_slope=0.01):
+    def forward(self, x, negative_slope):
         self.x, self.slope = x, negative_slope
         return array_module(x).where(x > 0, x, x * negative_slope)
 
@@ -29,7 +29,7 @@ class ELU(Function):
     """x if x > 0 else alpha * (exp(x) - 1); at 0 the gradient is alpha, as in PyTorch."""
     saves = (0,)
 
-    def forward(self, x, alpha=1.0):
+    def forward(self, x, alpha):
         xp = array_module(x)
         self.x, self.alpha = x, alpha
         return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
@@ -43,7 +43,7 @@ class Hardtanh(Function):
     """clip(x, min_val, max_val); the gradient is 0 at and beyond the two corners, as in PyTorch."""
     saves = (0,)
 
-    def forward(self, x, min_val=-1.0, max_val=1.0):
+    def forward(self, x, min_val, max_val):
         self.x, self.lo, self.hi = x, min_val, max_val
         return array_module(x).clip(x, min_val, max_val)
 
@@ -73,7 +73,7 @@ class Softplus(Function):
     """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (PyTorch's switch)."""
     saves = (0,)
 
-    def forward(self, x, beta=1.0, threshold=20.0):
+    def forward(self, x, beta, threshold):
         xp = array_module(x)
         self.x, self.beta, self.threshold = x, beta, threshold
         bx = x * beta
