@@ -124,3 +124,34 @@ def test_activation_defaults(backend):
     # threshold 20: above it softplus is x itself, below it the exact log1p(exp(x))
     big = _t([20.5, 19.5], backend)
     assert _np(F.softplus(big))[0] == 20.5 and _np(F.softplus(big))[1] == np.log1p(np.exp(19.5))
+
+
+# ------------------------------------------------------------------ arguments
+def test_window_arguments_may_be_numpy_integer_arrays(backend):
+    """kernel_size, stride, ... as a NumPy array of two ints is a pair (it has __index__ and __len__), as a tuple."""
+    x, w = _t(np.ones((1, 1, 5, 5)), backend), _t(np.ones((1, 1, 2, 2)), backend)
+    assert F.conv2d(x, w, stride=np.array([1, 2])).shape == (1, 1, 4, 2)
+    assert F.max_pool2d(x, np.array([2, 1])).shape == (1, 1, 2, 5)
+
+
+def test_matmul_shape_error_names_the_inner_sizes_of_a_batched_operand(backend):
+    with pytest.raises(mg.ShapeError) as info:
+        _t(np.ones((2, 3)), backend) @ _t(np.ones((5, 4, 2)), backend)
+    assert str(info.value) == "matmul: shapes (2, 3) and (5, 4, 2) don't line up (3 != 4)"
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 5, 4), (1, 2, 4, 5)], ids=["extra_rows", "extra_cols"])
+def test_ceil_mode_pooling_pads_one_side_only(backend, shape):
+    """ceil_mode with an odd size on one axis only: the last window is partial on that axis alone."""
+    a = np.random.default_rng(4).standard_normal(shape)
+    h, w = shape[2:]
+    ho, wo = -(-h // 2), -(-w // 2)
+    want = np.array([[[[a[n, c, 2 * i:2 * i + 2, 2 * j:2 * j + 2].max() for j in range(wo)] for i in range(ho)]
+                      for c in range(shape[1])] for n in range(shape[0])])
+    x = _t(a, backend, True)
+    out = F.max_pool2d(x, 2, ceil_mode=True)
+    np.testing.assert_array_equal(_np(out), want)
+    avg = F.avg_pool2d(x, 2, ceil_mode=True)
+    want_avg = np.array([[[[a[n, c, 2 * i:2 * i + 2, 2 * j:2 * j + 2].mean() for j in range(wo)] for i in range(ho)]
+                          for c in range(shape[1])] for n in range(shape[0])])
+    np.testing.assert_allclose(_np(avg), want_avg, rtol=1e-12)

@@ -55,17 +55,15 @@ def taps(kh: int, kw: int, ho: int, wo: int, sh: int, sw: int, dh: int = 1, dw: 
                  for i in range(kh) for j in range(kw))
 
 
-def to_chwn(x, ph: int = 0, pw: int = 0, bottom: int | None = None, right: int | None = None, value=0):
-    """x (N, C, H, W) as a (C, H + ph + bottom, W + pw + right, N) array (bottom/right default to ph/pw) padded
-    with ``value``. No copy when x already has that memory order and there is no padding."""
+def to_chwn(x, ph: int, pw: int):
+    """x (N, C, H, W) as a (C, H + 2 ph, W + 2 pw, N) array, zero-padded. No copy when x already has that memory
+    order and there is no padding."""
     xp = array_module(x)
     n, c, h, w = x.shape
-    bottom = ph if bottom is None else bottom
-    right = pw if right is None else right
     t = x.transpose(1, 2, 3, 0)
-    if not (ph or pw or bottom or right):
+    if not (ph or pw):
         return xp.ascontiguousarray(t)
-    out = xp.full((c, h + ph + bottom, w + pw + right, n), value, dtype=x.dtype)
+    out = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
     out[:, ph:ph + h, pw:pw + w] = t
     return out
 
