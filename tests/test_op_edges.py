@@ -155,3 +155,30 @@ def test_ceil_mode_pooling_pads_one_side_only(backend, shape):
     want_avg = np.array([[[[a[n, c, 2 * i:2 * i + 2, 2 * j:2 * j + 2].mean() for j in range(wo)] for i in range(ho)]
                           for c in range(shape[1])] for n in range(shape[0])])
     np.testing.assert_allclose(_np(avg), want_avg, rtol=1e-12)
+
+
+def test_conv_transpose2d_gradient_of_the_input_when_the_weight_is_frozen(backend):
+    rng = np.random.default_rng(5)
+    xa, wa = rng.standard_normal((2, 3, 4, 4)), rng.standard_normal((3, 2, 3, 3))
+    x, w = _t(xa, backend, True), _t(wa, backend)
+    F.conv_transpose2d(x, w, stride=2).sum().backward()
+    x2, w2 = _t(xa, backend, True), _t(wa, backend, True)
+    F.conv_transpose2d(x2, w2, stride=2).sum().backward()
+    assert w.grad is None
+    np.testing.assert_allclose(_np(x.grad), _np(x2.grad), rtol=1e-12)
+
+
+def test_pow_gradient_with_a_tensor_exponent_of_zero_and_one(backend):
+    """d(a**b)/da = b * a**(b - 1): 0 where b == 0 (even at a == 0), 1 where b == 1."""
+    a = _t([2.0, 3.0, 0.0, 5.0], backend, True)
+    b = _t([0.0, 1.0, 0.0, 2.0], backend)
+    (a ** b).sum().backward()
+    np.testing.assert_array_equal(_np(a.grad), [0.0, 1.0, 0.0, 10.0])
+
+
+def test_conv2d_with_no_output_channels(backend):
+    x, w = _t(np.ones((2, 3, 5, 5)), backend, True), _t(np.ones((0, 3, 3, 3)), backend, True)
+    out = F.conv2d(x, w)
+    assert out.shape == (2, 0, 3, 3)
+    out.sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), np.zeros((2, 3, 5, 5)))

@@ -90,7 +90,7 @@ def col2im(dcols, hp: int, wp: int, stride, dilation):
 
 def _grouped(w, groups: int, transpose: bool = False):
     """Weight (O, C/g, kh, kw) as (g, O/g, C/g*kh*kw), or its per-group transpose."""
-    m = w.reshape(groups, w.shape[0] // groups, w.size // w.shape[0] if w.shape[0] else 0)
+    m = w.reshape(groups, w.shape[0] // groups, w.shape[1] * w.shape[2] * w.shape[3])  # sizes, not -1: O may be 0
     return m.transpose(0, 2, 1) if transpose else m
 
 
