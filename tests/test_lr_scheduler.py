@@ -118,6 +118,21 @@ def test_resuming_with_last_epoch_equals_torch(torch, name, kwargs):
         assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr(), rel=1e-15, abs=0), f"epoch {epoch}"
 
 
+@pytest.mark.parametrize("last_epoch", [-1, 0, 9])
+def test_get_lr_called_directly_after_construction_equals_torch(torch, last_epoch):
+    """Right after construction (one step taken) CosineAnnealingLR.get_lr() takes its closed form when resuming
+    (last_epoch > 0) and the recursive form otherwise, as torch's does; the warning says to use get_last_lr()."""
+    opt, topt = _groups(mg), _groups(torch)
+    for o in (opt, topt):
+        for g in o.param_groups:
+            g["initial_lr"] = g["lr"]
+    sched = lr_scheduler.CosineAnnealingLR(opt, T_max=7, eta_min=0.01, last_epoch=last_epoch)
+    tsched = torch.optim.lr_scheduler.CosineAnnealingLR(topt, T_max=7, eta_min=0.01, last_epoch=last_epoch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert sched.get_lr() == pytest.approx(tsched.get_lr(), rel=1e-15, abs=0)
+
+
 @pytest.mark.parametrize("name", ["LambdaLR", "MultiplicativeLR"])
 def test_step_with_epoch_without_a_closed_form_uses_get_lr_like_torch(torch, name):
     opt, topt = _groups(mg), _groups(torch)

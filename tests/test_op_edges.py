@@ -99,6 +99,13 @@ def test_index_put_gradient_of_a_value_with_extra_leading_ones(backend):
     assert v.grad.shape == (1, 3)
     np.testing.assert_array_equal(_np(v.grad), [[3.0, 5.0, 7.0]])
     np.testing.assert_array_equal(_np(a.grad), np.where(np.arange(4)[:, None] < 2, 0.0, np.arange(12.0).reshape(4, 3)))
+    # a[1] = v of shape (1, 3): the indexed gradient (3,) gets v's leading 1 back
+    v1 = _t(np.ones((1, 3)), backend, True)
+    c = a * 1.0
+    c[1] = v1
+    (c * _t(np.arange(12.0).reshape(4, 3), backend)).sum().backward()
+    assert v1.grad.shape == (1, 3)
+    np.testing.assert_array_equal(_np(v1.grad), [[3.0, 4.0, 5.0]])
 
 
 # ------------------------------------------------------------------ empty reductions and losses
