@@ -761,8 +761,8 @@ def test_duplicate_parameters_warning_points_at_the_callers_line():
                                           "this will cause an error")
 
 
-@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1), lambda p: optim.Adagrad(p, lr=0.1)],
-                         ids=["SGD", "Adagrad"])
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1), lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+                                  lambda p: optim.Adagrad(p, lr=0.1)], ids=["SGD", "SGD-momentum", "Adagrad"])
 def test_no_weight_decay_leaves_an_infinite_parameter_infinite(make):
     """weight_decay=0 must skip the decay term: 0 * inf would turn the infinite entry into nan."""
     w = nn.Parameter(mg.tensor([np.inf, 1.0]))
