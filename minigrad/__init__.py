@@ -4,7 +4,7 @@
     x = mg.randn(3, requires_grad=True)
     (x * x).sum().backward()      # x.grad == 2 * x
 """
-from . import autograd  # first: the engine, then the Tensor it builds graphs of
+from . import autograd  # the engine; tensor.py installs Tensor into it when it loads
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .errors import DimError, ShapeError
 from .backend import BackendError, cupy_available, get_default_backend, set_default_backend

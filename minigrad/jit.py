@@ -42,6 +42,7 @@ from typing import Any, Callable
 import numpy
 
 from . import autograd
+from ._state import STATE
 from .backend import ARRAY_TYPES, backend_of
 from .tensor import Tensor, _coerce, wrap
 
@@ -50,12 +51,12 @@ __all__ = ["jit", "Jit", "replayed", "capturing"]
 
 def capturing() -> bool:
     """True while a jitted function is being recorded (outside the live calls of :func:`replayed` methods)."""
-    return autograd._tracer is not None
+    return STATE.tracer is not None
 
 
 def refuse_in_capture(what: str) -> None:
     """Raise the error for an operation that a recording cannot replay (host reads, random draws, ...)."""
-    if autograd._tracer is not None:
+    if STATE.tracer is not None:
         raise RuntimeError(
             f"{what} inside a function captured by mg.jit: a replay runs no Python, so it cannot repeat it. "
             "Move it out of the jitted function (e.g. return the tensor and call .item() on the result).")
@@ -66,7 +67,7 @@ def replayed(method: Callable) -> Callable:
     capture it runs live (unrecorded) and the recording calls it again, live, on every replay."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        rec = autograd._tracer
+        rec = STATE.tracer
         if rec is None:
             return method(self, *args, **kwargs)
         return rec.live_call(method, self, args, kwargs)
@@ -239,11 +240,11 @@ class Tracer:
                                    "takes no tensors or closures; call it with plain values")
         h = self._const(functools.partial(method, obj, *args, **kwargs), "live")
         self.lines.append(("live", f"{h}()", ()))
-        autograd._tracer = None
+        STATE.tracer = None
         try:
             return method(obj, *args, **kwargs)
         finally:
-            autograd._tracer = self
+            STATE.tracer = self
 
     # ------------------------------------------------------------------ the program
     def finish(self, result: Any, n_inputs: int) -> "Program":
@@ -522,7 +523,7 @@ class _EmulatedGraph:
 
 def _signature(args: tuple, kwargs: dict) -> tuple[tuple, list[Tensor]]:
     """The cache key of a call (tensor shapes/dtypes/array types/requires_grad, other values) and its tensors."""
-    key: list[Any] = [autograd._grad_enabled]
+    key: list[Any] = [STATE.grad_enabled]
     tensors: list[Tensor] = []
     items = enumerate(args) if not kwargs else itertools.chain(enumerate(args), sorted(kwargs.items()))
     for name, a in items:
@@ -563,7 +564,7 @@ class Jit:
         self.captures = 0  # how many recordings were made (a test can check nothing re-records)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if autograd._tracer is not None:  # called inside another capture: becomes part of that recording
+        if STATE.tracer is not None:  # called inside another capture: becomes part of that recording
             return self.fn(*args, **kwargs)
         key, tensors = _signature(args, kwargs)
         entry = self._cache.get(key)
@@ -586,11 +587,11 @@ class Jit:
 
     def _capture(self, args: tuple, kwargs: dict, tensors: list[Tensor]) -> tuple[Any, Program]:
         tracer = Tracer(tensors)
-        autograd._tracer = tracer
+        STATE.tracer = tracer
         try:
             out = self.fn(*args, **kwargs)
         finally:
-            autograd._tracer = None
+            STATE.tracer = None
         self.captures += 1
         return out, tracer.finish(out, len(tensors))
 

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Sequence
 import numpy
 
 from . import autograd, dtypes
+from ._state import STATE
 from .backend import ARRAY_TYPES, array_module, backend_of, get_backend, transfer
 from .errors import DimError, ShapeError
 
@@ -88,8 +89,8 @@ class Tensor:
                              doc="Whether autograd records ops on this tensor (only floating dtypes may).")
 
     def _set_grad(self, value: Any) -> None:
-        if autograd._tracer is not None:  # mg.jit records: a replay must repeat the assignment
-            autograd._tracer.set_grad(self, value)
+        if STATE.tracer is not None:  # mg.jit records: a replay must repeat the assignment
+            STATE.tracer.set_grad(self, value)
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
@@ -347,35 +348,35 @@ class Tensor:
         return self
 
     def add_(self, other: Any, alpha: float = 1) -> "Tensor":
-        if autograd._grad_enabled and self._records_into(other):
+        if STATE.grad_enabled and self._records_into(other):
             return self._rebind("add_", self._snapshot("add_") + (other if alpha == 1 else other * alpha))
         d, o = self._inplace("add_"), _raw(other)
         d += o if alpha == 1 else alpha * o
         return self
 
     def sub_(self, other: Any, alpha: float = 1) -> "Tensor":
-        if autograd._grad_enabled and self._records_into(other):
+        if STATE.grad_enabled and self._records_into(other):
             return self._rebind("sub_", self._snapshot("sub_") - (other if alpha == 1 else other * alpha))
         d, o = self._inplace("sub_"), _raw(other)
         d -= o if alpha == 1 else alpha * o
         return self
 
     def mul_(self, other: Any) -> "Tensor":
-        if autograd._grad_enabled and self._records_into(other):
+        if STATE.grad_enabled and self._records_into(other):
             return self._rebind("mul_", self._snapshot("mul_") * other)
         d = self._inplace("mul_")
         d *= _raw(other)
         return self
 
     def div_(self, other: Any) -> "Tensor":
-        if autograd._grad_enabled and self._records_into(other):
+        if STATE.grad_enabled and self._records_into(other):
             return self._rebind("div_", self._snapshot("div_") / other)
         d = self._inplace("div_")
         d /= _raw(other)
         return self
 
     def zero_(self) -> "Tensor":
-        if autograd._grad_enabled and self.grad_fn is not None:
+        if STATE.grad_enabled and self.grad_fn is not None:
             return self.fill_(0)
         self._inplace("zero_").fill(0)
         return self
@@ -387,7 +388,7 @@ class Tensor:
         v = _raw(value)
         if not isinstance(v, (int, float, numpy.generic)) and not (hasattr(v, "ndim") and v.ndim == 0):
             raise TypeError(f"fill_: value must be a number or a 0-d tensor, got {value!r:.80}")
-        if autograd._grad_enabled and self._records_into(value):
+        if STATE.grad_enabled and self._records_into(value):
             return self._rebind("fill_", inplace.IndexPut.apply(self._snapshot("fill_"), value, index=Ellipsis))
         try:
             self._inplace("fill_").fill(v)
@@ -396,7 +397,7 @@ class Tensor:
         return self
 
     def copy_(self, src: Any) -> "Tensor":
-        if autograd._grad_enabled and self._records_into(src):
+        if STATE.grad_enabled and self._records_into(src):
             if not isinstance(src, Tensor):
                 src = wrap(_to_array(src, None, self.backend))
             elif src.backend != self.backend:
@@ -421,7 +422,7 @@ class Tensor:
         return self.copy_(default_generator().normal(mean, std, size=self.shape).astype(self.dtype))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if autograd._grad_enabled and self._records_into(value):
+        if STATE.grad_enabled and self._records_into(value):
             out = inplace.IndexPut.apply(self._snapshot("__setitem__"), value, index=_raw_index(index))
             self._rebind("__setitem__", out)
             return
@@ -867,10 +868,12 @@ def wrap(array: Any) -> Tensor:
     return t
 
 
+autograd.function.install(Tensor, wrap)  # the engine builds graphs of Tensors, without importing this module
+
 
 def _host_read(what: str) -> None:
     """Host reads (and other eager-only steps) can't be replayed by mg.jit: refuse them while it records."""
-    if autograd._tracer is not None:
+    if STATE.tracer is not None:
         from .jit import refuse_in_capture
         refuse_in_capture(what)
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy
 
-from .. import autograd as _autograd
+from .._state import STATE
 from ..jit import replayed
 from ..backend import ARRAY_TYPES, backend_of, transfer
 from ..tensor import Tensor
@@ -261,8 +261,8 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _autograd._tracer is not None:  # mg.jit records: a replay is only valid in the same train/eval mode
-            _autograd._tracer.guard(self, "training")
+        if STATE.tracer is not None:  # mg.jit records: a replay is only valid in the same train/eval mode
+            STATE.tracer.guard(self, "training")
         return self.forward(*args, **kwargs)
 
     # ----------------------------------------------------------------- traversal
