@@ -201,6 +201,11 @@ class Tensor:
                 raise RuntimeError(f"gradient has shape {tuple(g.shape)} but the tensor has shape {self.shape}")
         autograd.engine.backward(self, g, bool(retain_graph))
 
+    def register_hook(self, hook: Any) -> Any:
+        """``hook(grad)`` runs when this tensor's gradient is computed; returning a Tensor replaces the gradient.
+        Returns a handle whose ``remove()`` takes the hook out."""
+        return autograd.hooks.register_tensor_hook(self, hook)
+
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's data (and version counter), cut from the graph."""
         t = wrap(self._data)

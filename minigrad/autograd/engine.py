@@ -6,6 +6,7 @@ shape), accumulating gradients, and freeing the graph after backward.
 from __future__ import annotations
 
 import operator
+import weakref
 from typing import Any
 
 import numpy
@@ -139,6 +140,7 @@ _Box: Any = None
 _Clone: Any = None  # the Clone and Add ops, installed with it (graph-mode accumulation)
 _Add: Any = None
 HOOKS: dict = {}  # id(leaf tensor) -> (weakref to it, {handle id: hook}); non-leaf hooks live on their node
+HOOKED_NODES: "weakref.WeakSet" = weakref.WeakSet()  # nodes holding non-leaf tensor hooks
 ANOMALY = [False]  # set by autograd.anomaly (one process-wide switch, as PyTorch's)
 
 
@@ -150,10 +152,7 @@ def install_graph_xp(box, box_cls, clone, add) -> None:
 
 def general_path() -> bool:
     """Whether a plain backward() must take the general walk (hooks registered, or anomaly mode on)."""
-    return bool(HOOKS) or _NODE_HOOKS[0] > 0 or ANOMALY[0]
-
-
-_NODE_HOOKS = [0]  # how many hooks sit on non-leaf tensors' nodes
+    return bool(HOOKS) or bool(HOOKED_NODES) or ANOMALY[0]
 
 
 def _graph_call(node: Function, g):

@@ -101,6 +101,24 @@ class Function:
     def name(self) -> str:
         return type(self).__name__ + "Backward"
 
+    @property
+    def next_functions(self) -> tuple:
+        """One (node, 0) pair per Tensor input, as PyTorch's: its grad_fn, an AccumulateGrad for a leaf that
+        requires grad (``.variable`` is the leaf), or None for a tensor that doesn't."""
+        from .hooks import accumulate_node  # (hooks imports this module)
+        inputs = self.__dict__.get("inputs")
+        if inputs is None:
+            return ()
+        out = []
+        for a in inputs:
+            if isinstance(a, Tensor):
+                fn = a.grad_fn
+                out.append((fn if fn is not None else accumulate_node(a) if a._requires_grad else None, 0))
+        return tuple(out)
+
+    def register_hook(self, hook: Any) -> Any:
+        raise NotImplementedError("hooks on graph nodes are not supported; use Tensor.register_hook")
+
     def __repr__(self) -> str:
         return f"<{self.name()}>"
 
