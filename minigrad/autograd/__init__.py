@@ -2,7 +2,7 @@
 (engine.py). Nothing here imports Tensor: tensor.py installs itself into the engine when it loads."""
 from __future__ import annotations
 
-from . import engine, gradients, hooks
+from . import engine, functional, gradients, hooks
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import _accumulate, _unbroadcast
 from .function import Function
