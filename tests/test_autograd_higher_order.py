@@ -53,3 +53,42 @@ def test_gradgradcheck(backend, op, data):
     if not any(isinstance(a, mg.Tensor) and a.requires_grad for a in args):
         return
     assert mg.autograd.gradgradcheck(lambda *xs: op.op(*xs, **kwargs), args)
+
+
+def test_fast_mode_gradcheck_passes_right_and_catches_wrong_gradients(backend):
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.standard_normal((3, 4)), requires_grad=True, backend=backend)
+    w = mg.tensor(rng.standard_normal((4, 2)), requires_grad=True, backend=backend)
+    assert mg.autograd.gradcheck(lambda a, b: (a @ b).tanh(), (x, w), fast_mode=True)
+    assert mg.autograd.gradgradcheck(lambda a, b: (a @ b).tanh(), (x, w), fast_mode=True)
+
+    class Wrong(mg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * a
+
+        @staticmethod
+        def backward(ctx, g):
+            a, = ctx.saved_tensors
+            return g * a * 2.001  # 0.05% off
+
+    assert not mg.autograd.gradcheck(Wrong.apply, (x,), fast_mode=True, raise_exception=False, atol=1e-7, rtol=1e-6)
+    with pytest.raises(mg.GradcheckError, match="fast gradcheck: u\\^T J v for input 0"):
+        mg.autograd.gradcheck(Wrong.apply, (x,), fast_mode=True, atol=1e-7, rtol=1e-6)
+
+
+def test_create_graph_on_every_backend_matches_numpy(backend):
+    """Second derivatives through conv, pool, softmax and batch norm on the test backend equal numpy's."""
+    import minigrad.nn.functional as F
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal((2, 1, 5, 5)), rng.standard_normal((3, 1, 2, 2))]
+
+    def second(be):
+        x, w = (mg.tensor(a, requires_grad=True, backend=be) for a in arrays)
+        y = F.batch_norm(F.max_pool2d(F.conv2d(x, w, padding=1), 2), None, None, training=True)
+        loss = F.log_softmax(y.reshape(2, -1), dim=1).exp().pow(2).sum()
+        gx, gw = mg.autograd.grad(loss, (x, w), create_graph=True)
+        return [t.numpy() for t in mg.autograd.grad((gx * gx).sum() + gw.sum(), (x, w))]
+    for got, want in zip(second(backend), second("numpy")):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)

@@ -46,7 +46,7 @@ def _outputs(out: Any) -> tuple[Tensor, ...]:
 
 
 def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+              rtol: float = 1e-3, raise_exception: bool = True, fast_mode: bool = False) -> bool:
     """Check d fn(*inputs) / d input for every input tensor with ``requires_grad``.
 
     The analytical Jacobian is built row by row with backward() on unit upstream gradients; the numerical one
@@ -56,6 +56,11 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
     ``|analytical - numerical| <= atol + rtol * |numerical|``. Inputs should be float64: in float32 an eps of
     1e-6 is below the rounding error, so a warning is given. Returns True, or raises GradcheckError (or
     returns False when ``raise_exception=False``). The caller's tensors and their ``.grad`` are left untouched.
+
+    ``fast_mode=True`` (PyTorch's fast gradcheck) compares u^T J v for seeded random u and v instead: one
+    backward and two evaluations of fn per input instead of one backward per output element and two
+    evaluations per input element. It catches most wrong gradients, but not all (an error orthogonal to the
+    random projection passes), so the op registry keeps the full check.
     """
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     # Private leaf copies, so the user's .grad is not touched and perturbations stay local.
@@ -69,6 +74,8 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
                           "will be dominated by rounding error", stacklevel=2)
 
     outs = _outputs(fn(*xs))
+    if fast_mode:
+        return _fast(fn, outs, xs, checked, eps, atol, rtol, raise_exception)
     analytical = {i: [] for i in checked}  # per input: one row per output element
     for o in outs:
         if not o.requires_grad:
@@ -147,8 +154,39 @@ def _check_random_upstream(outs: tuple[Tensor, ...], xs: list, checked: list[int
     return True
 
 
+def _fast(fn: Callable[..., Any], outs: tuple, xs: list, checked: list[int], eps: float, atol: float, rtol: float,
+          raise_exception: bool) -> bool:
+    """u^T J v against u . (f(x + eps v) - f(x - eps v)) / 2 eps, per input, for seeded random u and v."""
+    rng = numpy.random.default_rng(0)
+    us = [rng.uniform(0.5, 2.0, o.numel()) * rng.choice((-1.0, 1.0), o.numel()) for o in outs]
+    pairs = [(o, g) for o, g in zip(outs, us) if o.requires_grad and o.numel()]
+    grads = grad([o for o, _ in pairs], [xs[i] for i in checked],
+                 [Tensor(u.reshape(o.shape), dtype=o.dtype, backend=o.backend) for o, u in pairs],
+                 retain_graph=True, allow_unused=True) if pairs else [None] * len(checked)
+    u = numpy.concatenate(us) if us else numpy.zeros(0)
+    for i, g in zip(checked, grads):
+        v = rng.uniform(0.5, 2.0, xs[i].numel()) * rng.choice((-1.0, 1.0), xs[i].numel())
+        got = 0.0 if g is None else float(g.numpy().reshape(-1) @ v)
+        flat = xs[i].data.reshape(-1)
+        orig = flat.copy()
+        vv = Tensor(v, dtype=xs[i].dtype, backend=xs[i].backend).data
+        flat[...] = orig + eps * vv
+        plus = numpy.concatenate([o.numpy().reshape(-1) for o in _outputs(fn(*xs))])
+        flat[...] = orig - eps * vv
+        minus = numpy.concatenate([o.numpy().reshape(-1) for o in _outputs(fn(*xs))])
+        flat[...] = orig
+        want = float(u @ ((plus - minus) / (2 * eps)))
+        if not numpy.isfinite(got) or abs(got - want) > atol + rtol * abs(want):
+            if not raise_exception:
+                return False
+            raise GradcheckError(f"fast gradcheck: u^T J v for input {i} (shape {xs[i].shape}): numerical {want!r}, "
+                                 f"analytical {got!r} (eps={eps}, atol={atol}, rtol={rtol}); run with "
+                                 "fast_mode=False to find the element")
+    return True
+
+
 def gradgradcheck(fn: Callable[..., Any], inputs: Any, grad_outputs: Any = None, eps: float = 1e-6,
-                  atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+                  atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True, fast_mode: bool = False) -> bool:
     """Check second derivatives: gradcheck of (inputs, grad_outputs) -> autograd.grad(fn(inputs), inputs,
     grad_outputs, create_graph=True), as PyTorch's gradgradcheck. ``grad_outputs`` default to seeded random
     tensors that require grad, so the derivative with respect to them (the first-order backward itself) is
@@ -175,4 +213,4 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Any, grad_outputs: Any = None,
         return tuple(g if g is not None else xs[i].detach() * 0 for i, g in zip(diff, grads))
 
     return gradcheck(first_order, (*inputs, *grad_outputs), eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+                     raise_exception=raise_exception, fast_mode=fast_mode)
