@@ -46,7 +46,8 @@ def _outputs(out: Any) -> tuple[Tensor, ...]:
 
 
 def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True, fast_mode: bool = False) -> bool:
+              rtol: float = 1e-3, raise_exception: bool = True, fast_mode: bool = False,
+              upstream: Sequence[Any] | None = None) -> bool:
     """Check d fn(*inputs) / d input for every input tensor with ``requires_grad``.
 
     The analytical Jacobian is built row by row with backward() on unit upstream gradients; the numerical one
@@ -56,6 +57,10 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
     ``|analytical - numerical| <= atol + rtol * |numerical|``. Inputs should be float64: in float32 an eps of
     1e-6 is below the rounding error, so a warning is given. Returns True, or raises GradcheckError (or
     returns False when ``raise_exception=False``). The caller's tensors and their ``.grad`` are left untouched.
+
+    ``upstream``: the upstream gradients of that last check, one per output (arrays or Tensors of the output's
+    shape, None for zeros), instead of the seeded random ones: checking a given G costs one backward here, where
+    a second gradcheck of ``sum(fn(x) * G)`` would repeat every finite difference.
 
     ``fast_mode=True`` (PyTorch's fast gradcheck) compares u^T J v for seeded random u and v instead: one
     backward and two evaluations of fn per input instead of one backward per output element and two
@@ -120,17 +125,24 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
                         f"output element {k}: numerical {float(numerical[k])!r}, analytical {float(got[k])!r} "
                         f"(eps={eps}, atol={atol}, rtol={rtol})")
             jacobians[i] = numpy.stack(columns, axis=1) if columns else numpy.zeros((0, 0))
-    return _check_random_upstream(outs, xs, checked, jacobians, atol, rtol, raise_exception)
+    return _check_random_upstream(outs, xs, checked, jacobians, atol, rtol, raise_exception, upstream)
 
 
 def _check_random_upstream(outs: tuple[Tensor, ...], xs: list, checked: list[int], jacobians: dict, atol: float,
-                           rtol: float, raise_exception: bool) -> bool:
+                           rtol: float, raise_exception: bool, upstream: Sequence[Any] | None = None) -> bool:
     """One more backward, with a random upstream gradient v, against v @ J from finite differences.
 
     Unit upstream gradients cannot tell ``g * b`` from ``b`` when an output has one element (g is 1 then), so a
     backward that ignores its incoming gradient would pass; a v far from 1 catches it. Seeded: deterministic."""
     rng = numpy.random.default_rng(0)
-    vs = [rng.uniform(0.5, 2.0, o.numel()) * rng.choice((-1.0, 1.0), o.numel()) for o in outs]
+    if upstream is None:
+        vs = [rng.uniform(0.5, 2.0, o.numel()) * rng.choice((-1.0, 1.0), o.numel()) for o in outs]
+    else:
+        if len(upstream) != len(outs):
+            raise ValueError(f"gradcheck: upstream has {len(upstream)} entries for {len(outs)} outputs")
+        vs = [numpy.zeros(o.numel()) if u is None else
+              numpy.asarray(u.numpy() if isinstance(u, Tensor) else u, dtype=numpy.float64).reshape(o.numel())
+              for o, u in zip(outs, upstream)]
     for i in checked:
         xs[i].grad = None
     for o, v in zip(outs, vs):
