@@ -234,3 +234,33 @@ def test_op_without_a_differentiable_backward_names_itself(monkeypatch):
     x = mg.tensor(np.ones(2), requires_grad=True)
     with pytest.raises(RuntimeError, match="the backward of SinBackward can't be differentiated: xp.i0"):
         mg.autograd.grad(x.sin().sum(), x, create_graph=True)
+
+
+@pytest.mark.parametrize("case", ["conv-pool-gelu", "index-gather-softmax", "norm-pad-prod"])
+def test_third_derivatives_match_torch(case):
+    """Differentiating a differentiated backward: the rules' Box path is itself differentiable (IndexAdd,
+    NormalCDF, the im2col writes, ...)."""
+    import minigrad.nn.functional as F
+    import torch.nn.functional as TF
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((2, 1, 4, 4)) if case != "index-gather-softmax" else rng.standard_normal((3, 4))
+    w = rng.standard_normal((2, 1, 2, 2))
+    res = []
+    for lib, FF in ((mg, F), (torch, TF)):
+        x = lib.tensor(a, requires_grad=True)
+        if case == "conv-pool-gelu":
+            y = FF.gelu(FF.max_pool2d(FF.conv2d(x, lib.tensor(w)), 2)).sum()
+        elif case == "index-gather-softmax":
+            idx = lib.tensor(np.array([[0, 2], [1, 1], [3, 0]]))
+            y = (FF.softmax(x[[0, 2, 2]], dim=1).gather(1, idx) ** 3).sum() + x[1:, ::2].exp().sum()
+        else:
+            z = FF.pad(FF.batch_norm(x, None, None, training=True), (1, 1, 0, 1), mode="reflect")
+            y = z.reshape(2, -1).tanh().prod(dim=1).sum()
+        g1, = lib.autograd.grad(y, x, create_graph=True)
+        g2, = lib.autograd.grad((g1 * g1).sum(), x, create_graph=True)
+        g3, = lib.autograd.grad(g2.sin().sum(), x)
+        res.append((g1, g2, g3))
+    for k, (got, want) in enumerate(zip(*res)):
+        want = want.detach().numpy()
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-9, atol=1e-9 * max(1.0, float(np.abs(want).max())),
+                                   err_msg=f"order {k + 1}")
