@@ -156,3 +156,24 @@ def test_anomaly_mode_off_costs_nothing_and_restores():
     x = mg.tensor([0.0], requires_grad=True)
     (x.sqrt() * 0).sum().backward()  # off: nan passes silently, as in PyTorch
     assert np.isnan(x.grad.numpy()).all()
+
+
+def test_backward_hook_with_several_inputs_matches_torch():
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal(3)
+    res = []
+    for lib in (mg, torch):
+        class Bilinear(lib.nn.Module):
+            def forward(self, x, c, y):
+                return (x * y * c).sum(dim=1)
+        m = Bilinear()
+        seen = []
+        m.register_full_backward_hook(lambda mod, gi, go: (seen.append([None if g is None else g.detach().numpy().copy()
+                                                                        for g in gi]), (gi[0] * 2, None, gi[2]))[1])
+        x, y = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        (m(x, lib.tensor(2.0, dtype=x.dtype), y) ** 2).sum().backward()
+        res.append((seen, x.grad.detach().numpy(), y.grad.detach().numpy()))
+    (seen, gx, gy), (tseen, tgx, tgy) = res
+    assert len(seen) == len(tseen) == 1
+    for g, t in zip(seen[0] + [gx, gy], tseen[0] + [tgx, tgy]):  # the constant's entry: zeros in both
+        np.testing.assert_allclose(g, t, rtol=1e-14)

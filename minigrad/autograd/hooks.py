@@ -11,7 +11,7 @@ import itertools
 import weakref
 from typing import Any, Callable
 
-from ..backend import ARRAY_TYPES
+from ..backend import ARRAY_TYPES, array_module
 from . import engine, function
 from .function import Function
 
@@ -133,10 +133,29 @@ class _InputIdentity(Function):
         return None if new[0] is None else _like(g, new[0])
 
 
+class _PackedInputs(Function):
+    """Several module inputs as one flat array (graph nodes have one output), so that one backward sees the
+    gradients of all of them together and calls the module's hooks once with the whole grad_input."""
+
+    def forward(self, *arrays, state):
+        self.state, self.shapes = state, [a.shape for a in arrays]
+        return array_module(arrays[0]).concatenate([a.reshape(-1) for a in arrays])
+
+    def backward(self, g):
+        grads, lo = [], 0
+        for shape in self.shapes:
+            n = 1
+            for d in shape:
+                n *= d
+            grads.append(_as_tensor(g[lo:lo + n].reshape(shape)))
+            lo += n
+        return tuple(_like(g, t) for t in self.state.call(tuple(grads)))
+
+
 class ModuleBackwardHook:
     """One module call's state for ``register_full_backward_hook``: identities on its outputs collect
-    grad_output; an identity on its (single differentiable) input calls each hook(module, grad_input,
-    grad_output) and passes on what the hooks return."""
+    grad_output; an identity on its differentiable input (or one node over all of them, when several) calls
+    each hook(module, grad_input, grad_output) and passes on what the hooks return."""
 
     def __init__(self, module: Any, hooks: dict) -> None:
         self.module, self.hooks = module, hooks
@@ -149,16 +168,27 @@ class ModuleBackwardHook:
         tensors = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         self.n_inputs = len(tensors)
         diff = [i for i in tensors if args[i].requires_grad]
-        if len(diff) > 1:
-            raise NotImplementedError(
-                f"register_full_backward_hook: {type(self.module).__name__} got {len(diff)} inputs that require "
-                "grad; minigrad's module backward hooks support one (graph nodes have one output)")
         if not diff:
             return args
         self.has_input = True
-        self.input_pos = tensors.index(diff[0])
+        self.input_pos = [tensors.index(i) for i in diff]
+        # PyTorch hands the hooks zeros for the other tensor inputs once any input requires grad
+        self.zeros = {k: function._wrap(array_module(args[i]._data).zeros_like(args[i]._data))
+                      for k, i in enumerate(tensors) if i not in diff}
         args = list(args)
-        args[diff[0]] = _InputIdentity.apply(args[diff[0]], self)
+        if len(diff) == 1:
+            args[diff[0]] = _InputIdentity.apply(args[diff[0]], self)
+            return tuple(args)
+        kinds = {(args[i].dtype, args[i].backend) for i in diff}
+        if len(kinds) > 1:
+            raise NotImplementedError(f"register_full_backward_hook: {type(self.module).__name__}'s inputs that "
+                                      f"require grad differ in dtype or backend ({sorted(map(str, kinds))})")
+        packed = _PackedInputs.apply(*(args[i] for i in diff), state=self)
+        lo = 0
+        for i in diff:
+            n = args[i].numel()
+            args[i] = packed[lo:lo + n].reshape(args[i].shape)
+            lo += n
         return tuple(args)
 
     def setup_output(self, out: Any) -> Any:
@@ -180,7 +210,10 @@ class ModuleBackwardHook:
     def call(self, grads: tuple) -> tuple:
         grad_input = [None] * max(self.n_inputs, 1)
         if self.has_input:
-            grad_input[self.input_pos] = grads[0]
+            for pos, z in self.zeros.items():
+                grad_input[pos] = z
+            for pos, g in zip(self.input_pos, grads):
+                grad_input[pos] = g
         grad_input = tuple(grad_input)
         for hook in list(self.hooks.values()):
             res = hook(self.module, grad_input, tuple(self.grad_outputs))
@@ -189,4 +222,4 @@ class ModuleBackwardHook:
                 if len(res) != len(grad_input):
                     raise RuntimeError(f"backward hook returned {len(res)} gradients; expected {len(grad_input)}")
                 grad_input = res
-        return (grad_input[self.input_pos],) if self.has_input else grad_input
+        return tuple(grad_input[pos] for pos in self.input_pos) if self.has_input else grad_input

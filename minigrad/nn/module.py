@@ -303,8 +303,8 @@ class Module:
 
     def register_full_backward_hook(self, hook: Callable) -> RemovableHandle:
         """``hook(module, grad_input, grad_output)`` once the gradient with respect to the module's input is
-        computed (tuples, None where there is none); it may return a new grad_input. One input that requires
-        grad per call is supported."""
+        computed (tuples, None where there is none); it may return a new grad_input. Several inputs that
+        require grad must share a dtype and backend."""
         return self._register("backward", hook)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
