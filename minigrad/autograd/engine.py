@@ -136,7 +136,6 @@ def _accumulate(t: "Tensor", g) -> None:
 # plain first-order step pays nothing for them.
 
 _box: Any = None  # installed by ops/tensor_xp.py: Tensor -> Box (a Tensor that answers NumPy's array API)
-_Box: Any = None
 _Clone: Any = None  # the Clone and Add ops, installed with it (graph-mode accumulation)
 _Add: Any = None
 HOOKS: dict = {}  # id(leaf tensor) -> (weakref to it, {handle id: hook}); non-leaf hooks live on their node
@@ -144,10 +143,10 @@ HOOKED_NODES: "weakref.WeakSet" = weakref.WeakSet()  # nodes holding non-leaf te
 ANOMALY = [False]  # set by autograd.anomaly (one process-wide switch, as PyTorch's)
 
 
-def install_graph_xp(box, box_cls, clone, add) -> None:
+def install_graph_xp(box, clone, add) -> None:
     """Called once by ops/tensor_xp.py: how create_graph turns Tensors into differentiable array stand-ins."""
-    global _box, _Box, _Clone, _Add
-    _box, _Box, _Clone, _Add = box, box_cls, clone, add
+    global _box, _Clone, _Add
+    _box, _Clone, _Add = box, clone, add
 
 
 def general_path() -> bool:
@@ -178,13 +177,17 @@ def _graph_call(node: Function, g):
         out = _wrap(node.out)
         out.grad_fn, out._requires_grad = node, True
         mapped[id(node.out)] = _box(out)
-    const = type(g).ns._const
+    ns = type(g).ns
+    const = ns._const
 
     def sub(v):
         kind = type(v)
-        if kind in ARRAY_TYPES or isinstance(v, numpy.generic):  # (a 0-d NumPy result may be a scalar)
+        if kind in ARRAY_TYPES:
             b = mapped.get(id(v))
             return b if b is not None else const(v)
+        if isinstance(v, numpy.generic):  # a 0-d NumPy result may be a scalar: an array of g's backend
+            b = mapped.get(id(v))
+            return b if b is not None else const(ns.real.asarray(v))
         if kind is tuple or kind is list:
             return kind(sub(x) for x in v)
         return v

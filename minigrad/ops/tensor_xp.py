@@ -331,4 +331,4 @@ def unbox(v: Any) -> Any:
 
 
 
-engine.install_graph_xp(box, Box, el.Clone, el.Add)
+engine.install_graph_xp(box, el.Clone, el.Add)
