@@ -173,18 +173,67 @@ def test_invalid_gradient_shape_is_refused_like_torch():
             Bad.apply(lib.tensor(np.ones(3), requires_grad=True)).sum().backward()
 
 
-def test_set_materialize_grads_and_multiple_outputs():
-    class Two(mg.autograd.Function):
+def _sort(lib, materialize):
+    class Sort(lib.autograd.Function):
+        """Values and indices: two outputs, one of them not differentiable (PyTorch's docs pattern)."""
         @staticmethod
         def forward(ctx, x):
-            ctx.set_materialize_grads(False)
-            return x * 1, x * 2
+            ctx.set_materialize_grads(materialize)
+            idx = x.argsort() if lib is torch else mg.tensor(np.argsort(x.numpy()))
+            vals = x[idx]
+            ctx.mark_non_differentiable(idx)
+            ctx.save_for_backward(idx, vals)
+            return vals, idx, (vals * vals)
 
         @staticmethod
-        def backward(ctx, g1, g2):
-            return g1
-    with pytest.raises(NotImplementedError, match="returned 2 outputs"):
-        Two.apply(mg.tensor(np.ones(2), requires_grad=True))
+        def backward(ctx, g_vals, g_idx, g_sq):
+            idx, vals = ctx.saved_tensors
+            seen.append((g_vals is None, g_idx is None, g_sq is None))
+            g = lib.zeros_like(vals) if g_vals is None else g_vals
+            if g_sq is not None:
+                g = g + 2 * vals * g_sq
+            out = lib.zeros_like(g)
+            out[idx] = g
+            return out
+    seen = []
+    return Sort, seen
+
+
+@pytest.mark.parametrize("materialize", [True, False])
+def test_several_outputs_non_differentiable_ones_and_materialize_grads(materialize):
+    a = np.array([0.3, -1.2, 2.0, 0.7])
+    res = []
+    for lib in (mg, torch):
+        Sort, seen = _sort(lib, materialize)
+        x = lib.tensor(a, requires_grad=True)
+        vals, idx, sq = Sort.apply(x)
+        assert vals.requires_grad and sq.requires_grad and not idx.requires_grad
+        (sq * lib.tensor(np.arange(4.0))).sum().backward()  # vals gets no gradient
+        res.append((x.grad.detach().numpy(), seen))
+        x2 = lib.tensor(a, requires_grad=True)
+        v2, _, s2 = Sort.apply(x2)
+        g, = lib.autograd.grad((v2.exp() * s2).sum(), x2, create_graph=True)  # saved outputs carry the graph
+        h, = lib.autograd.grad(g.sum(), x2)
+        res[-1] += (g.detach().numpy(), h.detach().numpy())
+    (gm, seen_m, g1m, h1m), (gt, seen_t, g1t, h1t) = res
+    np.testing.assert_allclose(gm, gt, rtol=1e-14)
+    np.testing.assert_allclose(g1m, g1t, rtol=1e-14)
+    np.testing.assert_allclose(h1m, h1t, rtol=1e-14)
+    assert seen_m[0] == seen_t[0] == ((False, False, False) if materialize else (True, True, False))
+
+
+def test_mark_dirty_is_refused():
+    class Inplace(mg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    with pytest.raises(NotImplementedError, match="mark_dirty"):
+        Inplace.apply(mg.tensor(np.ones(2), requires_grad=True))
 
 
 def test_jit_refuses_ctx_functions():

@@ -19,7 +19,7 @@ import itertools
 from typing import Any
 
 from .._state import STATE
-from ..backend import backend_of
+from ..backend import array_module, backend_of
 
 __all__ = ["Function", "install"]
 
@@ -192,7 +192,11 @@ def _make_ctx_style(cls: type) -> None:
 
 
 def _ctx_apply(cls: type, *args: Any, **kwargs: Any) -> Any:
-    """PyTorch's Function.apply: forward under no_grad on the Tensors themselves, then record one node."""
+    """PyTorch's Function.apply: forward under no_grad on the Tensors themselves, then record one node.
+
+    Several outputs travel as one packed node (graph nodes have one output): the ctx node's output is the flat
+    concatenation of the differentiable outputs, and each output tensor becomes an ``_Unpack`` of it, so the
+    tensors forward returned (and saved) are the graph's tensors. Those outputs must share a dtype and backend."""
     if STATE.tracer is not None:
         raise RuntimeError(f"mg.jit can't record the custom Function {cls.__name__} (its forward and backward run "
                            "Python on Tensors); call it outside the jitted function")
@@ -204,27 +208,87 @@ def _ctx_apply(cls: type, *args: Any, **kwargs: Any) -> Any:
         out = cls._user_forward(ctx, *args, **kwargs)
     finally:
         STATE.grad_enabled = prev
-    if isinstance(out, tuple):
-        if len(out) != 1:
-            raise NotImplementedError(f"{cls.__name__}.forward returned {len(out)} outputs; minigrad's graph nodes "
-                                      "have one output, so return a single Tensor")
-        out = out[0]
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(out).__name__}")
-    if any(out is a for a in args):  # an input returned as it is: the output is a new tensor on the same data
-        alias = _wrap(out._data)
-        alias._vc = out._vc
-        out = alias
-    if (prev and any(ctx.needs_input_grad) and id(out) not in ctx.__dict__.get("_non_differentiable", ())
-            and out._data.dtype.kind == "f"):
-        out._requires_grad = True
-        out.grad_fn = ctx
+    single = not isinstance(out, tuple)
+    outs = [out] if single else list(out)
+    for i, o in enumerate(outs):
+        if any(o is a for a in args):  # an input returned as it is: the output is a new tensor on the same data
+            outs[i] = _wrap(o._data)
+            outs[i]._vc = o._vc
+    non_diff = ctx.__dict__.get("_non_differentiable", ())
+    diff = [i for i, o in enumerate(outs)
+            if isinstance(o, Tensor) and o._data.dtype.kind == "f" and id(o) not in non_diff]
+    if single and not isinstance(out, Tensor):
+        raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple, got {type(out).__name__}")
+    ctx._outputs = [(i, o.shape, o.dtype) if isinstance(o, Tensor) else None for i, o in enumerate(outs)]
+    ctx._diff_outputs = diff
+    if prev and any(ctx.needs_input_grad) and diff:
         ctx.inputs = args
         ctx.seq = _next_seq()
+        if single:
+            outs[0]._requires_grad, outs[0].grad_fn = True, ctx
+        else:
+            _pack_outputs(ctx, outs, diff)
         from . import engine  # (a sibling module: engine imports this one first)
         if engine.ANOMALY[0]:
             ctx._anomaly_trace = engine.creation_stack()
-    return out
+    return outs[0] if single else tuple(outs)
+
+
+def _pack_outputs(ctx: Any, outs: list, diff: list[int]) -> None:
+    kinds = {(type(outs[i]._data), outs[i].dtype) for i in diff}
+    if len(kinds) > 1:
+        raise NotImplementedError(f"{type(ctx).__name__}.forward: differentiable outputs of different dtypes or "
+                                  "backends are not supported (they travel as one packed node)")
+    first = outs[diff[0]]._data
+    packed = _wrap(array_module(first).concatenate([outs[i]._data.reshape(-1) for i in diff]))
+    packed._requires_grad, packed.grad_fn = True, ctx
+    ctx._received = set()
+    lo = 0
+    for k, i in enumerate(diff):
+        n = outs[i]._data.size
+        view = _Unpack.apply(packed, ctx, k, lo, lo + n, outs[i].shape)
+        outs[i]._requires_grad, outs[i].grad_fn = True, view.grad_fn  # the returned tensor joins the graph
+        lo += n
+
+
+class _Unpack(Function):
+    """Output k of a PyTorch-style Function with several outputs: a slice of the packed node's output. Its
+    backward notes that output k got a gradient (for ``set_materialize_grads(False)``)."""
+
+    def forward(self, packed, ctx, k, lo, hi, shape):
+        self.ctx, self.k, self.lo, self.hi, self.size = ctx, k, lo, hi, packed.shape[0]
+        return packed[lo:hi].reshape(shape)
+
+    def backward(self, g):
+        self.ctx._received.add(self.k)
+        full = array_module(g).zeros((self.size,), dtype=g.dtype)
+        full[self.lo:self.hi] = g.reshape(-1)
+        return full
+
+
+def _split_grads(node: Any, g: Any, zeros: Any) -> list:
+    """One upstream gradient per forward output (a Tensor, or None where none arrived and materializing is
+    off), from the packed gradient ``g`` (a Tensor)."""
+    outputs, diff = node._outputs, node._diff_outputs
+    materialize = node.__dict__.get("_materialize", True)
+    if len(outputs) == 1:
+        return [g]
+    received = node.__dict__.get("_received", set())
+    grads, lo = [None] * len(outputs), 0
+    for k, i in enumerate(diff):
+        _, shape, _ = outputs[i]
+        n = 1
+        for d in shape:
+            n *= d
+        if k in received or materialize:
+            grads[i] = g[lo:lo + n].reshape(shape)
+        lo += n
+    if materialize:
+        for i, o in enumerate(outputs):
+            if grads[i] is None and o is not None:
+                grads[i] = zeros(o[1], o[2])
+    received.clear()  # a retained graph's next backward starts afresh
+    return grads
 
 
 def _ctx_results(node: Any, res: Any) -> tuple:
@@ -255,9 +319,11 @@ def _ctx_results(node: Any, res: Any) -> tuple:
 
 def _ctx_backward(self: Any, g: Any) -> tuple:
     """The engine's first-order call: the user's backward on Tensors under no_grad, arrays out."""
+    xp = array_module(g)
     prev, STATE.grad_enabled = STATE.grad_enabled, False
     try:
-        res = _ctx_results(self, type(self)._user_backward(self, _wrap(g)))
+        grads = _split_grads(self, _wrap(g), lambda shape, dtype: _wrap(xp.zeros(shape, dtype=dtype)))
+        res = _ctx_results(self, type(self)._user_backward(self, *grads))
     finally:
         STATE.grad_enabled = prev
     return tuple(None if r is None else r._data for r in res)
@@ -265,4 +331,6 @@ def _ctx_backward(self: Any, g: Any) -> tuple:
 
 def _ctx_graph_backward(self: Any, g: Any) -> tuple:
     """create_graph: the user's backward on Tensors with grad mode on, so its result is a graph."""
-    return _ctx_results(self, type(self)._user_backward(self, g))
+    xp = array_module(g._data)
+    grads = _split_grads(self, g, lambda shape, dtype: _wrap(xp.zeros(shape, dtype=dtype)))
+    return _ctx_results(self, type(self)._user_backward(self, *grads))
