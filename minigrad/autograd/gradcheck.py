@@ -11,27 +11,17 @@ Tensor is not imported (the autograd package imports nothing above it): tensor.p
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy
 
 from . import function
 from .gradients import grad
 
+if TYPE_CHECKING:  # annotations only: at run time the installed class is function.Tensor
+    from ..tensor import Tensor
+
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
-
-
-class _TensorAlias:
-    """``Tensor`` below means the installed Tensor class, looked up when called."""
-
-    def __instancecheck__(self, obj: Any) -> bool:
-        return isinstance(obj, function.Tensor)
-
-    def __call__(self, *args: Any, **kw: Any) -> Any:
-        return function.Tensor(*args, **kw)
-
-
-Tensor: Any = _TensorAlias()
 
 
 class GradcheckError(AssertionError):
@@ -39,8 +29,8 @@ class GradcheckError(AssertionError):
 
 
 def _outputs(out: Any) -> tuple[Tensor, ...]:
-    outs = (out,) if isinstance(out, Tensor) else tuple(out)
-    if not all(isinstance(o, Tensor) for o in outs):
+    outs = (out,) if isinstance(out, function.Tensor) else tuple(out)
+    if not all(isinstance(o, function.Tensor) for o in outs):
         raise TypeError("gradcheck: fn must return a Tensor or a sequence of Tensors")
     return outs
 
@@ -67,10 +57,10 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
     evaluations per input element. It catches most wrong gradients, but not all (an error orthogonal to the
     random projection passes), so the op registry keeps the full check.
     """
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    inputs = (inputs,) if isinstance(inputs, function.Tensor) else tuple(inputs)
     # Private leaf copies, so the user's .grad is not touched and perturbations stay local.
-    xs = [x.detach().clone().requires_grad_(x.requires_grad) if isinstance(x, Tensor) else x for x in inputs]
-    checked = [i for i, x in enumerate(xs) if isinstance(x, Tensor) and x.requires_grad]
+    xs = [x.detach().clone().requires_grad_(x.requires_grad) if isinstance(x, function.Tensor) else x for x in inputs]
+    checked = [i for i, x in enumerate(xs) if isinstance(x, function.Tensor) and x.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no input has requires_grad=True, so there is nothing to check")
     for i in checked:
@@ -141,13 +131,13 @@ def _check_random_upstream(outs: tuple[Tensor, ...], xs: list, checked: list[int
         if len(upstream) != len(outs):
             raise ValueError(f"gradcheck: upstream has {len(upstream)} entries for {len(outs)} outputs")
         vs = [numpy.zeros(o.numel()) if u is None else
-              numpy.asarray(u.numpy() if isinstance(u, Tensor) else u, dtype=numpy.float64).reshape(o.numel())
+              numpy.asarray(u.numpy() if isinstance(u, function.Tensor) else u, dtype=numpy.float64).reshape(o.numel())
               for o, u in zip(outs, upstream)]
     for i in checked:
         xs[i].grad = None
     for o, v in zip(outs, vs):
         if o.requires_grad and o.numel():
-            o.backward(Tensor(v.reshape(o.shape), dtype=o.dtype, backend=o.backend), retain_graph=True)
+            o.backward(function.Tensor(v.reshape(o.shape), dtype=o.dtype, backend=o.backend), retain_graph=True)
     v = numpy.concatenate(vs) if vs else numpy.zeros(0)
     for i in checked:
         g = xs[i].grad
@@ -173,7 +163,7 @@ def _fast(fn: Callable[..., Any], outs: tuple, xs: list, checked: list[int], eps
     us = [rng.uniform(0.5, 2.0, o.numel()) * rng.choice((-1.0, 1.0), o.numel()) for o in outs]
     pairs = [(o, g) for o, g in zip(outs, us) if o.requires_grad and o.numel()]
     grads = grad([o for o, _ in pairs], [xs[i] for i in checked],
-                 [Tensor(u.reshape(o.shape), dtype=o.dtype, backend=o.backend) for o, u in pairs],
+                 [function.Tensor(u.reshape(o.shape), dtype=o.dtype, backend=o.backend) for o, u in pairs],
                  retain_graph=True, allow_unused=True) if pairs else [None] * len(checked)
     u = numpy.concatenate(us) if us else numpy.zeros(0)
     for i, g in zip(checked, grads):
@@ -181,7 +171,7 @@ def _fast(fn: Callable[..., Any], outs: tuple, xs: list, checked: list[int], eps
         got = 0.0 if g is None else float(g.numpy().reshape(-1) @ v)
         flat = xs[i].data.reshape(-1)
         orig = flat.copy()
-        vv = Tensor(v, dtype=xs[i].dtype, backend=xs[i].backend).data
+        vv = function.Tensor(v, dtype=xs[i].dtype, backend=xs[i].backend).data
         flat[...] = orig + eps * vv
         plus = numpy.concatenate([o.numpy().reshape(-1) for o in _outputs(fn(*xs))])
         flat[...] = orig - eps * vv
@@ -203,17 +193,17 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Any, grad_outputs: Any = None,
     grad_outputs, create_graph=True), as PyTorch's gradgradcheck. ``grad_outputs`` default to seeded random
     tensors that require grad, so the derivative with respect to them (the first-order backward itself) is
     checked too."""
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    inputs = (inputs,) if isinstance(inputs, function.Tensor) else tuple(inputs)
+    diff = [i for i, x in enumerate(inputs) if isinstance(x, function.Tensor) and x.requires_grad]
     if not diff:
         raise ValueError("gradgradcheck: no input has requires_grad=True, so there is nothing to check")
     outs = _outputs(fn(*inputs))
     if grad_outputs is None:
         rng = numpy.random.default_rng(1)
-        grad_outputs = [Tensor(rng.uniform(0.5, 2.0, o.shape) * rng.choice((-1.0, 1.0), o.shape), dtype=o.dtype,
+        grad_outputs = [function.Tensor(rng.uniform(0.5, 2.0, o.shape) * rng.choice((-1.0, 1.0), o.shape), dtype=o.dtype,
                                backend=o.backend, requires_grad=True) for o in outs if o.requires_grad]
     else:
-        grad_outputs = list((grad_outputs,) if isinstance(grad_outputs, Tensor) else grad_outputs)
+        grad_outputs = list((grad_outputs,) if isinstance(grad_outputs, function.Tensor) else grad_outputs)
     n = len(inputs)
 
     def first_order(*args: Any) -> tuple:
