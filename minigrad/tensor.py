@@ -176,11 +176,16 @@ class Tensor:
         return self._retains_grad
 
     # ----------------------------------------------------------------- autograd
-    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs: Any = None) -> None:
         """Compute d(self)/d(leaf) for every leaf that requires grad and add it to ``leaf.grad``.
 
         ``gradient`` (same shape as self) is the upstream gradient; it may be omitted for one-element tensors.
+        ``create_graph=True`` makes the gradients differentiable (``retain_graph`` then defaults to True);
+        ``inputs`` limits accumulation to those tensors. See ``mg.autograd.grad`` for gradients without ``.grad``.
         """
+        if create_graph or inputs is not None or autograd.engine.general_path():
+            return autograd.gradients.backward(self, gradient, retain_graph, create_graph, inputs)
         if not self.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         if gradient is None:
@@ -194,7 +199,12 @@ class Tensor:
                 raise RuntimeError(f"gradient is on backend {backend_of(g).name!r} but the tensor is on {self.backend!r}")
             if g.shape != self.shape:
                 raise RuntimeError(f"gradient has shape {tuple(g.shape)} but the tensor has shape {self.shape}")
-        autograd.backward(self, g, retain_graph)
+        autograd.engine.backward(self, g, bool(retain_graph))
+
+    def register_hook(self, hook: Any) -> Any:
+        """``hook(grad)`` runs when this tensor's gradient is computed; returning a Tensor replaces the gradient.
+        Returns a handle whose ``remove()`` takes the hook out."""
+        return autograd.hooks.register_tensor_hook(self, hook)
 
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's data (and version counter), cut from the graph."""

@@ -65,3 +65,17 @@ def test_gradcheck_argument_errors_and_float32_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert mg.gradcheck(lambda x: x * 2, t64([1.0, 2.0])) is True  # a single Tensor as inputs
+
+
+def test_given_upstream_gradient_replaces_the_random_one(backend):
+    """gradcheck(upstream=G) checks backward(G) against G @ J from the same finite differences: what a second
+    gradcheck of sum(f(x) * G) checked, at the cost of one backward."""
+    a, b = t64([1.5], backend), t64([-0.5], backend)
+    with pytest.raises(mg.GradcheckError, match="random upstream gradient disagrees for input 0"):
+        mg.gradcheck(lambda a, b: MulIgnoringUpstream.apply(a, b), (a, b), upstream=[np.array([3.0])])
+    # G == 1 cannot see the bug: the upstream gradient given is the one used
+    assert mg.gradcheck(lambda a, b: MulIgnoringUpstream.apply(a, b), (a, b), upstream=[np.array([1.0])])
+    x = t64([[0.1, -0.2], [0.3, 0.4]], backend)
+    assert mg.gradcheck(lambda x: (x.exp(), x.sum()), (x,), upstream=[np.ones((2, 2)) * -2, None])
+    with pytest.raises(ValueError, match="upstream has 1 entries for 2 outputs"):
+        mg.gradcheck(lambda x: (x.exp(), x.sum()), (x,), upstream=[None])

@@ -2,8 +2,8 @@
 
 For every entry:
 - test_gradcheck: ``mg.gradcheck`` in float64 on drawn samples (the full Jacobian, unit upstream gradients),
-  then again through a random upstream gradient (``sum(op(x) * G)``), so a backward that mishandles its
-  incoming gradient is caught; inputs must not be mutated, and every gradient has its input's shape and dtype;
+  then a drawn upstream gradient G against G @ (numerical Jacobian) (``gradcheck(upstream=G)``), so a backward
+  that mishandles its incoming gradient is caught; inputs must not be mutated, and every gradient has its input's shape and dtype;
 - test_matches_torch: forward (values and dtype) and backward with a random upstream gradient against PyTorch,
   per listed dtype;
 - test_large_matches_torch: the entry's one big input (size-dependent branches) against PyTorch;
@@ -172,16 +172,16 @@ def test_gradcheck(backend, op: OpInfo, data):
     def fn(*xs):
         return op.op(*xs, **kwargs)
 
-    assert mg.gradcheck(fn, args)
-    # Through a random upstream gradient: d/dx sum(op(x) * G) = G-weighted vector-Jacobian product.
+    # The full Jacobian, then a drawn upstream gradient G: backward(G) against G @ (numerical Jacobian), the
+    # gradient of sum(op(x) * G), without repeating the finite differences.
     gs = _upstream(_outs(fn(*args)), seed=data.draw(st.integers(0, 2**16), label="upstream seed"))
+    assert mg.gradcheck(fn, args, upstream=gs)
 
     def weighted(*xs):
         outs = _outs(fn(*xs))
         terms = [(o * mg.tensor(g, backend=backend)).sum() for o, g in zip(outs, gs) if g is not None]
         return sum(terms[1:], terms[0])
 
-    assert mg.gradcheck(weighted, args)
     out = weighted(*args)
     if out.requires_grad:
         out.backward()

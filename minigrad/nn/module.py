@@ -10,12 +10,15 @@ overhead is measurable).
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy
 
+from .. import autograd
 from .._state import STATE
+from ..autograd.hooks import ModuleBackwardHook, RemovableHandle
 from ..jit import replayed
 from ..backend import ARRAY_TYPES, backend_of, transfer
 from ..tensor import Tensor
@@ -128,6 +131,9 @@ def _to_args(args: tuple, kwargs: dict) -> tuple[str | None, Any]:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={dtype}")
     return backend, dtype
+
+
+_hook_ids = itertools.count()
 
 
 class Module:
@@ -263,7 +269,63 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if STATE.tracer is not None:  # mg.jit records: a replay is only valid in the same train/eval mode
             STATE.tracer.guard(self, "training")
+        if "_hooks" in self.__dict__:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ----------------------------------------------------------------- hooks
+    def _hook_dict(self, kind: str) -> dict:
+        hooks = self.__dict__.get("_hooks")
+        if hooks is None:
+            hooks = {"forward_pre": {}, "forward": {}, "backward": {}}
+            object.__setattr__(self, "_hooks", hooks)
+        return hooks[kind]
+
+    def _register(self, kind: str, hook: Callable) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"register_{kind}_hook expects a callable, got {type(hook).__name__}")
+        hooks = self._hook_dict(kind)
+        key = next(_hook_ids)
+        hooks[key] = hook
+
+        def drop() -> None:  # no hooks left: calls take the plain path again
+            if not any(self.__dict__["_hooks"].values()):
+                del self.__dict__["_hooks"]
+        return RemovableHandle(hooks, key, drop)
+
+    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, args)`` before forward; it may return new args (a tuple, or one value)."""
+        return self._register("forward_pre", hook)
+
+    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, args, output)`` after forward; it may return a new output."""
+        return self._register("forward", hook)
+
+    def register_full_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` once the gradient with respect to the module's input is
+        computed (tuples, None where there is none); it may return a new grad_input. Several inputs that
+        require grad must share a dtype and backend."""
+        return self._register("backward", hook)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        hooks = self.__dict__["_hooks"]
+        for hook in list(hooks["forward_pre"].values()):
+            res = hook(self, args)
+            if res is not None:
+                args = res if isinstance(res, tuple) else (res,)
+        state = None
+        if hooks["backward"] and autograd.is_grad_enabled():
+            if STATE.tracer is not None:
+                raise RuntimeError(f"mg.jit can't record {type(self).__name__}'s backward hooks; remove them or "
+                                   "call the module outside the jitted function")
+            state = ModuleBackwardHook(self, hooks["backward"])
+            args = state.setup_input(args)
+        out = self.forward(*args, **kwargs)
+        for hook in list(hooks["forward"].values()):
+            res = hook(self, args, out)
+            if res is not None:
+                out = res
+        return out if state is None else state.setup_output(out)
 
     # ----------------------------------------------------------------- traversal
     def named_modules(

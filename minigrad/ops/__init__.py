@@ -22,3 +22,4 @@ convert.py      dtype casts and moves between backends
 Argument checks, dim normalisation and PyTorch's type promotion happen before an op is applied (tensor.py,
 functions.py), so the ops see arrays that already fit together.
 """
+from . import tensor_xp  # noqa: F401  (installs the create_graph namespace into the engine)

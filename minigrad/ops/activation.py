@@ -64,6 +64,10 @@ class SiLU(Function):
         self.x, self.s = x, _sigmoid(array_module(x), x)
         return x * self.s
 
+    def derive(self, inputs):
+        """create_graph: sigmoid(x) as a function of x (see ops/tensor_xp.py)."""
+        self.s = array_module(inputs[0]).sigmoid(inputs[0])
+
     def backward(self, g):
         s = self.s
         return g * (s * (1 + self.x * (1 - s)))
@@ -197,6 +201,15 @@ class GELU(Function):
             self.cdf = normal_cdf(x)
         return x * self.cdf
 
+    def derive(self, inputs):
+        """create_graph: the CDF factor as a function of x (see ops/tensor_xp.py)."""
+        x = inputs[0]
+        xp = array_module(x)
+        if self.approximate == "tanh":
+            self.cdf = xp.sigmoid((2 * _SQRT_2_OVER_PI) * (x + 0.044715 * x * x * x))
+        else:
+            self.cdf = xp.apply(NormalCDF, x)
+
     def backward(self, g):
         xp = array_module(g)
         x, cdf = self.x, self.cdf
@@ -205,3 +218,16 @@ class GELU(Function):
             return g * (cdf + x * (cdf * (1 - cdf)) * du)
         pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return g * (cdf + x * pdf)
+
+
+class NormalCDF(Function):
+    """Phi(x), with Phi'(x) = exp(-x^2/2) / sqrt(2 pi): GELU's CDF factor when its backward is differentiated."""
+    saves = (0,)
+
+    def forward(self, x):
+        self.x = x
+        return normal_cdf(x)
+
+    def backward(self, g):
+        x = self.x
+        return g * (array_module(g).exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi)))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import backend_of, get_backend, transfer
+from ..backend import ARRAY_TYPES, backend_of, get_backend, transfer
 
 
 class Cast(Function):
@@ -22,4 +22,6 @@ class ToBackend(Function):
         return transfer(a, get_backend(name))
 
     def backward(self, g):
+        if type(g) not in ARRAY_TYPES:  # create_graph: a Box (ops/tensor_xp.py); the move is itself an op
+            return type(g)(ToBackend.apply(g.t, self.src.name))
         return transfer(g, self.src)

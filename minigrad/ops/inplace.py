@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..autograd import Function
+from ..backend import array_module
 
 
 class IndexPut(Function):
@@ -28,3 +29,17 @@ class IndexPut(Function):
             if gv.ndim < self.v_ndim:  # NumPy lets v carry extra leading 1-dims: a[0:2] = v of shape (1, 2)
                 gv = gv.reshape((1,) * (self.v_ndim - gv.ndim) + gv.shape)
         return ga, gv
+
+
+class IndexAdd(Function):
+    """out = a with v added at ``index``, repeated indices adding up (NumPy's ``add.at``): what ``xp.add.at`` in a
+    backward rule becomes when create_graph=True. d/da is g; d/dv is g at the indexed positions."""
+
+    def forward(self, a, v, index):
+        self.index = index
+        out = a.copy()
+        array_module(a).add.at(out, index, v)
+        return out
+
+    def backward(self, g):
+        return (g if self.needs_grad(0) else None), (g[self.index] if self.needs_grad(1) else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..backend import array_module
-from .softmax import log_softmax
+from .softmax import LogSoftmax, log_softmax
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -39,6 +39,10 @@ class MSELoss(Function):
         sq = self.diff * self.diff
         return _reduce(array_module(a), sq, reduction)
 
+    def derive(self, inputs):
+        """create_graph: the difference as a function of both inputs (see ops/tensor_xp.py)."""
+        self.diff = inputs[0] - inputs[1]
+
     def backward(self, g):
         # max(.., 1): the gradient of an empty input is empty whatever the scale
         scale = 2 / max(self.diff.size, 1) if self.reduction == "mean" else 2
@@ -55,6 +59,9 @@ class _DifferenceLoss(Function):
         xp = array_module(a)
         self.d, self.reduction, self.param = a - b, reduction, param
         return _reduce(xp, self.value(xp, self.d), reduction)
+
+    def derive(self, inputs):
+        self.d = inputs[0] - inputs[1]
 
     def backward(self, g):
         ga = _upstream(g, self.reduction, self.d.size) * self.slope(array_module(g), self.d)
@@ -180,6 +187,10 @@ class CrossEntropy(_ClassLoss):
         self.coef, self.den = coef.astype(x.dtype, copy=False), wy.sum()
         return self._finish(xp, loss, reduction)
 
+    def derive(self, inputs):
+        """create_graph: log-probabilities as a function of the logits."""
+        self.logp = array_module(inputs[0]).apply(LogSoftmax, inputs[0], 1)
+
     def backward(self, g):
         xp = array_module(g)
         coef = self.coef
@@ -202,6 +213,14 @@ class CrossEntropyProbs(_ClassLoss):
         self.coef = coef * self.wc
         self.den = xp.asarray(x.size // c if c else 0, dtype=x.dtype)
         return self._finish(xp, -(self.coef * logp).sum(axis=1), reduction)
+
+    def derive(self, inputs):
+        """create_graph: log-probabilities and the target's coefficients as functions of the inputs."""
+        x, t = inputs[0], inputs[1]
+        if x.size:
+            self.logp = array_module(x).apply(LogSoftmax, x, 1)
+        eps, c = self.eps, x.shape[1]
+        self.coef = (t * (1 - eps) + eps / c if eps else t) * self.wc
 
     def backward(self, g):
         xp = array_module(g)
@@ -237,6 +256,11 @@ class BinaryCrossEntropy(Function):
             loss = loss * weight
         return _reduce(xp, loss, reduction)
 
+    def derive(self, inputs):
+        """create_graph: the clamped logs as functions of x."""
+        xp, x = array_module(inputs[0]), inputs[0]
+        self.logx, self.log1mx = _clamped_log(xp, x), _clamped_log(xp, 1 - x)
+
     def backward(self, g):
         xp = array_module(g)
         x, t, w = self.x, self.t, self.w
@@ -264,6 +288,11 @@ class BinaryCrossEntropyWithLogits(Function):
         if weight is not None:
             loss = loss * weight
         return _reduce(xp, loss, reduction)
+
+    def derive(self, inputs):
+        """create_graph: softplus(-x) as a function of x."""
+        xp, x = array_module(inputs[0]), inputs[0]
+        self.sp = xp.log1p(xp.exp(-abs(x))) + xp.maximum(-x, 0)
 
     def backward(self, g):
         xp = array_module(g)

@@ -50,11 +50,26 @@ class BatchNorm(Function):
         else:
             mean, var = running_mean.astype(x.dtype, copy=False), running_var.astype(x.dtype, copy=False)
             d = x - _channel(mean, nd)
+        self.mean, self.eps = mean, eps
         self.invstd = _channel((1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False), nd)
         self.xhat = d * self.invstd
         self.weight = weight
         out = self.xhat if weight is None else self.xhat * _channel(weight, nd)
         return out if bias is None else out + _channel(bias, nd)
+
+    def derive(self, inputs):
+        """create_graph: the normalized input (and, training, its statistics) as functions of x."""
+        if not self.needs_grad(0):
+            return
+        x = inputs[0]
+        xp, nd = array_module(x), x.ndim
+        if self.training:
+            d = x - _channel(x.mean(axis=self.axes), nd)
+            var = (d * d).mean(axis=self.axes)
+            self.invstd = _channel((1 / xp.sqrt(var + self.eps)).astype(x.dtype), nd)
+        else:
+            d = x - _channel(self.mean, nd)
+        self.xhat = d * self.invstd
 
     def backward(self, g):
         xhat, axes, nd = self.xhat, self.axes, g.ndim

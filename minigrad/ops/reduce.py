@@ -109,6 +109,10 @@ class Var(Function):
         d = a - self.mean
         return xp.asarray((d * d).sum(axis=axis, keepdims=keepdims) / self.denom)
 
+    def derive(self, inputs):
+        """create_graph: the mean as a function of the input (see ops/tensor_xp.py)."""
+        self.mean = inputs[0].mean(axis=self.axis, keepdims=True)
+
     def backward(self, g):
         if not self.keepdims:
             g = g.reshape(tuple(1 if i in self.axis else n for i, n in enumerate(self.a.shape)))

@@ -74,13 +74,15 @@ class LogSumExp(Function):
             s = xp.exp(x - m).sum(axis=axis, keepdims=True)
             pos = s > 0  # an all -inf slice sums to 0: its log is -inf, without a divide-by-zero warning
             out = xp.where(pos, xp.log(xp.where(pos, s, 1)), -xp.inf).astype(x.dtype, copy=False) + m
-        self.out_kept = out
-        return out if keepdims else out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axis))
+        self.kept = out.shape
+        # the returned array itself is kept (saves_output): create_graph maps it to the output tensor
+        self.out = out if keepdims else out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axis))
+        return self.out
 
     def backward(self, g):
         xp = array_module(g)
+        out = self.out
         if not self.keepdims:
-            g = g.reshape(self.out_kept.shape)
-        out = self.out_kept
+            g, out = g.reshape(self.kept), out.reshape(self.kept)
         # PyTorch's formula, so the edge values (an inf logit, an all -inf slice) agree with it too
         return g * xp.exp(self.x - out)
