@@ -142,6 +142,7 @@ class Module:
             def forward(self, x):
                 return self.fc(x).sigmoid()
     """
+    _setattr_count = 0  # attributes set so far (see __setattr__): what mg.jit guards a recording on
 
     training: bool
 
@@ -193,6 +194,9 @@ class Module:
                 )
             modules[name] = None
         object.__setattr__(self, name, value)
+        # mg.jit guards a recording on this count: any attribute set (a hyperparameter, a rebound parameter or
+        # submodule) makes a capture that called this module record again
+        object.__setattr__(self, "_setattr_count", self._setattr_count + 1)
 
     def __delattr__(self, name: str) -> None:
         self.__dict__.get("_parameters", {}).pop(name, None)
@@ -200,6 +204,7 @@ class Module:
         self.__dict__.get("_non_persistent_buffers_set", set()).discard(name)
         self.__dict__.get("_modules", {}).pop(name, None)
         object.__delattr__(self, name)
+        object.__setattr__(self, "_setattr_count", self._setattr_count + 1)
 
     def _check_new_name(self, name: Any, kind: str) -> None:
         if "_parameters" not in self.__dict__:
@@ -261,8 +266,9 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if STATE.tracer is not None:  # mg.jit records: a replay is only valid in the same train/eval mode
+        if STATE.tracer is not None:  # mg.jit records: a replay is only valid in the same mode and attributes
             STATE.tracer.guard(self, "training")
+            STATE.tracer.guard(self, "_setattr_count")
         return self.forward(*args, **kwargs)
 
     # ----------------------------------------------------------------- traversal
