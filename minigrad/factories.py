@@ -26,6 +26,9 @@ def manual_seed(seed: int) -> None:
     global _generator
     if not _int_like(seed):
         raise TypeError(f"manual_seed(): seed must be an int, got {seed!r:.80} ({type(seed).__name__})")
+    if STATE.tracer is not None:  # mg.jit records: every replay seeds again, as eager would
+        STATE.tracer.live_call(lambda _, s: manual_seed(s), None, (int(seed),), {})
+        return
     _generator = numpy.random.default_rng(int(seed) % 2**64)  # negative seeds wrap, as in PyTorch
 
 

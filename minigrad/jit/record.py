@@ -156,10 +156,12 @@ class Tracer:
             return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
         if t is slice:
             return f"slice({self.value_expr(v.start, use)}, {self.value_expr(v.stop, use)}, {self.value_expr(v.step, use)})"
-        if t in ARRAY_TYPES or isinstance(v, numpy.ndarray):
+        if t in ARRAY_TYPES or isinstance(v, (numpy.ndarray, numpy.generic)):  # NumPy's 0-d results are scalars
             name = self.var.get(id(v))
             if name is not None:
                 return name
+            if isinstance(v, numpy.generic) and id(v) not in self.unknown:
+                return self._const(v)  # a dtype's scalar from Python values (e.g. an op's eps)
             where = self.unknown.get(id(v))
             raise UnknownArrayError(
                 f"mg.jit: {use or 'the recording'} was given an array that no recorded op computed"
@@ -183,6 +185,10 @@ class Tracer:
     def factory(self, result: Any, make: Callable, *args: Any) -> None:
         """``result = make(*args)`` for an array the engine creates from shapes (backward's ones_like)."""
         self._assign([self._new_var(result)], f"{self._const(make)}({', '.join(self.value_expr(a) for a in args)})")
+
+    def track(self, t: Tensor) -> None:
+        """``t``'s array will be passed to an op as a plain argument: name it by how the replay reads ``t``."""
+        self.var.setdefault(id(t._data), self.array_expr(t))
 
     def side_output(self, t: Tensor, holder: list, index: int) -> None:
         """``t`` holds an array a recorded op put into ``holder[index]`` (max_pool2d's indices)."""

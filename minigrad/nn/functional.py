@@ -542,7 +542,10 @@ def _constant_arg(t, name: str, input: Tensor, fn: str, shape: tuple | None = No
         raise _ShapeError(f"{fn}: {name} of shape {t.shape} does not broadcast to the input's shape {input.shape}")
     if t.dtype.kind not in "fiub":
         raise TypeError(f"{fn}: {name} must be a real tensor, got dtype {t.dtype}")
-    return t.data.astype(input.dtype, copy=False)
+    w = t.detach() if t.dtype == input.dtype else t.detach().to(dtype=input.dtype)  # a cast is an op: recorded
+    if _STATE.tracer is not None:  # the op gets the array as an argument: tell mg.jit which tensor holds it
+        _STATE.tracer.track(w)
+    return w._data
 
 
 def _softmax_dim(dim, ndim: int, fn: str) -> int:
