@@ -64,8 +64,9 @@ def _origin() -> str:
         file = f.f_code.co_filename
         if not file.startswith(_HERE):
             break
-        if inner is None or not f.f_code.co_name.startswith("_"):
-            inner = f.f_code.co_name
+        name = "Tensor" if f.f_code.co_name == "__init__" else f.f_code.co_name
+        if inner is None or not name.startswith("_"):
+            inner = name
         f = f.f_back
     user = f"{f.f_code.co_filename}:{f.f_lineno}" if f is not None else "?"
     return f"{inner or 'a tensor constructor'} (called at {user})"
@@ -89,6 +90,7 @@ class Tracer:
         self.guarded: list[tuple[Any, str]] = []  # (object, attribute) whose capture-end value the replay needs
         self.host_random: str | None = None   # an op that draws on the host in forward (no CUDA graphs then)
         self.reads_fresh_grad = False         # reads a .grad bound during the call (no CUDA graphs then)
+        self.returns_graph = False
         self.reads_live_result = False    # a recorded op reads what a live call returned (no CUDA graphs then)
         self._guarded: set[tuple[int, str]] = set()
         self._const_of: dict[int, str] = {}
@@ -295,8 +297,10 @@ class Tracer:
         output = self._output_expr(result)
         guards = python_guards + [f"{self._const(o, 'G')}.{a} != {self.value_expr(getattr(o, a))}" for o, a in self.guarded]
         for node, args in self.nodes:  # free the recording's tensors; backward only asks requires_grad
-            node.inputs = tuple(_WANTS if isinstance(a, Tensor) and a.requires_grad else _NO_WANT for a in args)
-            node.versions = ()
+            # (a graph the call returns unconsumed keeps its tensors: backward() may follow outside)
+            if getattr(node, "inputs", None) is None or not self.returns_graph:
+                node.inputs = tuple(_WANTS if isinstance(a, Tensor) and a.requires_grad else _NO_WANT for a in args)
+                node.versions = ()
         self.alive.clear()
         self.unknown.clear()
         return Program(self, output, n_inputs, guards)
@@ -315,6 +319,8 @@ class Tracer:
                 return name
             expr = self.array_expr(o, "a returned tensor")
             if o.requires_grad and o.grad_fn is not None:
+                if getattr(o.grad_fn, "inputs", None) is not None:
+                    self.returns_graph = True
                 return f"_graphless({expr})"  # eager gives it a graph; a replay records none
             return f"_adopt({expr})"
         if isinstance(o, (tuple, list)):
