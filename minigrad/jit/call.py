@@ -50,45 +50,55 @@ def _signature(binder: _Binder, args: tuple, kwargs: dict) -> tuple[tuple, list[
     each Tensor as (shape, dtype, array type, requires_grad, which earlier tensor shares its array), a tensor
     passed twice as a reference to its first place (aliasing), lists/tuples/dicts by type, length and keys, and
     other values by type and value (they must be hashable)."""
-    key: list[Any] = [STATE.grad_enabled, dtypes.get_default_dtype(), _backend.get_default_backend()]
+    key: list[Any] = [STATE.grad_enabled, dtypes._default, _backend._default]
     tensors: list[Tensor] = []
     seen: dict[int, int] = {}
     arrays: dict[int, int] = {}
     append = key.append
-
-    def visit(v: Any, where: Any) -> None:
-        if isinstance(v, Tensor):
-            i = seen.get(id(v))
-            if i is not None:
-                append(("same", i))
-                return
+    for name, v in binder.bind(args, kwargs):
+        append(name)
+        if isinstance(v, Tensor) and id(v) not in seen:  # the common case, inline (the hot path of a replay)
             d = v._data
             seen[id(v)] = len(tensors)
             append((d.shape, d.dtype, type(d), v._requires_grad, arrays.setdefault(id(d), len(tensors))))
             tensors.append(v)
-            return
-        t = type(v)
-        if t is list or t is tuple:
-            append((t, len(v)))
-            for i, x in enumerate(v):
-                visit(x, f"{where}[{i}]")
-            return
-        if t is dict:
-            append((dict, tuple(v)))
-            for k, x in v.items():
-                visit(x, f"{where}[{k!r}]")
-            return
-        try:
-            hash(v)
-        except TypeError:
-            raise TypeError(f"mg.jit: argument {where!r} ({t.__name__}) is neither a Tensor, a list/tuple/dict of "
-                            "them, nor hashable; pass tensors directly and other arguments as plain values") from None
-        append((t, v))
-
-    for name, v in binder.bind(args, kwargs):
-        append(name)
-        visit(v, name)
+        else:
+            _visit(v, name, key, tensors, seen, arrays)
     return tuple(key), tensors
+
+
+def _tensor_key(v: Tensor, key: list, tensors: list, seen: dict, arrays: dict) -> None:
+    i = seen.get(id(v))
+    if i is not None:
+        key.append(("same", i))
+        return
+    d = v._data
+    seen[id(v)] = len(tensors)
+    key.append((d.shape, d.dtype, type(d), v._requires_grad, arrays.setdefault(id(d), len(tensors))))
+    tensors.append(v)
+
+
+def _visit(v: Any, where: Any, key: list, tensors: list, seen: dict, arrays: dict) -> None:
+    if isinstance(v, Tensor):
+        _tensor_key(v, key, tensors, seen, arrays)
+        return
+    t = type(v)
+    if t is list or t is tuple:
+        key.append((t, len(v)))
+        for i, x in enumerate(v):
+            _visit(x, f"{where}[{i}]", key, tensors, seen, arrays)
+        return
+    if t is dict:
+        key.append((dict, tuple(v)))
+        for k, x in v.items():
+            _visit(x, f"{where}[{k!r}]", key, tensors, seen, arrays)
+        return
+    try:
+        hash(v)
+    except TypeError:
+        raise TypeError(f"mg.jit: argument {where!r} ({t.__name__}) is neither a Tensor, a list/tuple/dict of "
+                        "them, nor hashable; pass tensors directly and other arguments as plain values") from None
+    key.append((t, v))
 
 
 def _python_guards(fn: Callable, ns: dict[str, Any]) -> list[str]:

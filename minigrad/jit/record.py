@@ -88,6 +88,7 @@ class Tracer:
         self.nodes: list[tuple[autograd.Function, tuple]] = []
         self.node_name: dict[int, str] = {}
         self.guarded: list[tuple[Any, str]] = []  # (object, attribute) whose capture-end value the replay needs
+        self.module_guarded: list[tuple[Any, str]] = []  # the same, on Modules
         self.host_random: str | None = None   # an op that draws on the host in forward (no CUDA graphs then)
         self.reads_fresh_grad = False         # reads a .grad bound during the call (no CUDA graphs then)
         self.returns_graph = False
@@ -263,12 +264,14 @@ class Tracer:
         h = self._const(functools.partial(_clear_grad, t), "live")
         self.entries.append(Entry("live", f"{h}()", (), (h, "")))
 
-    def guard(self, obj: Any, attr: str) -> None:
-        """The recording depends on ``obj.attr`` (a Module's ``training`` flag, its attribute version): replay
-        only while it keeps the value it has when the capture ends."""
+    def guard(self, obj: Any, attr: str, module: bool = False) -> None:
+        """The recording depends on ``obj.attr`` (a Module's ``training`` flag, its attribute count): replay
+        only while it keeps the value it has when the capture ends. ``module``: ``obj`` is a Module, whose class
+        counts every change of any module (``_setattr_epoch``), so a replay checks one number while none
+        changed."""
         if (id(obj), attr) not in self._guarded:
             self._guarded.add((id(obj), attr))
-            self.guarded.append((obj, attr))
+            (self.module_guarded if module else self.guarded).append((obj, attr))
 
     def live_call(self, method: Callable, obj: Any, args: tuple, kwargs: dict) -> Any:
         for a in itertools.chain(args, kwargs.values()):
@@ -296,6 +299,8 @@ class Tracer:
     def finish(self, result: Any, n_inputs: int, python_guards: list[str]) -> "Program":
         output = self._output_expr(result)
         guards = python_guards + [f"{self._const(o, 'G')}.{a} != {self.value_expr(getattr(o, a))}" for o, a in self.guarded]
+        if self.module_guarded:
+            guards.append(self._modules_changed())
         for node, args in self.nodes:  # free the recording's tensors; backward only asks requires_grad
             # (a graph the call returns unconsumed keeps its tensors: backward() may follow outside)
             if getattr(node, "inputs", None) is None or not self.returns_graph:
@@ -304,6 +309,19 @@ class Tracer:
         self.alive.clear()
         self.unknown.clear()
         return Program(self, output, n_inputs, guards)
+
+    def _modules_changed(self) -> str:
+        """A guard on the Modules' attributes: one comparison while no module anywhere changed since the last
+        check, else each guarded attribute's."""
+        cls = self._const(type(self.module_guarded[0][0]), "M")
+        terms = " or ".join(f"{self._const(o, 'G')}.{a} != {self.value_expr(getattr(o, a))}"
+                            for o, a in self.module_guarded)
+        self.ns["_epoch_seen"] = getattr(type(self.module_guarded[0][0]), "_setattr_epoch")
+        src = (f"def _modules_changed():\n    global _epoch_seen\n    e = {cls}._setattr_epoch\n"
+               f"    if e == _epoch_seen:\n        return False\n    if {terms}:\n        return True\n"
+               f"    _epoch_seen = e\n    return False\n")
+        _compile(src, self.ns, "_modules_changed")
+        return "_modules_changed()"
 
     def _output_expr(self, o: Any) -> str:
         live = self.reads_live_result
