@@ -1,6 +1,6 @@
 """mg.jit: a replay computes exactly what eager computes, never replays something stale, and refuses what it
 cannot replay. Every equality test runs the same training twice from the same init, eagerly and jitted, and
-compares losses and parameters bit for bit (float64)."""
+compares losses and parameters bit for bit (float64; tests/jit_harness.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,6 +9,7 @@ import pytest
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
+from jit_harness import assert_jit_matches_eager
 
 
 def _conv_net(backend: str) -> nn.Module:
@@ -23,35 +24,22 @@ def _data(backend: str, n: int = 4, seed: int = 1) -> tuple[mg.Tensor, mg.Tensor
             mg.tensor(rng.standard_normal((n, 2)), backend=backend))
 
 
-def _train(make_opt, backend: str, jit: bool, steps: int = 12, between=None, data=None):
-    """Losses and final parameters of `steps` calls of a standard step (zero_grad, forward, backward, step)."""
-    model = _conv_net(backend)
-    opt = make_opt(model.parameters())
+def _same(make_opt, backend: str, steps: int = 12, between=None, data=None):
+    """`steps` calls of a standard step (zero_grad, forward, backward, step), eagerly and jitted from the same
+    init: the same losses and parameters bit for bit (the shared harness). Returns the jitted function."""
+    def build():
+        model = _conv_net(backend)
+        opt = make_opt(model.parameters())
 
-    def step(x, t):
-        opt.zero_grad()
-        loss = F.mse_loss(model(x), t)
-        loss.backward()
-        opt.step()
-        return loss
-
-    run = mg.jit(step) if jit else step
-    losses = []
-    for i in range(steps):
-        x, t = data(i) if data else _data(backend)
-        if between:
-            between(i, opt)
-        losses.append(run(x, t).item())
-    return losses, [p.numpy() for p in model.parameters()], run
-
-
-def _same(make_opt, backend, **kw):
-    eager_losses, eager_params, _ = _train(make_opt, backend, jit=False, **kw)
-    jit_losses, jit_params, run = _train(make_opt, backend, jit=True, **kw)
-    assert jit_losses == eager_losses
-    for a, b in zip(eager_params, jit_params):
-        np.testing.assert_array_equal(a, b)
-    return run
+        def step(x, t):
+            opt.zero_grad()
+            loss = F.mse_loss(model(x), t)
+            loss.backward()
+            opt.step()
+            return loss
+        return (step, (lambda i: data(i)) if data else (lambda i: _data(backend)), model.parameters,
+                (lambda i: between(i, opt)) if between else None)
+    return assert_jit_matches_eager(build, calls=steps)
 
 
 @pytest.mark.parametrize("make_opt", [
