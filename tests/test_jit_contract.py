@@ -137,30 +137,33 @@ def test_a_rebound_parameter_or_optimizer_re_records():
 
 
 SCALE = 2.0
+MODE = None
 
 
 def test_closure_cells_globals_and_the_default_dtype_are_guarded():
-    global SCALE
+    global SCALE, MODE
     k = 3.0
 
     def f(x):
-        return x * k + SCALE + mg.tensor([0.1])
+        return x * k + SCALE + mg.tensor([0.1]) + (1.0 if MODE is None else 2.0)
 
     run = mg.jit(f)
     x = _t([1.0])
     try:
-        for i in range(9):
+        for i in range(11):
             if i == 3:
                 k = 5.0
             if i == 5:
                 SCALE = 7.0
             if i == 7:
                 mg.set_default_dtype(mg.float64)
+            if i == 9:
+                MODE = "other"
             assert host(run(x)) == host(f(x)), i
     finally:
-        SCALE = 2.0
+        SCALE, MODE = 2.0, None
         mg.set_default_dtype(mg.float32)
-    assert run.captures == 4
+    assert run.captures == 5
 
 
 # ------------------------------------------------------------------ outputs not made by an op

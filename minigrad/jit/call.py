@@ -116,8 +116,8 @@ def _python_guards(fn: Callable, ns: dict[str, Any]) -> list[str]:
             if type(value) is float and value != value:
                 terms.append(f"{expr} == {expr}")  # NaN: guard that it stays NaN
                 return
-            ns[name] = value
-            terms.append(f"(type({expr}) is not {type(value).__name__} or {expr} != {name})")
+            ns[name], ns[name + "_t"] = value, type(value)
+            terms.append(f"(type({expr}) is not {name}_t or {expr} != {name})")
         else:
             ns[name] = value
             terms.append(f"{expr} is not {name}")
