@@ -65,7 +65,7 @@ from typing import Callable
 
 from .._state import STATE
 
-__all__ = ["jit", "Jit", "replayed", "capturing", "refuse_in_capture"]
+__all__ = ["jit", "Jit", "replayed", "capturing", "refuse_in_capture", "UnknownArrayError"]
 
 
 def capturing() -> bool:
@@ -96,3 +96,6 @@ def replayed(method: Callable) -> Callable:
 
 
 from .call import Jit, jit  # noqa: E402 - the recorder imports tensor.py, which imports this package lazily
+from .record import UnknownArrayError  # noqa: E402
+
+jit.__doc__ = f"{jit.__doc__}\n{__doc__}"  # help(mg.jit) shows the contract, written once, above

@@ -249,7 +249,7 @@ def jit(fn: Callable | None = None, *, warmup: int = 1, max_captures: int = 8, c
     """Capture-and-replay for a step function: ``step = mg.jit(fn)`` or ``@mg.jit`` / ``@mg.jit(warmup=2)``.
 
     The first ``warmup`` calls of each argument signature run eagerly, the next one runs eagerly while
-    recording, and later calls replay the recording (the contract: ``help(minigrad.jit)``). ``cuda_graphs``:
+    recording, and later calls replay the recording (the contract follows). ``cuda_graphs``:
     None (default) replays through CUDA graphs when every tensor involved is on cupy; False never does.
     """
     if fn is None:
