@@ -65,6 +65,14 @@ def test_factories_give_fresh_arrays_on_every_replay():
     assert outs[3][1].tolist() == [0.0, 1.0, 2.0] and f(_t([1.0, 0.0]))[1].tolist() == [0.0, 1.0, 2.0]
 
 
+def test_a_function_of_no_tensor_builds_fresh_tensors_on_every_call():
+    for graphs in ("auto", "emulate"):
+        f = mg.jit(lambda n: mg.zeros(n) + mg.arange(n))
+        f.graphs = graphs
+        outs = [f(3) for _ in range(4)]
+        assert all(o.tolist() == [0.0, 1.0, 2.0] for o in outs) and len({id(o) for o in outs}) == 4
+
+
 # ------------------------------------------------------------------ binding by name, aliasing
 def test_arguments_bind_by_parameter_name():
     f = mg.jit(lambda x, y: x - 2 * y)

@@ -213,7 +213,9 @@ class Jit:
         on_gpu = all_on(tensors, tracer.captured, "cupy")
         if graphs == "cuda" and not on_gpu:
             raise RuntimeError("mg.jit(cuda_graphs=True) needs every tensor the function uses on the 'cupy' "
-                               "backend; some are not")
+                               "backend; some are not (or it uses none)")
+        if graphs == "emulate" and not (tensors or tracer.captured):
+            why = "it reads no tensor"
         if why is None and graphs == "auto" and not on_gpu:
             why = "not every tensor is on cupy"
         if why is not None:

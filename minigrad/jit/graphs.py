@@ -22,7 +22,9 @@ __all__ = ["Graphs", "all_on", "capture_stretch"]
 
 
 def all_on(tensors: list[Tensor], captured: list[Tensor], backend: str) -> bool:
-    return all(backend_of(t._data) == backend for t in itertools.chain(tensors, captured))
+    """Whether the call reads any tensor, and every one on ``backend``."""
+    return bool(tensors or captured) and all(backend_of(t._data) == backend
+                                             for t in itertools.chain(tensors, captured))
 
 
 def capture_stretch(backend: Any, stream: Any, fn: Callable[[], None], emulate: bool) -> Any:
