@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import os
 import sys
 from typing import Any, Callable, NamedTuple
 
@@ -53,7 +54,7 @@ def _requires(flag: bool) -> Tensor:
 # Stand-ins for a recorded node's inputs: backward only asks them whether they want a gradient.
 _WANTS, _NO_WANT = _requires(True), _requires(False)
 _LITERALS = (int, bool, str, type(None))
-_HERE = __file__.rsplit("/", 2)[0]  # the minigrad package: a caller outside it is the user's code
+_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # minigrad/: outside it is the user's code
 
 
 def _origin() -> str:
