@@ -159,7 +159,8 @@ class Tracer:
             items = [self.value_expr(x, use) for x in v]
             return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
         if t is slice:
-            return f"slice({self.value_expr(v.start, use)}, {self.value_expr(v.stop, use)}, {self.value_expr(v.step, use)})"
+            parts = (self.value_expr(x, use) for x in (v.start, v.stop, v.step))
+            return f"slice({', '.join(parts)})"
         if t in ARRAY_TYPES or isinstance(v, (numpy.ndarray, numpy.generic)):  # NumPy's 0-d results are scalars
             name = self.var.get(id(v))
             if name is not None:
@@ -299,7 +300,8 @@ class Tracer:
     # ------------------------------------------------------------------ the program
     def finish(self, result: Any, n_inputs: int, python_guards: list[str]) -> "Program":
         output = self._output_expr(result)
-        guards = python_guards + [f"{self._const(o, 'G')}.{a} != {self.value_expr(getattr(o, a))}" for o, a in self.guarded]
+        guards = python_guards + [f"{self._const(o, 'G')}.{a} != {self.value_expr(getattr(o, a))}"
+                                  for o, a in self.guarded]
         if self.module_guarded:
             guards.append(self._modules_changed())
         for node, args in self.nodes:  # free the recording's tensors; backward only asks requires_grad
