@@ -71,9 +71,17 @@ class Backend:
         return contextlib.nullcontext()
 
     def capture(self, stream: Any, fn: Any) -> Any:
-        """Run ``fn()`` under graph capture on ``stream`` and return something with ``launch()`` that replays it.
-        Only backends with graph support implement it (CuPy: a ``cupy.cuda.Graph``)."""
+        """Run ``fn()`` under graph capture on ``stream`` and return something with ``launch()`` that replays it
+        (the capture itself runs nothing: launch once to compute). Only backends with graph support implement it
+        (CuPy: ``Stream.begin_capture`` / ``end_capture`` -> a ``cupy.cuda.Graph``); mg.jit uses it."""
         raise NotImplementedError(f"backend {self.name!r} has no graph capture")
+
+    def capture_rules(self) -> ContextManager:
+        """While active, what a CUDA stream capture refuses (host synchronisation: reads to the host, implicit
+        conversions, ``.item()``, host-to-device copies from host memory) raises, as it would on a GPU. mg.jit
+        emulates a graph capture under it; a host backend has no such rules (the strict test backend models
+        them)."""
+        return contextlib.nullcontext()
 
     # ------------------------------------------------------------- identity
     def __eq__(self, other: object) -> bool:

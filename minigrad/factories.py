@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import functools
 import math
 import numbers
 
 import numpy
 
 from . import dtypes
+from ._state import STATE
 from .backend import get_backend
 from .tensor import Tensor, _host_read, _size_args, wrap
 
@@ -24,6 +26,9 @@ def manual_seed(seed: int) -> None:
     global _generator
     if not _int_like(seed):
         raise TypeError(f"manual_seed(): seed must be an int, got {seed!r:.80} ({type(seed).__name__})")
+    if STATE.tracer is not None:  # mg.jit records: every replay seeds again, as eager would
+        STATE.tracer.live_call(lambda _, s: manual_seed(s), None, (int(seed),), {})
+        return
     _generator = numpy.random.default_rng(int(seed) % 2**64)  # negative seeds wrap, as in PyTorch
 
 
@@ -82,9 +87,34 @@ def _check_number(fn: str, arg: str, v: Any) -> Any:
     return v
 
 
+def _recorded(t: Tensor, make: Any, *args: Any) -> Tensor:
+    """While mg.jit records, a factory's array is made again by ``make(*args)`` on every replay (fresh, never the
+    capture's array)."""
+    if STATE.tracer is not None:
+        STATE.tracer.factory(t._data, make, *args)
+    return t
+
+
 def _make(array: Any, requires_grad: bool, backend: str | None) -> Tensor:
     b = get_backend(backend)
-    t = wrap(b.from_host(array))
+    t = _recorded(wrap(b.from_host(array)), functools.partial(b.from_host, array))
+    return t.requires_grad_() if requires_grad else t
+
+
+def _draw(kind: str, size: tuple[int, ...], dtype: numpy.dtype, backend: str | None, *bounds: int) -> Any:
+    """Numbers from the generator manual_seed seeds (looked up at each call: a replay draws the next ones)."""
+    g = _generator
+    host = g.integers(*bounds, size=size) if kind == "integers" else getattr(g, kind)(size)
+    return get_backend(backend).from_host(host.astype(dtype))
+
+
+def _random(kind: str, size: tuple[int, ...], dtype: numpy.dtype, requires_grad: bool, backend: str | None,
+            *bounds: int) -> Tensor:
+    t = wrap(_draw(kind, size, dtype, backend, *bounds))
+    rec = STATE.tracer
+    if rec is not None:  # a replay draws afresh, in eager's sequence (on the host: no CUDA graphs then)
+        rec.factory(t._data, _draw, kind, size, dtype, backend, *bounds)
+        rec.host_random = rec.host_random or kind
     return t.requires_grad_() if requires_grad else t
 
 
@@ -93,7 +123,8 @@ def _float(dtype: Any, fn: str = "factory", floating: bool = False) -> numpy.dty
 
 
 def _filled(size: Sequence[int], value: Any, dtype: Any, requires_grad: bool, backend: str | None) -> Tensor:
-    t = wrap(get_backend(backend).xp.full(size, value, dtype=dtype))
+    xp = get_backend(backend).xp
+    t = _recorded(wrap(xp.full(size, value, dtype=dtype)), xp.full, size, value, dtype)
     return t.requires_grad_() if requires_grad else t
 
 
@@ -143,13 +174,13 @@ def full_like(t: Tensor, fill_value: float, dtype: Any = None, requires_grad: bo
 def randn(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
     """Standard normal samples of the given size, from the generator that manual_seed seeds."""
     size, d = _check_size("randn", size), _float(dtype, "randn", floating=True)
-    return _make(default_generator().standard_normal(size).astype(d), requires_grad, backend)
+    return _random("standard_normal", size, d, requires_grad, backend)
 
 
 def rand(*size: int | Sequence[int], dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
     """Uniform samples on [0, 1) of the given size, from the generator that manual_seed seeds."""
     size, d = _check_size("rand", size), _float(dtype, "rand", floating=True)
-    return _make(default_generator().random(size).astype(d), requires_grad, backend)
+    return _random("random", size, d, requires_grad, backend)
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False,
@@ -187,7 +218,8 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     for name, v in (("n", n), ("m", m)):
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
             raise ValueError(f"eye: {name} must be a non-negative int, got {v!r}")
-    t = wrap(get_backend(backend).xp.eye(n, m, dtype=_float(dtype)))
+    xp, d = get_backend(backend).xp, _float(dtype)
+    t = _recorded(wrap(xp.eye(n, m, dtype=d)), xp.eye, n, m, d)
     return t.requires_grad_() if requires_grad else t
 
 
@@ -214,4 +246,4 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: 
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     d = numpy.dtype(numpy.int64) if dtype is None else dtypes.as_dtype(dtype)
-    return _make(_generator.integers(low, high, size=tuple(_size_args((size,)))).astype(d), requires_grad, backend)
+    return _random("integers", tuple(_size_args((size,))), d, requires_grad, backend, int(low), int(high))

@@ -36,6 +36,11 @@ class Tensor:
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, backend: str | None = None):
         self._data = _to_array(data, dtype, backend)
+        if STATE.tracer is not None:  # mg.jit records: Python values are a constant, anything else of unknown origin
+            if isinstance(data, Tensor) or type(data) in ARRAY_TYPES or isinstance(data, numpy.ndarray):
+                STATE.tracer.born(self)
+            else:
+                STATE.tracer.constant(self)
         self._grad = None
         self.grad_fn = None
         self._vc = [0]  # version counter, shared with views and detach()ed aliases
@@ -193,6 +198,8 @@ class Tensor:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this tensor has shape "
                                    f"{self.shape}: pass backward(gradient=...) of that shape")
             g = self.xp.ones_like(self._data)
+            if STATE.tracer is not None:
+                STATE.tracer.factory(g, self.xp.ones_like, self._data)
         else:
             g = gradient._data if isinstance(gradient, Tensor) else _to_array(gradient, self.dtype, self.backend)
             if backend_of(g) != self.backend:
@@ -208,7 +215,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's data (and version counter), cut from the graph."""
-        t = wrap(self._data)
+        t = _adopt(self._data)  # the same array: mg.jit knows it as well as this tensor's
         t._vc = self._vc
         return t
 
@@ -866,7 +873,7 @@ _PASS_THROUGH = (Tensor, *_PASS_THROUGH)
 _new = object.__new__
 
 
-def wrap(array: Any) -> Tensor:
+def _adopt(array: Any) -> Tensor:
     """Fast path for ops: adopt an array as a new tensor without copying or checks (hot path)."""
     t = _new(Tensor)
     t._data = array if type(array) in ARRAY_TYPES else _coerce(array)  # 0-d NumPy results arrive as scalars
@@ -878,7 +885,16 @@ def wrap(array: Any) -> Tensor:
     return t
 
 
-autograd.function.install(Tensor, wrap)  # the engine builds graphs of Tensors, without importing this module
+def wrap(array: Any) -> Tensor:
+    """Adopt an array as a new tensor without copying or checks. While mg.jit records, an array that no recorded
+    step produced is noted with where it was made: the recording refuses to read it (it would be frozen)."""
+    t = _adopt(array)
+    if STATE.tracer is not None:
+        STATE.tracer.born(t)
+    return t
+
+
+autograd.function.install(Tensor, _adopt)  # the engine builds graphs of Tensors, without importing this module
 
 
 def _host_read(what: str) -> None:

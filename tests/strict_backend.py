@@ -17,11 +17,17 @@ on any machine and refuses what CuPy refuses, so such code fails in CI instead:
 - Every result is an array: reductions, ``a[i]`` on a 1-d array and iteration give 0-d arrays, never NumPy
   scalars (CuPy's rule; NumPy gives scalars). ``item()``, ``tolist()``, ``float()``, ``int()`` and ``bool()``
   still give Python values, as on CuPy (each is an explicit, synchronising read).
+- CUDA's stream-capture rules, while mg.jit emulates a graph capture (``StrictBackend.capture_rules()``): every
+  host synchronisation raises, as ``cudaStreamBeginCapture`` makes it fail on a GPU: ``item()``, ``tolist()``,
+  ``float()``/``int()``/``bool()``/``__index__``, ``repr``, ``to_host()``, copies from host memory
+  (``from_host()``, ``xp.asarray(host data)``), boolean-mask indexing and functions whose result size depends
+  on the values (``nonzero``, ``unique``, ...).
 
 Registered only by the test suite (tests/conftest.py); minigrad itself never imports this file.
 """
 from __future__ import annotations
 
+import contextlib
 import operator
 import types
 from typing import Any
@@ -34,6 +40,19 @@ __all__ = ["StrictArray", "StrictBackend", "xp", "BACKEND"]
 
 _IMPLICIT = ("Implicit conversion to a NumPy array is not allowed (strict backend, like CuPy): "
              "use the backend's to_host() explicitly")
+
+
+# An emulated CUDA stream capture is in progress (StrictBackend.capture_rules): host synchronisation raises.
+_CAPTURE = [False]
+_DATA_DEPENDENT = frozenset({"nonzero", "flatnonzero", "argwhere", "unique", "extract", "compress"})
+
+
+def _sync(where: str) -> None:
+    """CUDA refuses host synchronisation while a stream is being captured (cudaErrorStreamCaptureUnsupported):
+    so does the strict backend while mg.jit emulates a capture."""
+    if _CAPTURE[0]:
+        raise RuntimeError(f"strict backend: {where} synchronises with the host, which a CUDA stream capture "
+                           "refuses (cudaErrorStreamCaptureUnsupported)")
 
 
 def _host_error(where: str) -> TypeError:
@@ -147,9 +166,11 @@ class StrictArray:
         return method
 
     def item(self, *args: Any) -> Any:
+        _sync("item()")
         return self._a.item(*args)
 
     def tolist(self) -> Any:
+        _sync("tolist()")
         return self._a.tolist()
 
     def copy(self, order: str = "C") -> "StrictArray":
@@ -166,23 +187,30 @@ class StrictArray:
         return (self[i] for i in range(len(self._a)))  # 0-d arrays, as CuPy yields
 
     def __bool__(self) -> bool:
+        _sync("bool()")
         return bool(self._a)
 
     def __float__(self) -> float:
+        _sync("float()")
         return float(self._a)
 
     def __int__(self) -> int:
+        _sync("int()")
         return int(self._a)
 
     def __index__(self) -> int:
+        _sync("using an array as an index (__index__)")
         return operator.index(self._a)
 
     def __repr__(self) -> str:
+        _sync("repr()")
         return "strict_" + repr(self._a)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __getitem__(self, index: Any) -> "StrictArray":
+        if _CAPTURE[0] and _boolean_mask(index):
+            _sync("indexing with a boolean mask (its result's size depends on the values)")
         return _wrap(self._a[_index(index)])
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -194,6 +222,11 @@ class StrictArray:
                 f"strict backend: __setitem__ got a value of type {type(value).__name__}; use an array of this "
                 "backend or a scalar")
         self._a[_index(index)] = value
+
+
+def _boolean_mask(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return any(type(i) is StrictArray and i._a.dtype == numpy.bool_ for i in items)
 
 
 def _binary(ufunc: numpy.ufunc, reflected: bool = False):
@@ -257,9 +290,13 @@ def _call(func: Any, name: str, args: tuple, kwargs: dict) -> Any:
                         f"{type(args[0]).__name__} (CuPy calls a method of it)")
     elif name in _ARRAY_SEQUENCE and args and not all(type(a) is StrictArray for a in args[0]):
         raise TypeError(f"strict backend: {where} needs a sequence of arrays of this backend")
+    if name in _DATA_DEPENDENT:
+        _sync(f"{where} (its result's size depends on the values)")
     if name in _FROM_HOST:
         obj, rest = args[0], args[1:]
         own = type(obj) is StrictArray
+        if not own:
+            _sync(f"{where} of host data (a copy from host memory)")
         # An array of this backend stays on it (copied only when asked or needed); anything else is host data,
         # copied in, so it shares no memory with the host (as a device array would not).
         copy = kwargs.pop("copy", True if name == "array" else None)
@@ -329,17 +366,28 @@ class StrictBackend(Backend):
         super().__init__("strict", xp, (StrictArray,), device="strict")
 
     def to_host(self, a: Any) -> numpy.ndarray:
+        _sync("to_host()")
         if type(a) is not StrictArray:
             raise TypeError(f"strict backend: to_host() expects a StrictArray, got {type(a).__name__}")
         return a._a.copy()
 
     def from_host(self, a: Any, dtype: Any = None) -> StrictArray:
+        _sync("from_host() (a copy from host memory)")
         if type(a) is StrictArray:
             raise TypeError("strict backend: from_host() got an array that is already on the strict backend")
         return StrictArray(numpy.array(a, dtype=dtype, copy=True))
 
     def ignore_overflow(self):
         return numpy.errstate(over="ignore")  # the kernels are NumPy's, so are the warnings
+
+    @contextlib.contextmanager
+    def capture_rules(self):
+        """An emulated CUDA stream capture: host synchronisation raises until it ends."""
+        was, _CAPTURE[0] = _CAPTURE[0], True
+        try:
+            yield
+        finally:
+            _CAPTURE[0] = was
 
 
 BACKEND = StrictBackend()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from jit_harness import assert_jit_matches_eager
 from minigrad import nn, optim
 from minigrad.utils.data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
 
@@ -239,8 +240,8 @@ def test_loader_batches_feed_a_jitted_step(backend):
     eager bit for bit."""
     rng = np.random.default_rng(1)
     ds = TensorDataset(mg.tensor(rng.standard_normal((23, 3))), mg.tensor(rng.standard_normal((23, 1))))
-    runs = []
-    for jit in (False, True):
+
+    def build():
         mg.manual_seed(0)
         mg.set_default_dtype(mg.float64)
         model = nn.Linear(3, 1).to(backend)
@@ -252,9 +253,9 @@ def test_loader_batches_feed_a_jitted_step(backend):
             loss.backward()
             opt.step()
             return loss
-
-        run = mg.jit(step) if jit else step
-        loader = DataLoader(ds, batch_size=5, shuffle=True, generator=4, backend=backend)
-        runs.append(([run(xb, yb).item() for _ in range(3) for xb, yb in loader], model.weight.numpy()))
-    assert runs[0][0] == runs[1][0] and len(runs[0][0]) == 15
-    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+        batches = [b for _ in range(3) for b in DataLoader(ds, batch_size=5, shuffle=True, generator=4,
+                                                           backend=backend)]
+        assert len(batches) == 15
+        return step, lambda i: tuple(batches[i]), model.parameters, None
+    run = assert_jit_matches_eager(build, calls=15)
+    assert run.captures == 2

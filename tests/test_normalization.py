@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from jit_harness import assert_jit_matches_eager
 from minigrad import nn
 
 torch = pytest.importorskip("torch", reason="PyTorch not installed: BatchNorm cross-checks skipped")
@@ -175,12 +176,18 @@ def test_batchnorm_classifier_under_mg_jit_equals_eager(backend, momentum):
     """A BatchNorm + cross-entropy training step replayed by mg.jit computes what eager computes, bit for bit:
     batch statistics come from each call's batch (not the recorded one), running statistics and the counter
     advance on every replay, and eval mode is a separate capture."""
-    def train(jit: bool):
+    models = []
+
+    def build():
         mg.manual_seed(0)
         model = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.BatchNorm2d(3, momentum=momentum), nn.ReLU(),
                               nn.Flatten(), nn.Linear(3 * 16, 4), nn.BatchNorm1d(4, momentum=momentum))
         model = model.to(mg.float64).to(backend)
         opt = mg.optim.SGD(model.parameters(), lr=0.1)
+        evaluate = mg.jit(model.forward) if models else model.forward  # the second build is the jitted run
+        models.append(model)
+        rng = np.random.default_rng(1)
+        batch = []
 
         def step(x, t):
             opt.zero_grad()
@@ -189,28 +196,19 @@ def test_batchnorm_classifier_under_mg_jit_equals_eager(backend, momentum):
             opt.step()
             return loss
 
-        def evaluate(x):
-            return model(x)
+        def args_of(i):
+            batch[:] = [mg.tensor(rng.standard_normal((5, 1, 4, 4)) * (1 + i), backend=backend),
+                        mg.tensor(rng.integers(0, 4, 5), backend=backend)]
+            return tuple(batch)
 
-        run, ev = (mg.jit(step), mg.jit(evaluate)) if jit else (step, evaluate)
-        rng = np.random.default_rng(1)
-        losses, outs = [], []
-        for i in range(6):
-            x = mg.tensor(rng.standard_normal((5, 1, 4, 4)) * (1 + i), backend=backend)
-            t = mg.tensor(rng.integers(0, 4, 5), backend=backend)
-            model.train()
-            losses.append(run(x, t).item())
+        def state():  # after each training call: this batch evaluated in eval mode, then the state dict
             model.eval()
-            outs.append(ev(x).numpy())
-        return losses, outs, {k: v.numpy() for k, v in model.state_dict().items()}
-
-    eager, jitted = train(False), train(True)
-    assert jitted[0] == eager[0]
-    for a, b in zip(eager[1], jitted[1]):
-        np.testing.assert_array_equal(a, b)
-    for k in eager[2]:
-        np.testing.assert_array_equal(eager[2][k], jitted[2][k], err_msg=k)
-    assert eager[2]["1.num_batches_tracked"] == 6
+            out = evaluate(batch[0])
+            model.train()
+            return [out, *model.state_dict().values()]
+        return step, args_of, state, None
+    assert_jit_matches_eager(build, calls=6)
+    assert models[1].state_dict()["1.num_batches_tracked"].item() == 6
 
 
 def test_running_stat_update_counts_as_in_place_for_the_graph_guard():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from jit_harness import assert_jit_matches_eager
 from minigrad import nn, optim
 
 
@@ -576,8 +577,8 @@ def test_jitted_training_step_equals_eager(backend, make_opt, graphs):
     rng = np.random.default_rng(0)
     batches = [(mg.tensor(rng.standard_normal((6, 3)), backend=backend),
                 mg.tensor(rng.standard_normal((6, 2)), backend=backend)) for _ in range(10)]
-    results = []
-    for jit in (False, True):
+
+    def build():
         mg.manual_seed(0)
         mg.set_default_dtype(mg.float64)
         model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).to(backend)
@@ -589,17 +590,8 @@ def test_jitted_training_step_equals_eager(backend, make_opt, graphs):
             loss.backward()
             opt.step()
             return loss
-
-        run = step
-        if jit:
-            run = mg.jit(step)
-            if graphs:
-                run.graphs = "cuda" if backend == "cupy" else "emulate"
-        losses = [run(x, t).item() for x, t in batches]
-        results.append((losses, [p.numpy() for p in model.parameters()]))
-    assert results[0][0] == results[1][0]
-    for a, b in zip(results[0][1], results[1][1]):
-        np.testing.assert_array_equal(a, b)
+        return step, lambda i: batches[i], model.parameters, None
+    assert_jit_matches_eager(build, calls=10, graphs=("cuda" if backend == "cupy" else "emulate") if graphs else None)
 
 
 # --------------------------------------------------------------------------- what mutation testing found unchecked

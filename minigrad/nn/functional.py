@@ -5,6 +5,7 @@ from typing import Any, Sequence
 
 from ..ops import activation, conv, elementwise, linalg, loss, pool
 from ..ops import dropout as _dropout, pad as _pad, sparse as _sparse
+from .._state import STATE as _STATE
 from ..errors import ShapeError
 from ..tensor import Tensor, wrap
 
@@ -235,7 +236,10 @@ def max_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Se
     box: list = []
     out = pool.MaxPool2d.apply(input, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode),
                                indices_out=box)
-    return out, wrap(box[0])
+    indices = wrap(box[0])
+    if _STATE.tracer is not None:  # the op puts a new array into box on every replay
+        _STATE.tracer.side_output(indices, box, 0)
+    return out, indices
 
 
 def avg_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
@@ -387,21 +391,42 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     max(tensor) + 1."""
     fn = "one_hot"
     _check_index(tensor, "tensor", fn)
-    data = tensor._data
-    xp = tensor.xp
     num_classes = _int_param(num_classes, "num_classes", fn, -1)
-    if data.size == 0:
-        if num_classes == -1:
+    if num_classes == -1:
+        if tensor._data.size == 0:
             raise _error(fn, "cannot infer num_classes from an empty tensor; pass num_classes")
-    else:
-        lo, hi = int(data.min()), int(data.max())
+        if _STATE.tracer is not None:
+            raise RuntimeError("one_hot: num_classes=-1 reads the largest class on the host, which a function "
+                               "captured by mg.jit cannot repeat; pass num_classes")
+        _one_hot_range(tensor._data, None)
+        num_classes = int(tensor._data.max()) + 1
+    _value_check(_functools.partial(_one_hot_range, num_classes=num_classes), tensor)
+    return _sparse.OneHot.apply(tensor, num_classes=num_classes)
+
+
+def _value_check(check, *tensors: Tensor) -> None:
+    """Run a check of values eager makes (``check`` takes the arrays and raises); mg.jit repeats it on every
+    replay's arrays."""
+    check(*(t._data for t in tensors))
+    if _STATE.tracer is not None:
+        _STATE.tracer.check(check, *tensors)
+
+
+def _one_hot_range(data, num_classes: int | None) -> None:
+    if data.size:
+        lo = int(data.min())
         if lo < 0:
-            raise _error(fn, f"class values must be non-negative, got {lo}")
-        if num_classes == -1:
-            num_classes = hi + 1
-        elif hi >= num_classes:
-            raise _error(fn, f"class values must be smaller than num_classes={num_classes}, got {hi}")
-    return wrap((data[..., None] == xp.arange(num_classes)).astype(xp.int64))
+            raise _error("one_hot", f"class values must be non-negative, got {lo}")
+        hi = int(data.max())
+        if num_classes is not None and hi >= num_classes:
+            raise _error("one_hot", f"class values must be smaller than num_classes={num_classes}, got {hi}")
+
+
+def _embedding_range(data, v: int) -> None:
+    if data.size:
+        lo, hi = int(data.min()), int(data.max())
+        if lo < 0 or hi >= v:
+            raise IndexError(f"embedding: index {lo if lo < 0 else hi} is out of range for {v} embeddings")
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
@@ -421,10 +446,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         if padding_idx >= v:
             raise _error(fn, f"padding_idx must be within num_embeddings ({v}), got {padding_idx}")
         padding_idx %= v
-    if input._data.size:
-        lo, hi = int(input._data.min()), int(input._data.max())
-        if lo < 0 or hi >= v:
-            raise IndexError(f"embedding: index {lo if lo < 0 else hi} is out of range for {v} embeddings")
+    _value_check(_functools.partial(_embedding_range, v=v), input)
     return _sparse.Embedding.apply(weight, input, padding_idx=padding_idx)
 
 
@@ -442,6 +464,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 
 # ============================================================================= softmax family, losses, batch norm
 # (this section: the `losses` work; forward/backward live in ops/softmax.py, ops/loss.py, ops/normalization.py)
+import functools as _functools  # noqa: E402
 import operator as _operator  # noqa: E402
 import warnings as _warnings  # noqa: E402
 
@@ -519,7 +542,10 @@ def _constant_arg(t, name: str, input: Tensor, fn: str, shape: tuple | None = No
         raise _ShapeError(f"{fn}: {name} of shape {t.shape} does not broadcast to the input's shape {input.shape}")
     if t.dtype.kind not in "fiub":
         raise TypeError(f"{fn}: {name} must be a real tensor, got dtype {t.dtype}")
-    return t.data.astype(input.dtype, copy=False)
+    w = t.detach() if t.dtype == input.dtype else t.detach().to(dtype=input.dtype)  # a cast is an op: recorded
+    if _STATE.tracer is not None:  # the op gets the array as an argument: tell mg.jit which tensor holds it
+        _STATE.tracer.track(w)
+    return w._data
 
 
 def _softmax_dim(dim, ndim: int, fn: str) -> int:
@@ -581,12 +607,22 @@ def _class_target(input: Tensor, target, fn: str, ignore_index: int) -> Tensor:
     if target.shape != want:
         raise _ShapeError(f"{fn}: target of class indices must have shape {want} for input of shape "
                           f"{input.shape} (classes on dim 1), got {target.shape}")
-    t = target.data
+    _value_check(_functools.partial(_class_range, c=c, ignore_index=ignore_index, fn=fn), target)
+    return target if target.dtype == "int64" else target.to(dtype="int64")
+
+
+def _class_range(t, c: int, ignore_index: int, fn: str) -> None:
     bad = (t != ignore_index) & ((t < 0) | (t >= c))
     if bad.any():
         raise IndexError(f"{fn}: target {int(t[bad].ravel()[0])} is out of bounds: expected class indices in "
                          f"[0, {c}) or ignore_index={ignore_index}")
-    return target if target.dtype == "int64" else target.to(dtype="int64")
+
+
+def _probabilities(x, fn: str) -> None:
+    if (~((x >= 0) & (x <= 1))).any():
+        raise ValueError(f"{fn}: all elements of input must be probabilities in [0, 1] (apply sigmoid first, "
+                         f"or use binary_cross_entropy_with_logits); got values from {float(x.min())} to "
+                         f"{float(x.max())}")
 
 
 def _class_input(input, fn: str) -> None:
@@ -670,11 +706,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     _same_shape(input, target, fn)
     _float_input(target, fn, "target")
     w = _constant_arg(weight, "weight", input, fn)
-    x = input.data
-    if (~((x >= 0) & (x <= 1))).any():
-        raise ValueError(f"{fn}: all elements of input must be probabilities in [0, 1] (apply sigmoid first, "
-                         f"or use binary_cross_entropy_with_logits); got values from {float(x.min())} to "
-                         f"{float(x.max())}")
+    _value_check(_functools.partial(_probabilities, fn=fn), input)
     return loss.BinaryCrossEntropy.apply(input, _as_input_dtype(target, input), weight=w, reduction=reduction)
 
 

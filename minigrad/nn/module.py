@@ -148,6 +148,8 @@ class Module:
             def forward(self, x):
                 return self.fc(x).sigmoid()
     """
+    _setattr_count = 0  # attributes set so far (see __setattr__): what mg.jit guards a recording on
+    _setattr_epoch = 0  # the same over all modules, and train()/eval(): mg.jit's fast check that none changed
 
     training: bool
 
@@ -199,6 +201,10 @@ class Module:
                 )
             modules[name] = None
         object.__setattr__(self, name, value)
+        # mg.jit guards a recording on this count: any attribute set (a hyperparameter, a rebound parameter or
+        # submodule) makes a capture that called this module record again
+        object.__setattr__(self, "_setattr_count", self._setattr_count + 1)
+        Module._setattr_epoch += 1
 
     def __delattr__(self, name: str) -> None:
         self.__dict__.get("_parameters", {}).pop(name, None)
@@ -206,6 +212,8 @@ class Module:
         self.__dict__.get("_non_persistent_buffers_set", set()).discard(name)
         self.__dict__.get("_modules", {}).pop(name, None)
         object.__delattr__(self, name)
+        object.__setattr__(self, "_setattr_count", self._setattr_count + 1)
+        Module._setattr_epoch += 1
 
     def _check_new_name(self, name: Any, kind: str) -> None:
         if "_parameters" not in self.__dict__:
@@ -267,8 +275,9 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if STATE.tracer is not None:  # mg.jit records: a replay is only valid in the same train/eval mode
-            STATE.tracer.guard(self, "training")
+        if STATE.tracer is not None:  # mg.jit records: a replay is only valid in the same mode and attributes
+            STATE.tracer.guard(self, "training", module=True)
+            STATE.tracer.guard(self, "_setattr_count", module=True)
         if "_hooks" in self.__dict__:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
@@ -414,6 +423,7 @@ class Module:
             raise ValueError("training mode is expected to be boolean")
         for module in self.modules():
             object.__setattr__(module, "training", mode)
+        Module._setattr_epoch += 1
         return self
 
     def eval(self) -> Module:

@@ -21,3 +21,15 @@ class Embedding(Function):
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return gw, None
+
+
+class OneHot(Function):
+    """Integer class indices x (*) -> int64 (*, num_classes), 1 at each index (values checked by the caller)."""
+    differentiable = False
+
+    def forward(self, x, num_classes):
+        xp = array_module(x)
+        return (x[..., None] == xp.arange(num_classes)).astype(xp.int64)
+
+    def backward(self, g):  # pragma: no cover - not differentiable, never recorded for backward
+        return None
