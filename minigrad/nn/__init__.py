@@ -2,6 +2,12 @@
 
 from . import functional, init
 from .activation import ELU, GELU, Hardtanh, LeakyReLU, SiLU, Softplus
+from .activation import (CELU, SELU, Hardshrink, Hardsigmoid, Hardswish, LogSigmoid, Mish, ReLU6, Softshrink,
+                         Softsign, Tanhshrink)
+from .conv1d import Conv1d
+from .distance import CosineSimilarity, PairwiseDistance
+from .unflatten import Unflatten
+from .upsampling import Upsample
 from .conv import Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .layers import Flatten, Linear, MSELoss, ReLU, Sequential, Sigmoid, Tanh
@@ -10,7 +16,8 @@ from . import utils  # noqa: E402  (nn.utils.clip_grad_norm_, clip_grad_value_)
 from .container import Identity, ModuleDict, ModuleList
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, LogSoftmax, NLLLoss,
                    SmoothL1Loss, Softmax)
-from .normalization import BatchNorm1d, BatchNorm2d
+from .loss import KLDivLoss
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .sparse import Embedding
 
@@ -55,4 +62,24 @@ __all__ = [
     "HuberLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    # more layers: normalization, conv1d, resampling, activations, distances, KL divergence
+    "LayerNorm",
+    "GroupNorm",
+    "Conv1d",
+    "Upsample",
+    "Unflatten",
+    "ReLU6",
+    "Hardsigmoid",
+    "Hardswish",
+    "SELU",
+    "CELU",
+    "Mish",
+    "LogSigmoid",
+    "Softsign",
+    "Tanhshrink",
+    "Softshrink",
+    "Hardshrink",
+    "CosineSimilarity",
+    "PairwiseDistance",
+    "KLDivLoss",
 ]

@@ -8,7 +8,8 @@ import minigrad as mg
 from . import functional as F
 from .module import Module
 
-__all__ = ["LeakyReLU", "GELU", "SiLU", "Softplus", "ELU", "Hardtanh"]
+__all__ = ["LeakyReLU", "GELU", "SiLU", "Softplus", "ELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "SELU",
+           "CELU", "Mish", "LogSigmoid", "Softsign", "Tanhshrink", "Softshrink", "Hardshrink"]
 
 
 def _inplace_repr(inplace: bool) -> str:
@@ -89,3 +90,100 @@ class Hardtanh(Module):
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}{_inplace_repr(self.inplace)}"
+
+
+# --- activations: relu6, hardsigmoid, hardswish, selu, celu, mish, logsigmoid, softsign, tanhshrink, shrinks ---
+class _Pointwise(Module):
+    """An activation without parameters: ``inplace`` is accepted for PyTorch code and computes out of place."""
+    _fn = staticmethod(F.relu)
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return type(self)._fn(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU6(_Pointwise):
+    """min(max(x, 0), 6)."""
+    _fn = staticmethod(F.relu6)
+
+
+class Hardsigmoid(_Pointwise):
+    """clip(x / 6 + 1/2, 0, 1)."""
+    _fn = staticmethod(F.hardsigmoid)
+
+
+class Hardswish(_Pointwise):
+    """x * clip(x + 3, 0, 6) / 6."""
+    _fn = staticmethod(F.hardswish)
+
+
+class SELU(_Pointwise):
+    """scale * elu(x, alpha) with SELU's constants."""
+    _fn = staticmethod(F.selu)
+
+
+class Mish(_Pointwise):
+    """x * tanh(softplus(x))."""
+    _fn = staticmethod(F.mish)
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x))."""
+
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.logsigmoid(input)
+
+
+class Softsign(Module):
+    """x / (1 + |x|)."""
+
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    """x - tanh(x)."""
+
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.tanhshrink(input)
+
+
+class CELU(Module):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}{_inplace_repr(self.inplace)}"
+
+
+class Softshrink(Module):
+    """x -+ lambd outside [-lambd, lambd], 0 inside."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Hardshrink(Softshrink):
+    """x outside [-lambd, lambd], 0 inside."""
+
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.hardshrink(input, self.lambd)
