@@ -349,3 +349,30 @@ OPS += [
     _kinked("F.softshrink", lambda x: F.softshrink(x, 0.7), lambda x: TF.softshrink(x, 0.7), (-0.7, 0.7)),
     _kinked("F.hardshrink", F.hardshrink, _torch("hardshrink"), (-0.5, 0.5)),
 ]
+
+
+# ------------------------------------------------------------------------------ scaled_dot_product_attention
+@st.composite
+def _sdpa_sample(draw, dtype):
+    lead = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    tgt, src, e, ev = (draw(st.integers(1, 4)) for _ in range(4))
+    q, k, v = draw(array(lead + (tgt, e), dtype)), draw(array(lead + (src, e), dtype)), draw(array(lead + (src, ev), dtype))
+    kind = draw(st.sampled_from(["none", "bool", "float", "causal"]))
+    kw = {"scale": draw(st.sampled_from([None, 0.5]))}
+    if kind == "bool":
+        mask = np.asarray(draw(array((tgt, src), "bool")))
+        mask[:, 0] = True  # every query attends somewhere (an all-masked row is nan in both libraries)
+        kw["attn_mask"] = mask
+    elif kind == "float":
+        kw["attn_mask"] = draw(array((tgt, src), dtype))
+    elif kind == "causal":
+        kw["is_causal"] = True
+    return sample(q, k, v, **kw)
+
+
+OPS += [
+    OpInfo("F.scaled_dot_product_attention", F.scaled_dot_product_attention, _torch("scaled_dot_product_attention"),
+           _sdpa_sample, atol=1e-6, rtol=1e-5,
+           large=lambda rng, dtype: sample(fill(rng, (4, 8, 64, 32), dtype), fill(rng, (4, 8, 80, 32), dtype),
+                                           fill(rng, (4, 8, 80, 16), dtype), is_causal=True)),
+]

@@ -6,6 +6,8 @@ from .activation import (CELU, SELU, Hardshrink, Hardsigmoid, Hardswish, LogSigm
                          Softsign, Tanhshrink)
 from .conv1d import Conv1d
 from .distance import CosineSimilarity, PairwiseDistance
+from .attention import MultiheadAttention
+from .rnn import GRU, LSTM, RNN
 from .unflatten import Unflatten
 from .upsampling import Upsample
 from .conv import Conv2d, ConvTranspose2d
@@ -82,4 +84,8 @@ __all__ = [
     "CosineSimilarity",
     "PairwiseDistance",
     "KLDivLoss",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "MultiheadAttention",
 ]

@@ -783,6 +783,7 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
 # --- nn ops: layer_norm, group_norm, conv1d, normalize, interpolate, activations, kl_div, distances ---
 import math as _math  # noqa: E402
 
+from .. import functions as _functions  # noqa: E402
 from ..ops import divergence as _divergence  # noqa: E402
 from ..ops import group_norm as _group_norm_ops  # noqa: E402
 from ..ops import interpolate as _interpolate_ops  # noqa: E402
@@ -792,7 +793,7 @@ from ..ops import vector_norm as _vector_norm  # noqa: E402
 
 __all__ += ["layer_norm", "group_norm", "conv1d", "normalize", "interpolate", "upsample", "hardsigmoid",
             "hardswish", "relu6", "selu", "celu", "mish", "logsigmoid", "softsign", "tanhshrink", "softshrink",
-            "hardshrink", "kl_div", "cosine_similarity", "pairwise_distance"]
+            "hardshrink", "kl_div", "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention"]
 
 
 def _affine_arg(t, name: str, shape: tuple, input: Tensor, fn: str) -> None:
@@ -1073,3 +1074,55 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
                        UserWarning, stacklevel=2)
     return _divergence.KLDiv.apply(input, _as_input_dtype(target, input), reduction=reduction,
                                    log_target=bool(log_target))
+
+
+def _attention_bias(mask: Tensor | None, like: Tensor, fn: str, keep_when_true: bool) -> Tensor | None:
+    """A mask as an additive float bias in ``like``'s dtype: a bool mask becomes 0 / -inf (True keeps a place
+    when ``keep_when_true``, as in scaled_dot_product_attention; True masks it out in MultiheadAttention's
+    masks), a float mask is added as it is."""
+    if mask is None:
+        return None
+    _check_tensor(mask, "attn_mask", fn)
+    if mask.dtype.kind == "b":
+        keep, drop = (0.0, float("-inf")) if keep_when_true else (float("-inf"), 0.0)
+        return _functions.where(mask, keep, drop).to(like.dtype)
+    if mask.dtype.kind != "f":
+        raise TypeError(f"{fn}: attn_mask must be bool or floating point, got dtype {mask.dtype}")
+    return mask if mask.dtype == like.dtype else mask.to(like.dtype)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(query @ key^T * scale + bias) @ value, as torch.nn.functional.scaled_dot_product_attention.
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); leading dims broadcast. scale defaults
+    to 1 / sqrt(E). attn_mask: bool (True = may attend) or float (added), broadcastable to (..., L, S);
+    is_causal masks out the future (position j > i), and excludes attn_mask. dropout_p drops attention weights
+    (from mg.manual_seed's generator). enable_gqa (grouped-query attention) is not implemented."""
+    fn = "scaled_dot_product_attention"
+    for t, name in ((query, "query"), (key, "key"), (value, "value")):
+        _float_input(t, fn, name)
+        if t.ndim < 2:
+            raise _ShapeError(f"{fn}: {name} must have at least 2 dims (..., L or S, E), got {t.shape}")
+    if enable_gqa:
+        raise NotImplementedError(f"{fn}: enable_gqa=True is not implemented")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise _ShapeError(f"{fn}: query {query.shape}, key {key.shape} and value {value.shape} don't fit (expected "
+                          "(..., L, E), (..., S, E), (..., S, Ev))")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(f"{fn}: _scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                           "is_causal=True")
+    scale = 1.0 / _math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    scores = (query * scale) @ key.transpose(-2, -1)
+    if is_causal:  # position j > i is the future
+        n, m = query.shape[-2], key.shape[-2]
+        future = Tensor(query.xp.triu(query.xp.ones((n, m), dtype=bool), 1), backend=query.backend)
+        scores = scores.masked_fill(future, float("-inf"))
+    bias = _attention_bias(attn_mask, scores, fn, keep_when_true=True)
+    if bias is not None:
+        scores = scores + bias
+    weights = softmax(scores, -1)
+    if dropout_p:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ value
