@@ -952,8 +952,7 @@ def _scatter_sample(draw, dtype, add: bool = False, value: bool = False):
     d = draw(dims(len(shape))) % len(shape)
     ishape = tuple(draw(st.integers(1, n)) for n in shape)
     rng = np.random.default_rng(draw(seeds))
-    if add:  # repeats on purpose: they add up
-        idx = rng.integers(0, shape[d], ishape * 1 if ishape[d] else ishape).astype(np.int64)
+    if add:  # repeats on purpose (the index may be longer than self along d): they add up
         ishape = tuple(n if i != d else draw(st.integers(1, 5)) for i, n in enumerate(ishape))
         idx = rng.integers(0, shape[d], ishape).astype(np.int64)
     else:

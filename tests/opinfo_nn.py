@@ -356,7 +356,8 @@ OPS += [
 def _sdpa_sample(draw, dtype):
     lead = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
     tgt, src, e, ev = (draw(st.integers(1, 4)) for _ in range(4))
-    q, k, v = draw(array(lead + (tgt, e), dtype)), draw(array(lead + (src, e), dtype)), draw(array(lead + (src, ev), dtype))
+    q, k = draw(array(lead + (tgt, e), dtype)), draw(array(lead + (src, e), dtype))
+    v = draw(array(lead + (src, ev), dtype))
     kind = draw(st.sampled_from(["none", "bool", "float", "causal"]))
     kw = {"scale": draw(st.sampled_from([None, 0.5]))}
     if kind == "bool":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..backend import array_module
+from .quiet import quiet_invalid
 
 
 class KLDiv(Function):
@@ -18,7 +19,8 @@ class KLDiv(Function):
         if log_target:
             loss = xp.exp(t) * (t - x)
         else:
-            with _quiet(xp):  # xlogy(t, t) - t * x: 0 * log(0) is 0, a negative target gives nan (PyTorch's values)
+            # xlogy(t, t) - t * x: 0 * log(0) is 0, a negative target gives nan (PyTorch's values)
+            with quiet_invalid(xp):
                 loss = (xp.where(t == 0, 0, t * xp.log(xp.where(t == 0, 1, t))) - t * x).astype(x.dtype, copy=False)
         if reduction == "none":
             return loss
@@ -50,22 +52,8 @@ class KLDiv(Function):
             if self.needs_grad(0):
                 gx = -g * t
             if self.needs_grad(1):  # nan at target 0, as PyTorch's xlogy gradient gives (0 / 0)
-                with _quiet(xp):
-                    gt = g * xp.where(t == 0, xp.nan, xp.log(xp.where(t == 0, 1, t)) + 1 - x).astype(g.dtype, copy=False)
+                with quiet_invalid(xp):
+                    slope = xp.where(t == 0, xp.nan, xp.log(xp.where(t == 0, 1, t)) + 1 - x)
+                    gt = g * slope.astype(g.dtype, copy=False)
         return gx, gt
 
-
-class _quiet:
-    """No NumPy warnings for log(0) (the value is masked or is PyTorch's -inf)."""
-
-    def __init__(self, xp) -> None:
-        self.xp = xp
-
-    def __enter__(self):
-        if hasattr(self.xp, "errstate"):
-            self.state = self.xp.errstate(divide="ignore", invalid="ignore")
-            self.state.__enter__()
-
-    def __exit__(self, *exc):
-        if hasattr(self.xp, "errstate"):
-            self.state.__exit__(*exc)

@@ -5,6 +5,7 @@ import math
 
 from ..autograd import Function
 from ..backend import array_module
+from .quiet import quiet_invalid
 from .activation import _R, _SERIES, _clenshaw, _upper_tail
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -59,7 +60,7 @@ class Atan2(Function):
     def backward(self, g):
         xp = array_module(g)
         y, x = self.y, self.x
-        with _quiet(xp):
+        with quiet_invalid(xp):
             r2 = x * x + y * y
             return g * (x / r2), g * (-y / r2)
 
@@ -84,18 +85,3 @@ class Lerp(Function):
         gw = g * (self.end - self.start) if self.needs_grad(2) else None
         return g * (1 - w), g * w, gw
 
-
-class _quiet:
-    """No NumPy warnings for 0/0 (PyTorch's value there is nan, as computed)."""
-
-    def __init__(self, xp) -> None:
-        self.xp = xp
-        self.state = xp.errstate(divide="ignore", invalid="ignore") if hasattr(xp, "errstate") else None
-
-    def __enter__(self) -> None:
-        if self.state is not None:
-            self.state.__enter__()
-
-    def __exit__(self, *exc) -> None:
-        if self.state is not None:
-            self.state.__exit__(*exc)

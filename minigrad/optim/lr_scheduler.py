@@ -682,7 +682,8 @@ class OneCycleLR(LRScheduler):
         self._warn_get_lr_outside_step()
         step_num = self.last_epoch
         if step_num > self.total_steps:
-            raise ValueError(f"Tried to step {step_num} times. The specified number of total steps is {self.total_steps}")
+            raise ValueError(f"Tried to step {step_num} times. The specified number of total steps is "
+                             f"{self.total_steps}")
         lrs = []
         for group in self.optimizer.param_groups:
             start_step = 0.0
@@ -804,7 +805,8 @@ class ReduceLROnPlateau(LRScheduler):
         self._init_is_better(mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode)
 
     def __repr__(self) -> str:
-        return f"ReduceLROnPlateau(mode={self.mode!r}, factor={self.factor}, patience={self.patience}, lr={self._last_lr})"
+        return (f"ReduceLROnPlateau(mode={self.mode!r}, factor={self.factor}, patience={self.patience}, "
+                f"lr={self._last_lr})")
 
 
 def _check_schedulers(owner: str, optimizer: Optimizer, schedulers: Sequence[LRScheduler]) -> None:
@@ -899,7 +901,8 @@ class ChainedScheduler(_CompositeStateMixin, LRScheduler):
 
     def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None) -> None:
         if len(schedulers) < 1:
-            raise ValueError(f"{type(self).__name__} expects at least one scheduler to be chained, but got no scheduler.")
+            raise ValueError(f"{type(self).__name__} expects at least one scheduler to be chained, but got no "
+                             "scheduler.")
         optimizer = optimizer or schedulers[0].optimizer
         _check_schedulers(type(self).__name__, optimizer, schedulers)
         self._schedulers = schedulers

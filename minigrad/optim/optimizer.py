@@ -236,7 +236,8 @@ def _state_from_saved(value: Any, param: Tensor, key: str, index: int) -> Any:
         return value
     if key in _SCALAR_STATE:
         if value.size != 1:
-            raise ValueError(f"optimizer state {index} has a {key!r} of shape {tuple(value.shape)}, expected one number")
+            raise ValueError(f"optimizer state {index} has a {key!r} of shape {tuple(value.shape)}, "
+                             "expected one number")
         number = value.item()
         if key != "step":
             return float(number)
