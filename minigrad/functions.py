@@ -166,17 +166,20 @@ reshape, flatten, transpose, permute, squeeze, unsqueeze, numel = (
 
 
 # --- ops: sort/argsort/topk/median, bmm/outer, tril/triu/diag/diagonal, roll/narrow, index_select/scatter/
-# --- scatter_add/masked_select/nonzero, cumprod, erf/atan2/lerp, isclose/allclose/equal (function forms of the
-# --- Tensor methods in tensor.py's block of the same name), randperm, meshgrid
+# --- scatter_add/masked_select/nonzero, cumprod, erf/atan2/lerp, isclose/allclose/equal, norm/unflatten/
+# --- broadcast_to (function forms of the Tensor methods in tensor.py's block of the same name), randperm, meshgrid
 __all__ += ["sort", "argsort", "topk", "median", "bmm", "outer", "ger", "tril", "triu", "diag", "diagonal", "roll",
             "narrow", "index_select", "scatter", "scatter_add", "masked_select", "nonzero", "cumprod", "erf", "atan2",
-            "arctan2", "lerp", "isclose", "allclose", "equal", "randperm", "meshgrid"]
+            "arctan2", "lerp", "isclose", "allclose", "equal", "norm", "unflatten", "broadcast_to", "randperm",
+            "meshgrid"]
 
 (sort, argsort, topk, median, bmm, outer, ger, tril, triu, diag, diagonal, roll, narrow, index_select, scatter,
- scatter_add, masked_select, nonzero, cumprod, erf, atan2, arctan2, lerp, isclose, allclose, equal) = (
+ scatter_add, masked_select, nonzero, cumprod, erf, atan2, arctan2, lerp, isclose, allclose, equal, norm, unflatten,
+ broadcast_to) = (
     _method(n) for n in ("sort", "argsort", "topk", "median", "bmm", "outer", "ger", "tril", "triu", "diag",
                          "diagonal", "roll", "narrow", "index_select", "scatter", "scatter_add", "masked_select",
-                         "nonzero", "cumprod", "erf", "atan2", "arctan2", "lerp", "isclose", "allclose", "equal"))
+                         "nonzero", "cumprod", "erf", "atan2", "arctan2", "lerp", "isclose", "allclose", "equal",
+                         "norm", "unflatten", "broadcast_to"))
 
 
 def randperm(n: int, *, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:

@@ -1117,9 +1117,10 @@ from .ops import shape as shape_ops  # noqa: E402
 
 
 # --- ops: sort/argsort/topk/median, bmm/outer, tril/triu/diag/diagonal, roll/narrow, index_select/scatter/
-# --- scatter_add/masked_select/nonzero, cumprod, erf/atan2/lerp, isclose/allclose/equal (Tensor methods; the
-# --- function forms are in functions.py's block of the same name)
+# --- scatter_add/masked_select/nonzero, cumprod, erf/atan2/lerp, isclose/allclose/equal, norm/unflatten/
+# --- broadcast_to (Tensor methods; the function forms are in functions.py's block of the same name)
 from .ops import closeness as _closeness, matrix as _matrix, pointwise_math as _pmath  # noqa: E402
+from .ops import vector_norm as _vector_norm  # noqa: E402
 from .ops import roll as _roll_ops, scan as _scan, scatter as _scatter_ops, sorting as _sorting  # noqa: E402
 
 
@@ -1431,9 +1432,52 @@ def _equal(self: Tensor, other: Tensor) -> bool:
     return bool((self._data == other._data).all())
 
 
+def _norm(self: Tensor, p: Any = "fro", dim: int | Sequence[int] | None = None, keepdim: bool = False,
+          dtype: Any = None) -> Tensor:
+    """The vector p-norm over ``dim`` (every dim when None), as torch.norm: p a number (inf, -inf and 0 too) or
+    "fro" (the 2-norm). A zero vector gets a zero gradient. Matrix norms ("nuc") are not implemented."""
+    if isinstance(p, str):
+        if p != "fro":
+            raise NotImplementedError(f"norm: p={p!r} (a matrix norm) is not implemented; minigrad has vector norms "
+                                      "(numbers, inf) and 'fro'")
+        p = 2.0
+    elif p is None:
+        p = 2.0
+    elif isinstance(p, bool) or not isinstance(p, (int, float)):
+        raise TypeError(f"norm: p must be a number or 'fro', got {p!r}")
+    x = self if dtype is None else self.to(dtype)
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"norm: expected a floating point input, got dtype {x.dtype}")
+    dims = _dims(dim)
+    axes = tuple(range(x.ndim)) if dims is None else tuple(
+        sorted({_dim(d, x.ndim) for d in (dims if isinstance(dims, tuple) else (dims,))}))
+    if x.ndim == 0:
+        axes = ()
+    return _vector_norm.VectorNorm.apply(x, p=float(p), axes=axes, keepdim=bool(keepdim))
+
+
+def _unflatten(self: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Dim ``dim`` split into ``sizes`` (one of them may be -1), as torch.Tensor.unflatten."""
+    d = _dim(dim, self.ndim)
+    sizes = tuple(_as_dim(n, "sizes") for n in sizes)
+    if not sizes:
+        raise ValueError("unflatten: sizes must be non-empty")
+    known = _prod(n for n in sizes if n != -1)
+    n = self.shape[d]
+    if sizes.count(-1) > 1 or (-1 in sizes and (known == 0 or n % known)) or (-1 not in sizes and known != n):
+        raise ShapeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} ({n}) "
+                         "in the input tensor")
+    return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
+
+
+def _broadcast_to(self: Tensor, size: Sequence[int]) -> Tensor:
+    """This tensor broadcast to ``size`` (a view; -1 keeps a dim), as torch.broadcast_to."""
+    return self.expand(*size) if isinstance(size, (tuple, list)) else self.expand(size)
+
+
 for _fn in (_sort, _argsort, _topk, _median, _bmm, _outer, _tril, _triu, _diagonal, _diag, _roll, _narrow,
             _index_select, _scatter, _scatter_add, _masked_select, _nonzero, _cumprod, _erf, _atan2, _lerp, _isclose,
-            _allclose, _equal):
+            _allclose, _equal, _norm, _unflatten, _broadcast_to):
     _fn.__name__ = _fn.__qualname__ = _fn.__name__[1:]
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.ger = Tensor.outer

@@ -1066,3 +1066,40 @@ OPS += [
            dtypes=INDEX_DTYPES),
     OpInfo("mg.meshgrid", mg.meshgrid, lambda *t, **k: torch.meshgrid(*t, **k), _meshgrid_sample),
 ]
+
+
+@st.composite
+def _norm_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1))
+    nd = len(shape)
+    p = draw(st.sampled_from([2.0, 1.0, 3.0, 0.5, float("inf"), float("-inf"), "fro"]))
+    if p in (float("inf"), float("-inf")):  # tie-free |x| (an offset grid): the extreme gets the whole gradient
+        gap = min(0.1, 6.0 / max(int(np.prod(shape)), 1))
+        x = draw(array(shape, dtype, "distinct")) + np.asarray(gap / 3, dtype=dtype)
+    else:
+        x = draw(array(shape, dtype, "nonzero"))
+    dim = draw(st.none() | dims(nd) | st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=min(nd, 2),
+                                               unique_by=lambda d: d % nd).map(tuple))
+    return sample(x, p, dim, keepdim=draw(st.booleans()))
+
+
+@st.composite
+def _unflatten_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1, max_side=6))
+    d = draw(dims(len(shape)))
+    n = shape[d]
+    a = draw(st.sampled_from([k for k in range(1, n + 1) if n % k == 0]))
+    sizes = draw(st.sampled_from([(a, n // a), (a, -1), (-1, n // a), (n,)]))
+    return sample(draw(array(shape, dtype)), d, sizes)
+
+
+OPS += [
+    OpInfo("norm", *same(lambda x, p, d, **k: x.norm(p, d, **k)), _norm_sample, atol=1e-6, rtol=1e-5,
+           large=lambda rng, dtype: sample(fill(rng, (64, 1000), dtype, "nonzero"), 2.0, 1)),
+    OpInfo("mg.norm", lambda x, p, d, **k: mg.norm(x, p, d, **k), lambda x, p, d, **k: torch.norm(x, p, d, **k),
+           _norm_sample, atol=1e-6, rtol=1e-5),
+    OpInfo("unflatten", *same(lambda x, d, s: x.unflatten(d, s)), _unflatten_sample, dtypes=INDEX_DTYPES),
+    OpInfo("mg.broadcast_to", mg.broadcast_to, lambda x, s: torch.broadcast_to(x, s),
+           lambda dtype: _expand_sample(dtype).map(lambda s: sample(
+               s.args[0], s.args[1] if len(s.args) == 2 and isinstance(s.args[1], tuple) else tuple(s.args[1:])))),
+]

@@ -24,7 +24,7 @@ def torch():
 def test_every_op_has_a_function_and_a_method():
     names = ["sort", "argsort", "topk", "median", "bmm", "outer", "ger", "tril", "triu", "diag", "diagonal", "roll",
              "narrow", "index_select", "scatter", "scatter_add", "masked_select", "nonzero", "cumprod", "erf",
-             "atan2", "arctan2", "lerp", "isclose", "allclose", "equal"]
+             "atan2", "arctan2", "lerp", "isclose", "allclose", "equal", "norm", "unflatten", "broadcast_to"]
     for name in names:
         assert callable(getattr(mg, name)) and callable(getattr(mg.Tensor, name)), name
         assert name in mg.__all__, name
@@ -248,3 +248,20 @@ def test_new_ops_replay_under_jit():
     for x, (value, grad) in zip(inputs, eager):
         assert jitted(x).item() == value
         np.testing.assert_array_equal(w.grad.numpy(), grad)
+
+
+def test_norm_forms_and_errors(torch):
+    x = np.array([[3.0, -4.0], [0.0, 0.0]])
+    assert mg.tensor(x).norm().item() == 5.0 and mg.norm(mg.tensor(x), dim=1).tolist() == [5.0, 0.0]
+    z = mg.tensor(x, requires_grad=True)
+    z.norm(dim=1).sum().backward()  # the zero row gets a zero gradient, as in PyTorch
+    t = torch.tensor(x, requires_grad=True)
+    t.norm(dim=1).sum().backward()
+    np.testing.assert_array_equal(z.grad.numpy(), t.grad.numpy())
+    with pytest.raises(NotImplementedError, match="matrix norm"):
+        mg.tensor(x).norm("nuc")
+    with pytest.raises(RuntimeError, match="expected a floating point input"):
+        mg.tensor([1, 2]).norm()
+    assert mg.tensor([1, 2]).norm(dtype=mg.float64).item() == pytest.approx(math.sqrt(5), rel=EPS64)
+    with pytest.raises(mg.ShapeError, match="don't multiply up to the size of dim 1"):
+        mg.zeros(2, 6).unflatten(1, (4, -1))
