@@ -53,7 +53,8 @@ def test_learning_rates_equal_torch(torch, kwargs):
     assert reductions > 0  # the series does plateau for every configuration
 
 
-def test_metric_may_be_a_tensor_and_state_dict_resumes():
+@pytest.mark.parametrize("through_file", [False, True], ids=["in-memory", "mg.save"])
+def test_metric_may_be_a_tensor_and_state_dict_resumes(tmp_path, through_file):
     opt = _opt(mg)
     sched = lr_scheduler.ReduceLROnPlateau(opt, patience=1, cooldown=2)
     metrics = _metrics("min")
@@ -61,6 +62,10 @@ def test_metric_may_be_a_tensor_and_state_dict_resumes():
         sched.step(mg.tensor(m))
     saved = sched.state_dict()
     assert "optimizer" not in saved and saved["mode_worse"] == math.inf
+    if through_file:  # inf and None values survive mg.save
+        mg.save(saved, tmp_path / "plateau.npz")
+        saved = mg.load(tmp_path / "plateau.npz")
+        assert saved["mode_worse"] == math.inf and saved["default_min_lr"] == 0
     opt2 = _opt(mg)
     opt2.load_state_dict(opt.state_dict())
     sched2 = lr_scheduler.ReduceLROnPlateau(opt2)
