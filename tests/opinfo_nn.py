@@ -269,12 +269,13 @@ def _normalize_sample(draw, dtype):
 
 @st.composite
 def _interpolate_sample(draw, dtype):
-    two_d = draw(st.booleans())
-    mode = draw(st.sampled_from(["nearest", "nearest-exact", "bilinear" if two_d else "linear"]))
-    spatial = tuple(draw(st.integers(1, 5)) for _ in range(2 if two_d else 1))
+    rank = draw(st.sampled_from([1, 2, 2, 3]))
+    interpolating = {1: ["linear"], 2: ["bilinear", "bicubic"], 3: ["trilinear"]}[rank]
+    mode = draw(st.sampled_from(["nearest", "nearest-exact", "area"] + interpolating))
+    spatial = tuple(draw(st.integers(1, 5 if rank < 3 else 3)) for _ in range(rank))
     x = draw(array((draw(st.integers(1, 2)), draw(st.integers(1, 2))) + spatial, dtype))
     kw = {"mode": mode}
-    if mode in ("linear", "bilinear"):
+    if mode in interpolating:
         kw["align_corners"] = draw(st.sampled_from([None, False, True]))
     if draw(st.booleans()):
         kw["size"] = tuple(draw(st.integers(1, 7)) for _ in spatial)
@@ -329,6 +330,13 @@ OPS += [
                                            align_corners=False)),
     OpInfo("F.interpolate_nearest_large", F.interpolate, _torch("interpolate"), _interpolate_sample,
            large=lambda rng, dtype: sample(fill(rng, (8, 16, 40, 30), dtype), scale_factor=1.7)),
+    OpInfo("F.interpolate_bicubic_large", F.interpolate, _torch("interpolate"), _interpolate_sample,
+           atol=1e-6, rtol=1e-5,
+           large=lambda rng, dtype: sample(fill(rng, (8, 16, 40, 30), dtype), size=(23, 71), mode="bicubic",
+                                           align_corners=True)),
+    OpInfo("F.interpolate_area_large", F.interpolate, _torch("interpolate"), _interpolate_sample,
+           atol=1e-6, rtol=1e-5,
+           large=lambda rng, dtype: sample(fill(rng, (4, 8, 10, 40, 30), dtype), size=(7, 13, 11), mode="area")),
     OpInfo("F.cosine_similarity", lambda a, b: F.cosine_similarity(a, b, dim=-1),
            lambda a, b: TF.cosine_similarity(a, b, dim=-1),
            lambda dtype: _pair_sample(dtype).map(lambda ab: sample(*ab)), atol=1e-6, rtol=1e-5,

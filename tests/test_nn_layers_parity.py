@@ -41,6 +41,8 @@ CASES = [
     ("Upsample", (), dict(scale_factor=2), [(2, 3, 4, 5)]),
     ("Upsample", (), dict(size=(7, 3), mode="bilinear", align_corners=True), [(2, 3, 4, 5)]),
     ("Upsample", (), dict(scale_factor=1.5, mode="linear"), [(2, 3, 5)]),
+    ("Upsample", (), dict(size=(5, 9), mode="bicubic"), [(1, 2, 4, 5)]),
+    ("Upsample", (), dict(scale_factor=(2, 1.5, 0.5), mode="trilinear", align_corners=True), [(1, 2, 3, 4, 6)]),
     ("Unflatten", (1, (2, 3)), {}, [(4, 6, 5)]),
     ("Unflatten", (-1, (2, -1)), {}, [(4, 6)]),
     ("ReLU6", (), {}, [(4, 5)]),
@@ -183,3 +185,20 @@ def test_kl_div_mean_warns_like_torch_and_batchmean_is_the_divergence():
         warnings.simplefilter("error")
         value = nn.KLDivLoss(reduction="batchmean")(mg.tensor(np.log(q)), mg.tensor(p)).item()
     assert value == pytest.approx(np.sum(p * np.log(p / q)) / 4, rel=1e-13)
+
+
+def test_interpolate_errors_name_the_problem():
+    F = nn.functional
+    x = mg.zeros(1, 2, 4, 4)
+    with pytest.raises(NotImplementedError, match="antialias=True is not implemented"):
+        F.interpolate(x, size=2, mode="bilinear", antialias=True)
+    with pytest.raises(NotImplementedError, match="mode 'trilinear' needs a 5-D input"):
+        F.interpolate(x, size=2, mode="trilinear")
+    with pytest.raises(ValueError, match="align_corners option can only be set with the interpolating modes"):
+        F.interpolate(x, size=2, mode="nearest", align_corners=True)
+    with pytest.raises(ValueError, match="only one of size or scale_factor should be defined"):
+        F.interpolate(x, size=2, scale_factor=2)
+    with pytest.raises(ValueError, match="same number of spatial dimensions"):
+        F.interpolate(x, size=(2, 2, 2))
+    with pytest.raises(NotImplementedError, match="mode 'lanczos' is not implemented"):
+        F.interpolate(x, size=2, mode="lanczos")

@@ -919,17 +919,21 @@ def _broadcast_pair(a: Tensor, b: Tensor, fn: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-_INTERPOLATE_MODES = {"nearest": None, "nearest-exact": None, "linear": 1, "bilinear": 2}
+# mode -> the spatial rank it needs (None: any of 1, 2, 3), and the kernel mode of ops/interpolate.py
+_INTERPOLATE_MODES = {"nearest": (None, "nearest"), "nearest-exact": (None, "nearest-exact"), "area": (None, "area"),
+                      "linear": (1, "linear"), "bilinear": (2, "linear"), "trilinear": (3, "linear"),
+                      "bicubic": (2, "cubic")}
 
 
 def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                 scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
-    """Resize the spatial dims of input (N, C, L) or (N, C, H, W) to ``size`` or by ``scale_factor`` (output size
-    floor(in * scale)), as torch.nn.functional.interpolate. Modes: "nearest", "nearest-exact", "linear" (3-D
-    input), "bilinear" (4-D); ``align_corners`` (linear modes only) maps the corner pixels' centres onto each
-    other. "bicubic", "trilinear", "area" and antialiasing are not implemented and raise."""
+    """Resize the spatial dims of input (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by
+    ``scale_factor`` (output size floor(in * scale)), as torch.nn.functional.interpolate. Modes: "nearest",
+    "nearest-exact", "area" (adaptive average pooling), "linear" (3-D input), "bilinear" and "bicubic" (4-D),
+    "trilinear" (5-D); ``align_corners`` (the interpolating modes) maps the corner pixels' centres onto each
+    other. Antialiasing is not implemented and raises."""
     fn = "interpolate"
     _float_input(input, fn)
     if mode not in _INTERPOLATE_MODES:
@@ -937,14 +941,15 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
                                   f"{', '.join(map(repr, _INTERPOLATE_MODES))}")
     if antialias:
         raise NotImplementedError(f"{fn}: antialias=True is not implemented")
-    if input.ndim not in (3, 4):
-        raise _ShapeError(f"{fn}: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    if input.ndim not in (3, 4, 5):
+        raise _ShapeError(f"{fn}: expected a 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, got "
+                          f"shape {input.shape}")
     k = input.ndim - 2
-    rank = _INTERPOLATE_MODES[mode]
+    rank, kernel = _INTERPOLATE_MODES[mode]
     if rank is not None and rank != k:
         raise NotImplementedError(f"{fn}: mode {mode!r} needs a {rank + 2}-D input, got {input.ndim}-D {input.shape}")
-    linear = rank is not None
-    if align_corners is not None and not linear:
+    interpolating = rank is not None
+    if align_corners is not None and not interpolating:
         raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
                          "bicubic | trilinear")
     if (size is None) == (scale_factor is None):
@@ -970,8 +975,8 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         scales = [None] * k if recompute_scale_factor else factors
     if min(sizes) <= 0 or min(spatial) <= 0:
         raise _ShapeError(f"{fn}: input {tuple(spatial)} and output {tuple(sizes)} sizes should be greater than 0")
-    return _interpolate_ops.Interpolate.apply(input, size=tuple(sizes), mode="linear" if linear else mode,
-                                              scales=tuple(scales), align_corners=bool(align_corners))
+    return _interpolate_ops.Interpolate.apply(input, size=tuple(sizes), mode=kernel, scales=tuple(scales),
+                                              align_corners=bool(align_corners))
 
 
 def upsample(input: Tensor, size: int | Sequence[int] | None = None, scale_factor: float | None = None,

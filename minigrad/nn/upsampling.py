@@ -12,7 +12,8 @@ __all__ = ["Upsample"]
 
 
 class Upsample(Module):
-    """Resize (N, C, L) or (N, C, H, W) input to ``size`` or by ``scale_factor`` (see F.interpolate for modes)."""
+    """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) input to ``size`` or by ``scale_factor`` (see
+    F.interpolate for the modes)."""
 
     def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                  align_corners: bool | None = None, recompute_scale_factor: bool | None = None) -> None:
