@@ -385,3 +385,32 @@ OPS += [
            large=lambda rng, dtype: sample(fill(rng, (4, 8, 64, 32), dtype), fill(rng, (4, 8, 80, 32), dtype),
                                            fill(rng, (4, 8, 80, 16), dtype), is_causal=True)),
 ]
+
+
+# ------------------------------------------------------------------------------------------ 1-D pooling
+@st.composite
+def _pool1d_sample(draw, dtype, kind):
+    k = draw(st.integers(1, 3))
+    s = draw(st.none() | st.integers(1, 3))
+    p = draw(st.integers(0, k // 2))
+    d = draw(st.integers(1, 2)) if kind == "max" else 1
+    length = draw(st.integers(max(1, d * (k - 1) + 1 - p), 8))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), length)
+    if draw(st.booleans()):
+        shape = shape[1:]
+    x = draw(array(shape, dtype, "distinct" if kind == "max" else "real"))
+    if kind == "max":
+        return sample(x, k, s, p, d, ceil_mode=draw(st.booleans()), return_indices=draw(st.booleans()))
+    return sample(x, k, s, p, ceil_mode=draw(st.booleans()), count_include_pad=draw(st.booleans()))
+
+
+OPS += [
+    OpInfo("F.max_pool1d", F.max_pool1d, _torch("max_pool1d"), lambda dtype: _pool1d_sample(dtype, "max"),
+           large=lambda rng, dtype: sample(fill(rng, (16, 32, 500), dtype, "distinct"), 3, 2, 1, 2, ceil_mode=True)),
+    OpInfo("F.avg_pool1d", F.avg_pool1d, _torch("avg_pool1d"), lambda dtype: _pool1d_sample(dtype, "avg"),
+           large=lambda rng, dtype: sample(fill(rng, (16, 32, 500), dtype), 4, 3, 2, count_include_pad=False)),
+    OpInfo("F.adaptive_avg_pool1d", F.adaptive_avg_pool1d, _torch("adaptive_avg_pool1d"),
+           lambda dtype: st.tuples(st.integers(1, 9), st.integers(1, 5)).flatmap(
+               lambda lo: array((2, 3, lo[0]), dtype).map(lambda x: sample(x, lo[1]))), atol=1e-6,
+           large=lambda rng, dtype: sample(fill(rng, (16, 32, 500), dtype), 7)),
+]

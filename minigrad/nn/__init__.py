@@ -7,6 +7,7 @@ from .activation import (CELU, SELU, Hardshrink, Hardsigmoid, Hardswish, LogSigm
 from .conv1d import Conv1d
 from .distance import CosineSimilarity, PairwiseDistance
 from .attention import MultiheadAttention
+from .pooling1d import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
 from .rnn import GRU, LSTM, RNN
 from .unflatten import Unflatten
 from .upsampling import Upsample
@@ -88,4 +89,7 @@ __all__ = [
     "LSTM",
     "GRU",
     "MultiheadAttention",
+    "MaxPool1d",
+    "AvgPool1d",
+    "AdaptiveAvgPool1d",
 ]

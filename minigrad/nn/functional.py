@@ -793,7 +793,8 @@ from ..ops import vector_norm as _vector_norm  # noqa: E402
 
 __all__ += ["layer_norm", "group_norm", "conv1d", "normalize", "interpolate", "upsample", "hardsigmoid",
             "hardswish", "relu6", "selu", "celu", "mish", "logsigmoid", "softsign", "tanhshrink", "softshrink",
-            "hardshrink", "kl_div", "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention"]
+            "hardshrink", "kl_div", "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention",
+            "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d"]
 
 
 def _affine_arg(t, name: str, shape: tuple, input: Tensor, fn: str) -> None:
@@ -1131,3 +1132,46 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if dropout_p:
         weights = dropout(weights, dropout_p, True)
     return weights @ value
+
+
+def _pool1d_input(input: Tensor, fn: str) -> None:
+    _check_tensor(input, "input", fn)
+    if input.ndim not in (2, 3):
+        raise _error(fn, f"expected input of shape (N, C, L) or (C, L), got shape {input.shape}")
+
+
+def max_pool1d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+               padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """Max over windows of k along L, as torch.nn.functional.max_pool1d: (N, C, L) or (C, L) -> (N, C, Lo); max_pool2d
+    on a height-1 image (its flat indices are then the indices along L)."""
+    fn = "max_pool1d"
+    _pool1d_input(input, fn)
+    k = _single(kernel_size, "kernel_size", fn, 1)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else \
+        _single(stride, "stride", fn, 1)
+    out = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding, "padding", fn, 0)),
+                     (1, _single(dilation, "dilation", fn, 1)), ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+               padding: int | Sequence[int] = 0, ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """Mean over windows of k along L, as torch.nn.functional.avg_pool1d: (N, C, L) or (C, L) -> (N, C, Lo)."""
+    fn = "avg_pool1d"
+    _pool1d_input(input, fn)
+    k = _single(kernel_size, "kernel_size", fn, 1)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else \
+        _single(stride, "stride", fn, 1)
+    return avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding, "padding", fn, 0)), ceil_mode,
+                      count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: int | Sequence[int]) -> Tensor:
+    """Average pooling to a fixed output length, as torch.nn.functional.adaptive_avg_pool1d: window i covers
+    [floor(i*L/Lo), ceil((i+1)*L/Lo))."""
+    fn = "adaptive_avg_pool1d"
+    _pool1d_input(input, fn)
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _single(output_size, "output_size", fn, 1))).squeeze(-2)
