@@ -9,6 +9,7 @@ from .distance import CosineSimilarity, PairwiseDistance
 from .attention import MultiheadAttention
 from .pooling1d import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
 from .rnn import GRU, LSTM, RNN
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .unflatten import Unflatten
 from .upsampling import Upsample
 from .conv import Conv2d, ConvTranspose2d
@@ -92,4 +93,6 @@ __all__ = [
     "MaxPool1d",
     "AvgPool1d",
     "AdaptiveAvgPool1d",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
 ]
