@@ -1290,14 +1290,17 @@ def _index_select(self: Tensor, dim: int, index: Tensor) -> Tensor:
     n = self.shape[d] if self.ndim else 1
     if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
         raise IndexError(f"index_select(): index out of range for dim {dim} of size {n}")
-    idx = idx.reshape(-1) % max(n, 1) if idx.size else idx.reshape(-1)
-    if self.ndim == 0:
-        return shape_ops.Reshape.apply(self, shape=()) if idx.size else self.reshape(-1)[:0].reshape(())
-    return _scatter_ops.IndexSelect.apply(self, idx.astype(numpy.int64) if isinstance(idx, numpy.ndarray) else idx,
-                                      axis=d)
+    if self.ndim == 0:  # a 0-d input takes index [0] (or [-1]) and stays 0-d, as in PyTorch
+        if idx.size != 1:
+            raise IndexError(f"index_select(): a 0-d input takes one index, got {idx.size}")
+        return shape_ops.Reshape.apply(self, shape=())
+    # the index goes in as it came (a Tensor stays a recorded input for mg.jit); the op normalises it
+    return _scatter_ops.IndexSelect.apply(self, index, axis=d)
 
 
-def _scatter_args(self: Tensor, dim: int, index: Any, src: Any, fn: str) -> tuple:
+def _scatter_args(self: Tensor, dim: int, index: Any, src: Any, fn: str) -> int:
+    """Checks ``index`` (and ``src``) for scatter/scatter_add and returns the dim; the index itself goes to the op
+    unchanged (a Tensor stays a recorded input for mg.jit) and the op counts negative entries from the end."""
     idx = _index_tensor(index, fn)
     d = _dim(dim, self.ndim)
     if idx.ndim != self.ndim and not (self.ndim == 0 and idx.ndim <= 1):
@@ -1310,7 +1313,7 @@ def _scatter_args(self: Tensor, dim: int, index: Any, src: Any, fn: str) -> tupl
     n = self.shape[d] if self.ndim else 1
     if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
         raise IndexError(f"{fn}: index out of range for dim {dim} of size {n}")
-    return idx % max(n, 1), d
+    return d
 
 
 def _scatter(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
@@ -1323,13 +1326,13 @@ def _scatter(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
         raise TypeError("scatter() needs src (a Tensor) or value (a number)")
     if src is not None and not isinstance(src, Tensor):
         src, value = None, src  # scatter(dim, index, 1.5): the value form
-    idx, d = _scatter_args(self, dim, index, src, "scatter")
+    d = _scatter_args(self, dim, index, src, "scatter")
     if src is not None:
         if src.dtype != self.dtype:
             raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype, got {self.dtype} and "
                                f"{src.dtype}")
-        return _scatter_ops.Scatter.apply(self, idx, src, axis=d)
-    return _scatter_ops.Scatter.apply(self, idx, None, axis=d, value=_scalar(value))
+        return _scatter_ops.Scatter.apply(self, index, src, axis=d)
+    return _scatter_ops.Scatter.apply(self, index, None, axis=d, value=_scalar(value))
 
 
 def _scatter_add(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
@@ -1339,8 +1342,8 @@ def _scatter_add(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     if src.dtype != self.dtype:
         raise RuntimeError(f"scatter_add(): Expected self.dtype to be equal to src.dtype, got {self.dtype} and "
                            f"{src.dtype}")
-    idx, d = _scatter_args(self, dim, index, src, "scatter_add")
-    return _scatter_ops.ScatterAdd.apply(self, idx, src, axis=d)
+    d = _scatter_args(self, dim, index, src, "scatter_add")
+    return _scatter_ops.ScatterAdd.apply(self, index, src, axis=d)
 
 
 def _masked_select(self: Tensor, mask: Tensor) -> Tensor:
@@ -1353,8 +1356,7 @@ def _masked_select(self: Tensor, mask: Tensor) -> Tensor:
         raise ShapeError(f"masked_select: mask {tuple(m.shape)} and input {self.shape} don't broadcast")
     shape = tuple(numpy.broadcast_shapes(self.shape, tuple(m.shape)))
     x = self if self.shape == shape else shape_ops.Expand.apply(self, shape=shape)
-    xp = self.xp
-    return _scatter_ops.MaskedSelect.apply(x, xp.broadcast_to(m, shape))
+    return _scatter_ops.MaskedSelect.apply(x, mask)  # the op broadcasts the mask (a recorded input for mg.jit)
 
 
 def _nonzero(self: Tensor, *, as_tuple: bool = False):
@@ -1363,7 +1365,7 @@ def _nonzero(self: Tensor, *, as_tuple: bool = False):
     if not as_tuple:
         return out
     if self.ndim == 0:  # PyTorch treats a 0-d tensor as 1-D here: one index tensor, [0] or empty
-        return (wrap(self.xp.zeros(out.shape[0], dtype=numpy.int64)),)
+        return (_scatter_ops.Nonzero.apply(shape_ops.Reshape.apply(self, shape=(1,)))[:, 0],)
     return tuple(out[:, i] for i in range(self.ndim))
 
 

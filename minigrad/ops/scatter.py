@@ -16,11 +16,18 @@ def _part(a, shape):
     return a[tuple(slice(0, n) for n in shape)]
 
 
+def _wrapped(index, n: int):
+    """An index with negative entries counted from the end of a dim of size n (checked in range by the caller)."""
+    return index % n if n else index
+
+
 class IndexSelect(Function):
-    """x's entries ``index`` (1-D) along ``axis``; backward adds each gradient back (repeated indices add up)."""
+    """x's entries ``index`` (0-d or 1-D, negatives from the end) along ``axis``; backward adds each gradient back
+    (repeated indices add up). The index is normalised here, inside the op, so mg.jit replays it from the input."""
 
     def forward(self, x, index, axis):
         xp = array_module(x)
+        index = _wrapped(index.reshape(-1), x.shape[axis])
         self.shape, self.index, self.axis = x.shape, index, axis
         return xp.take(x, index, axis=axis)
 
@@ -38,6 +45,7 @@ class Scatter(Function):
 
     def forward(self, x, index, src, axis, value=None):
         xp = array_module(x)
+        index = _wrapped(index, x.shape[axis] if x.ndim else 1)
         self.index, self.axis = index, axis
         self.grid = _grid(xp, index, axis)
         out = x.copy()
@@ -63,6 +71,7 @@ class ScatterAdd(Function):
 
     def forward(self, x, index, src, axis):
         xp = array_module(x)
+        index = _wrapped(index, x.shape[axis] if x.ndim else 1)
         self.index, self.src_shape = index, src.shape
         self.grid = _grid(xp, index, axis)
         out = x.copy()
@@ -79,10 +88,11 @@ class ScatterAdd(Function):
 
 
 class MaskedSelect(Function):
-    """The elements of x where ``mask`` (same shape) is True, as a 1-D array in row-major order; backward puts
-    each gradient back in its place."""
+    """The elements of x where ``mask`` (broadcast to x's shape) is True, as a 1-D array in row-major order;
+    backward puts each gradient back in its place."""
 
     def forward(self, x, mask):
+        mask = array_module(x).broadcast_to(mask, x.shape)
         self.shape, self.mask = x.shape, mask
         return x[mask]
 
