@@ -84,3 +84,23 @@ def test_errors_name_the_problem():
         lr_scheduler.ChainedScheduler([object()], optimizer=opt)
     with pytest.raises(ValueError, match="expects at least one scheduler to be chained"):
         lr_scheduler.ChainedScheduler([])
+
+
+@pytest.mark.parametrize("build", BUILDERS, ids=["sequential", "chained", "restarts"])
+def test_state_dict_equals_torchs(torch, build):
+    opt, topt = _opt(mg), _opt(torch)
+    sched, tsched = build(mg, opt), build(torch, topt)
+    for _ in range(9):
+        opt.step()
+        topt.step()
+        sched.step()
+        tsched.step()
+    ours, theirs = sched.state_dict(), tsched.state_dict()
+    assert set(ours) == set(theirs)
+    for key, value in theirs.items():
+        if key == "_schedulers":
+            for mine, their in zip(ours[key], value):
+                assert set(mine) == set(their)
+                assert all(mine[k] == v for k, v in their.items() if k != "milestones"), key
+        else:
+            assert ours[key] == value, key

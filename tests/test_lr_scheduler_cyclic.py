@@ -182,3 +182,24 @@ def test_one_cycle_drives_adam_beta1_in_training():
 def test_argument_errors(make, error, match):
     with pytest.raises(error, match=match):
         make(_opt(mg))
+
+
+@pytest.mark.parametrize("name, kwargs, kind", SCHEDULES, ids=IDS)
+def test_state_dict_has_torchs_keys_and_values(torch, name, kwargs, kind):
+    """After 20 steps the state dict holds torch's keys with the same values (a custom scale_fn saved as its
+    attributes in both), so a checkpoint converted from PyTorch loads as is."""
+    opt, topt = _opt(mg, kind), _opt(torch, kind)
+    sched = getattr(lr_scheduler, name)(opt, **kwargs)
+    tsched = getattr(torch.optim.lr_scheduler, name)(topt, **kwargs)
+    for _ in range(20):
+        opt.step()
+        topt.step()
+        sched.step()
+        tsched.step()
+    ours, theirs = sched.state_dict(), tsched.state_dict()
+    assert set(ours) == set(theirs)
+    for key, value in theirs.items():
+        assert ours[key] == value, key
+    fresh = getattr(lr_scheduler, name)(_opt(mg, kind), **kwargs)
+    fresh.load_state_dict(theirs)
+    assert fresh.get_last_lr() == tsched.get_last_lr() and fresh.last_epoch == tsched.last_epoch

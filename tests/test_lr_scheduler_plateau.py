@@ -107,3 +107,18 @@ def test_argument_errors(kwargs, error, match):
         lr_scheduler.ReduceLROnPlateau([nn.Parameter(mg.zeros(1))])
     with pytest.warns(UserWarning, match="epoch parameter"):
         lr_scheduler.ReduceLROnPlateau(optim.SGD([nn.Parameter(mg.zeros(1))], lr=0.1)).step(1.0, epoch=3)
+
+
+def test_state_dict_equals_torchs(torch):
+    opt, topt = _opt(mg), _opt(torch)
+    sched = lr_scheduler.ReduceLROnPlateau(opt, patience=2, cooldown=1)
+    tsched = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, patience=2, cooldown=1)
+    for m in _metrics("min")[:40]:
+        sched.step(m)
+        tsched.step(m)
+    ours, theirs = sched.state_dict(), tsched.state_dict()
+    assert set(ours) == set(theirs)
+    assert all(ours[k] == v for k, v in theirs.items())
+    fresh = lr_scheduler.ReduceLROnPlateau(_opt(mg))
+    fresh.load_state_dict(theirs)
+    assert (fresh.best, fresh.num_bad_epochs, fresh.patience) == (tsched.best, tsched.num_bad_epochs, 2)

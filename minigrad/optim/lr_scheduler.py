@@ -466,8 +466,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        self._step_count = getattr(self, "_step_count", 0) + 1
-        self._get_lr_called_within_step = True
+        self._get_lr_called_within_step = True  # (_step_count stays as set at construction, as in PyTorch)
         try:
             values = self.get_lr()
         finally:
