@@ -83,3 +83,51 @@ def test_encoder_layers_are_independent_copies_and_dropout_follows_train_mode():
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
     custom = nn.TransformerEncoderLayer(8, 2, 16, activation=nn.SiLU())
     assert "activation" in dict(custom.named_children())
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=16, dropout=0.0),
+    dict(d_model=8, nhead=4, num_encoder_layers=1, num_decoder_layers=3, dim_feedforward=12, dropout=0.0,
+         norm_first=True, batch_first=True, activation="gelu"),
+], ids=["post-norm", "pre-norm-batch-first"])
+def test_transformer_matches_torch(torch, kwargs):
+    """Encoder and decoder stacks with a causal target mask and padding masks: outputs and gradients as torch's."""
+    ours, theirs = nn.Transformer(**kwargs).to(dtype=mg.float64), torch.nn.Transformer(**kwargs).double()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: mg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    rng = np.random.default_rng(0)
+    bf = kwargs.get("batch_first", False)
+    src = rng.standard_normal((2, 6, 8) if bf else (6, 2, 8))
+    tgt = rng.standard_normal((2, 5, 8) if bf else (5, 2, 8))
+    mask = nn.Transformer.generate_square_subsequent_mask(5, dtype=mg.float64)
+    tmask = torch.nn.Transformer.generate_square_subsequent_mask(5, dtype=torch.float64)
+    np.testing.assert_array_equal(mask.numpy(), tmask.numpy())
+    pad = np.array([[False] * 5 + [True], [False] * 6])
+    xs = [mg.tensor(a, requires_grad=True) for a in (src, tgt)]
+    txs = [torch.tensor(a, requires_grad=True) for a in (src, tgt)]
+    out = ours(*xs, tgt_mask=mask, src_key_padding_mask=mg.tensor(pad), memory_key_padding_mask=mg.tensor(pad),
+               tgt_is_causal=True)
+    tout = theirs(*txs, tgt_mask=tmask, src_key_padding_mask=torch.tensor(pad),
+                  memory_key_padding_mask=torch.tensor(pad), tgt_is_causal=True)
+    (out * out).sum().backward()
+    (tout * tout).sum().backward()
+
+    def close(got, want, what):  # two stacks of a few hundred operations each: 1024 ulps of the scale
+        want = want.detach().numpy()
+        np.testing.assert_allclose(got.numpy(), want, rtol=0, atol=1024 * EPS64 * max(1.0, np.abs(want).max()),
+                                   err_msg=what)
+    close(out, tout, "output")
+    for x, t in zip(xs, txs):
+        close(x.grad, t.grad, "input grad")
+    for (k, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+        close(p.grad, tp.grad, k)
+
+
+def test_transformer_initialisation_and_errors():
+    model = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=16)
+    w = model.encoder.layers[0].linear1.weight.numpy()
+    assert np.abs(w).max() <= np.sqrt(6 / (8 + 16))  # xavier_uniform_ on every matrix, as PyTorch
+    with pytest.raises(RuntimeError, match="the batch number of src and tgt must be equal"):
+        model(mg.zeros(3, 2, 8), mg.zeros(3, 4, 8))
+    with pytest.raises(RuntimeError, match="must be equal to d_model"):
+        model(mg.zeros(3, 2, 6), mg.zeros(3, 2, 6))

@@ -9,7 +9,8 @@ from .distance import CosineSimilarity, PairwiseDistance
 from .attention import MultiheadAttention
 from .pooling1d import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
 from .rnn import GRU, LSTM, RNN
-from .transformer import TransformerEncoder, TransformerEncoderLayer
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+                          TransformerEncoderLayer)
 from .unflatten import Unflatten
 from .upsampling import Upsample
 from .conv import Conv2d, ConvTranspose2d
@@ -95,4 +96,7 @@ __all__ = [
     "AdaptiveAvgPool1d",
     "TransformerEncoderLayer",
     "TransformerEncoder",
+    "TransformerDecoderLayer",
+    "TransformerDecoder",
+    "Transformer",
 ]
