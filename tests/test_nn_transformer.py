@@ -85,6 +85,7 @@ def test_encoder_layers_are_independent_copies_and_dropout_follows_train_mode():
     assert "activation" in dict(custom.named_children())
 
 
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # torch's note on its own fast path
 @pytest.mark.parametrize("kwargs", [
     dict(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=16, dropout=0.0),
     dict(d_model=8, nhead=4, num_encoder_layers=1, num_decoder_layers=3, dim_feedforward=12, dropout=0.0,
