@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.nn.functional as F
-from opinfo import TF, OpInfo, array, fill, sample, shapes
+from opinfo import BROADCAST_TOL, TF, OpInfo, array, dims, fill, sample, shapes
 
 __all__ = ["OPS"]
 
@@ -413,4 +413,35 @@ OPS += [
            lambda dtype: st.tuples(st.integers(1, 9), st.integers(1, 5)).flatmap(
                lambda lo: array((2, 3, lo[0]), dtype).map(lambda x: sample(x, lo[1]))), atol=1e-6,
            large=lambda rng, dtype: sample(fill(rng, (16, 32, 500), dtype), 7)),
+]
+
+
+
+# ------------------------------------------------------------------------------ prelu, glu, threshold, softmin
+@st.composite
+def _prelu_sample(draw, dtype):
+    shape = draw(shapes(min_dims=0, max_dims=4))
+    channels = shape[1] if len(shape) >= 2 else 1
+    n = draw(st.sampled_from([1, channels]))
+    x = np.asarray(_away_from((0.0,))(draw(array(shape, dtype))))
+    return sample(x, draw(array((n,), dtype)))
+
+
+@st.composite
+def _glu_sample(draw, dtype):
+    shape = list(draw(shapes(min_dims=1)))
+    d = draw(dims(len(shape)))
+    shape[d] = 2 * draw(st.integers(1, 3))
+    return sample(draw(array(tuple(shape), dtype)), d)
+
+
+OPS += [
+    OpInfo("F.prelu", F.prelu, _torch("prelu"), _prelu_sample, **BROADCAST_TOL,
+           large=lambda rng, dtype: sample(fill(rng, (16, 64, 32, 32), dtype), fill(rng, (64,), dtype))),
+    OpInfo("F.glu", F.glu, _torch("glu"), _glu_sample,
+           large=lambda rng, dtype: sample(fill(rng, (128, 1024), dtype), 1)),
+    _kinked("F.threshold", lambda x: F.threshold(x, 0.5, -1.5), lambda x: TF.threshold(x, 0.5, -1.5), (0.5,)),
+    OpInfo("F.softmin", F.softmin, _torch("softmin"),
+           lambda dtype: shapes(min_dims=1).flatmap(lambda s: st.tuples(array(s, dtype), dims(len(s)))).map(
+               lambda xd: sample(*xd)), atol=1e-6),
 ]

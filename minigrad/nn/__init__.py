@@ -2,8 +2,8 @@
 
 from . import functional, init
 from .activation import ELU, GELU, Hardtanh, LeakyReLU, SiLU, Softplus
-from .activation import (CELU, SELU, Hardshrink, Hardsigmoid, Hardswish, LogSigmoid, Mish, ReLU6, Softshrink,
-                         Softsign, Tanhshrink)
+from .activation import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, LogSigmoid, Mish, PReLU, ReLU6,
+                         Softmax2d, Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
 from .conv1d import Conv1d
 from .distance import CosineSimilarity, PairwiseDistance
 from .attention import MultiheadAttention
@@ -84,6 +84,11 @@ __all__ = [
     "Tanhshrink",
     "Softshrink",
     "Hardshrink",
+    "PReLU",
+    "GLU",
+    "Threshold",
+    "Softmin",
+    "Softmax2d",
     "CosineSimilarity",
     "PairwiseDistance",
     "KLDivLoss",

@@ -794,7 +794,7 @@ from ..ops import vector_norm as _vector_norm  # noqa: E402
 __all__ += ["layer_norm", "group_norm", "conv1d", "normalize", "interpolate", "upsample", "hardsigmoid",
             "hardswish", "relu6", "selu", "celu", "mish", "logsigmoid", "softsign", "tanhshrink", "softshrink",
             "hardshrink", "kl_div", "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention",
-            "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d"]
+            "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "prelu", "glu", "threshold", "softmin"]
 
 
 def _affine_arg(t, name: str, shape: tuple, input: Tensor, fn: str) -> None:
@@ -1175,3 +1175,44 @@ def adaptive_avg_pool1d(input: Tensor, output_size: int | Sequence[int]) -> Tens
     fn = "adaptive_avg_pool1d"
     _pool1d_input(input, fn)
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _single(output_size, "output_size", fn, 1))).squeeze(-2)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, else weight * x, with one slope per channel (dim 1; weight (C,)) or one for all (weight
+    (1,)); a learnable leaky ReLU. The gradient at 0 is the slope, as in PyTorch."""
+    fn = "prelu"
+    _float_input(input, fn)
+    _check_tensor(weight, "weight", fn)
+    if weight.ndim > 1:
+        raise _ShapeError(f"{fn}: weight must be 1-D, got shape {weight.shape}")
+    n = weight.numel()
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if n != 1 and n != channels:
+        raise _ShapeError(f"{fn}: mismatch of parameter numbers and input channel size: weight has {n} entries, "
+                          f"input {input.shape} has {channels} channels")
+    w = weight.reshape((1, n) + (1,) * (input.ndim - 2)) if n > 1 else weight.reshape(())
+    return _functions.where(input > 0, input, w * input)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit: a * sigmoid(b) for input split in halves a, b along ``dim``."""
+    fn = "glu"
+    _float_input(input, fn)
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = _dim_arg(dim, input.ndim, fn)
+    if input.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
+    a, b = input.chunk(2, d)
+    return a * b.sigmoid()
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else value."""
+    _float_input(input, "threshold")
+    return _functions.where(input > threshold, input, float(value))
+
+
+def softmin(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """softmax(-x) along ``dim``."""
+    return softmax(-_softmax_input(input, dtype, "softmin"), dim)
