@@ -445,3 +445,24 @@ OPS += [
            lambda dtype: shapes(min_dims=1).flatmap(lambda s: st.tuples(array(s, dtype), dims(len(s)))).map(
                lambda xd: sample(*xd)), atol=1e-6),
 ]
+
+
+
+@st.composite
+def _instance_norm_sample(draw, dtype):
+    c = draw(st.integers(1, 3))
+    spatial = tuple(draw(st.lists(st.integers(2, 4), min_size=1, max_size=2)))
+    shape = (draw(st.integers(1, 3)), c) + spatial
+    if int(np.prod(spatial)) < 4:  # few elements per instance: see _layer_norm_sample
+        shape = shape[:2] + (4,)
+    affine = draw(st.booleans())
+    w = draw(array((c,), dtype)) if affine else None
+    b = draw(array((c,), dtype)) if affine else None
+    return sample(draw(array(shape, dtype)), None, None, w, b, eps=draw(st.sampled_from([1e-5, 0.1])))
+
+
+OPS += [
+    OpInfo("F.instance_norm", F.instance_norm, _torch("instance_norm"), _instance_norm_sample, atol=1e-4, rtol=1e-5,
+           large=lambda rng, dtype: sample(fill(rng, (8, 32, 16, 16), dtype), None, None, fill(rng, (32,), dtype),
+                                           fill(rng, (32,), dtype))),
+]

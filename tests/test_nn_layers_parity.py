@@ -33,6 +33,9 @@ CASES = [
     ("GroupNorm", (2, 6), {}, [(3, 6, 4, 2)]),
     ("GroupNorm", (3, 3), dict(eps=0.1, affine=False), [(2, 3, 5)]),
     ("GroupNorm", (1, 4), dict(bias=False), [(2, 4)]),
+    ("InstanceNorm1d", (3,), {}, [(2, 3, 5)]),
+    ("InstanceNorm2d", (3,), dict(affine=True, eps=1e-3), [(2, 3, 4, 5)]),
+    ("InstanceNorm2d", (2,), dict(affine=True, bias=False), [(2, 4, 5)]),
     ("Conv1d", (3, 4, 3), {}, [(2, 3, 9)]),
     ("Conv1d", (4, 6, 3), dict(stride=2, padding=2, dilation=2, groups=2, bias=False), [(2, 4, 11)]),
     ("Conv1d", (3, 2, 4), dict(padding="same", padding_mode="reflect"), [(2, 3, 7)]),
@@ -212,3 +215,15 @@ def test_interpolate_errors_name_the_problem():
         F.interpolate(x, size=(2, 2, 2))
     with pytest.raises(NotImplementedError, match="mode 'lanczos' is not implemented"):
         F.interpolate(x, size=2, mode="lanczos")
+
+
+def test_instance_norm_refuses_running_statistics():
+    with pytest.raises(NotImplementedError, match="track_running_stats=True is not implemented"):
+        nn.InstanceNorm2d(3, track_running_stats=True)
+    x = mg.zeros(2, 3, 4)
+    with pytest.raises(NotImplementedError, match="updating running statistics"):
+        nn.functional.instance_norm(x, mg.zeros(3), mg.ones(3))
+    out = nn.functional.instance_norm(x + 1, mg.zeros(3), mg.ones(3), use_input_stats=False)  # eval-style
+    np.testing.assert_allclose(out.numpy(), np.ones((2, 3, 4)) / np.sqrt(1 + 1e-5), rtol=1e-6)
+    with pytest.raises(mg.ShapeError, match="built for num_features=3"):
+        nn.InstanceNorm1d(3)(mg.zeros(2, 4, 5))

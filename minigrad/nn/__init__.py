@@ -22,7 +22,7 @@ from .container import Identity, ModuleDict, ModuleList
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, LogSoftmax, NLLLoss,
                    SmoothL1Loss, Softmax)
 from .loss import KLDivLoss
-from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .sparse import Embedding
 
@@ -70,6 +70,8 @@ __all__ = [
     # more layers: normalization, conv1d, resampling, activations, distances, KL divergence
     "LayerNorm",
     "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
     "Conv1d",
     "Upsample",
     "Unflatten",

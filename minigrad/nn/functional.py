@@ -794,7 +794,8 @@ from ..ops import vector_norm as _vector_norm  # noqa: E402
 __all__ += ["layer_norm", "group_norm", "conv1d", "normalize", "interpolate", "upsample", "hardsigmoid",
             "hardswish", "relu6", "selu", "celu", "mish", "logsigmoid", "softsign", "tanhshrink", "softshrink",
             "hardshrink", "kl_div", "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention",
-            "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "prelu", "glu", "threshold", "softmin"]
+            "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "prelu", "glu", "threshold", "softmin",
+            "instance_norm"]
 
 
 def _affine_arg(t, name: str, shape: tuple, input: Tensor, fn: str) -> None:
@@ -1216,3 +1217,27 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 def softmin(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """softmax(-x) along ``dim``."""
     return softmax(-_softmax_input(input, dtype, "softmin"), dim)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each (sample, channel) of input (N, C, *) over its positions (group_norm with one channel per
+    group), then weight and bias (C,) per channel; with use_input_stats=False, normalize by the running
+    statistics instead (as batch_norm in eval mode). Updating running statistics from instance statistics is
+    not implemented and raises."""
+    fn = "instance_norm"
+    _float_input(input, fn)
+    if input.ndim < 3:
+        raise _ShapeError(f"{fn}: expected input of shape (N, C, *) with at least one position dim, got {input.shape}")
+    if use_input_stats:
+        if running_mean is not None or running_var is not None:
+            raise NotImplementedError(f"{fn}: updating running statistics from instance statistics is not "
+                                      "implemented (use track_running_stats=False)")
+        if _math.prod(input.shape[2:]) <= 1:
+            raise _ShapeError(f"{fn}: expected more than 1 spatial element when training, got input of shape "
+                              f"{input.shape}")
+        return group_norm(input, input.shape[1], weight, bias, eps)
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{fn}: use_input_stats=False needs running_mean and running_var")
+    return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)

@@ -14,7 +14,7 @@ from . import functional as F
 from . import init
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d"]
 
 
 class _BatchNorm(Module):
@@ -169,3 +169,62 @@ class GroupNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.use_bias}"
+
+
+class _InstanceNorm(Module):
+    """Per-sample, per-channel normalization over the positions (F.instance_norm); ``affine`` adds a per-channel
+    weight (ones) and bias (zeros). Running statistics (track_running_stats=True) are not implemented."""
+    _batched_ndim = 3
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, dtype: Any = None, backend: str | None = None, *,
+                 bias: bool = True) -> None:
+        super().__init__()
+        if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features <= 0:
+            raise ValueError(f"num_features must be a positive int, got {num_features!r}")
+        if track_running_stats:
+            raise NotImplementedError(f"{type(self).__name__}: track_running_stats=True is not implemented")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.use_bias = affine and bias
+        if affine:
+            self.weight = Parameter(mg.ones(num_features, dtype=dtype, backend=backend))
+        else:
+            self.register_parameter("weight", None)
+        if self.use_bias:
+            self.bias = Parameter(mg.zeros(num_features, dtype=dtype, backend=backend))
+        else:
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        n = self._batched_ndim
+        if input.ndim not in (n - 1, n):
+            raise mg.ShapeError(f"{type(self).__name__}: expected {n - 1}D (unbatched) or {n}D (batched) input, got "
+                                f"{input.ndim}D input of shape {input.shape}")
+        unbatched = input.ndim == n - 1
+        x = input.unsqueeze(0) if unbatched else input
+        if x.shape[1] != self.num_features:
+            raise mg.ShapeError(f"{type(self).__name__}: input has {x.shape[1]} channels (shape {input.shape}) but "
+                                f"the layer was built for num_features={self.num_features}")
+        out = F.instance_norm(x, None, None, self.weight, self.bias, True, self.momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.use_bias}, track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm of (N, C, L) or (C, L) input."""
+    _batched_ndim = 3
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm of (N, C, H, W) or (C, H, W) input."""
+    _batched_ndim = 4
