@@ -196,3 +196,33 @@ def test_multihead_attention_errors():
     with pytest.raises(mg.ShapeError, match="was expecting embedding dimension of 8"):
         mha(mg.zeros(4, 2, 6), x, x)
     assert mha.in_proj_bias.numpy().tolist() == [0.0] * 24 and mha.out_proj.bias.numpy().tolist() == [0.0] * 8
+
+
+@pytest.mark.parametrize("make, shapes", [
+    (lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True), [(5, 2, 3)]),
+    (lambda: nn.GRU(3, 4, batch_first=True), [(2, 5, 3)]),
+    (lambda: nn.MultiheadAttention(8, 2), [(4, 2, 8), (6, 2, 8), (6, 2, 8)]),
+    (lambda: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), [(5, 2, 8)]),
+], ids=["LSTM", "GRU", "MultiheadAttention", "TransformerEncoderLayer"])
+def test_layers_give_the_same_results_on_every_backend(backend, make, shapes):
+    """The layer moved to another backend (the strict one checks CuPy's rules) computes numpy's outputs and
+    gradients, to rounding (the backends may sum in another order)."""
+    mg.manual_seed(0)
+    mg.set_default_dtype(mg.float64)
+    ref = make()
+    other = make()
+    other.load_state_dict(ref.state_dict())
+    other = other.to(backend)
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    results = []
+    for module, be in ((ref, "numpy"), (other, backend)):
+        xs = [mg.tensor(a, backend=be, requires_grad=True) for a in arrays]
+        out = module(*xs)
+        out = out[0] if isinstance(out, tuple) else out
+        (out * out).sum().backward()
+        results.append((out.numpy(), [x.grad.numpy() for x in xs], [p.grad.numpy() for p in module.parameters()]))
+    (o1, gx1, gp1), (o2, gx2, gp2) = results
+    np.testing.assert_allclose(o2, o1, rtol=1e-12, atol=1e-13)
+    for a, b in zip(gx1 + gp1, gx2 + gp2):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-13)
