@@ -17,6 +17,11 @@ from .functions import (abs, all, any, argmax, argmin, cat, ceil, chunk, clamp, 
                         cumsum, dot, einsum, exp, flatten, flip, floor, gather, isinf, isnan, log, masked_fill, matmul,
                         max, maximum, mean, min, minimum, numel, permute, prod, relu, reshape, round, sigmoid, sign,
                         sin, split, sqrt, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where)
+# --- ops: sort/argsort/topk/median, bmm/outer, tril/triu/diag/diagonal, roll/narrow, index_select/scatter, ...
+from .functions import (allclose, arctan2, argsort, atan2, bmm, broadcast_to, cumprod, diag, diagonal, equal, erf,
+                        ger, index_select, isclose, lerp, masked_select, median, meshgrid, narrow, nonzero, norm,
+                        outer, randperm, roll, scatter, scatter_add, sort, topk, tril, triu, unflatten)
+# --- end of ops: sort/argsort/topk/...
 from .functions import __all__ as _functions_all
 from .gradcheck import GradcheckError, gradcheck
 from .jit import jit

@@ -163,3 +163,65 @@ floor, ceil, round, sign, isnan, isinf, matmul, dot = (
     _method(n) for n in ("floor", "ceil", "round", "sign", "isnan", "isinf", "matmul", "dot"))
 reshape, flatten, transpose, permute, squeeze, unsqueeze, numel = (
     _method(n) for n in ("reshape", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "numel"))
+
+
+# --- ops: sort/argsort/topk/median, bmm/outer, tril/triu/diag/diagonal, roll/narrow, index_select/scatter/
+# --- scatter_add/masked_select/nonzero, cumprod, erf/atan2/lerp, isclose/allclose/equal, norm/unflatten/
+# --- broadcast_to (function forms of the Tensor methods in tensor.py's block of the same name), randperm, meshgrid
+__all__ += ["sort", "argsort", "topk", "median", "bmm", "outer", "ger", "tril", "triu", "diag", "diagonal", "roll",
+            "narrow", "index_select", "scatter", "scatter_add", "masked_select", "nonzero", "cumprod", "erf", "atan2",
+            "arctan2", "lerp", "isclose", "allclose", "equal", "norm", "unflatten", "broadcast_to", "randperm",
+            "meshgrid"]
+
+(sort, argsort, topk, median, bmm, outer, ger, tril, triu, diag, diagonal, roll, narrow, index_select, scatter,
+ scatter_add, masked_select, nonzero, cumprod, erf, atan2, arctan2, lerp, isclose, allclose, equal, norm, unflatten,
+ broadcast_to) = (
+    _method(n) for n in ("sort", "argsort", "topk", "median", "bmm", "outer", "ger", "tril", "triu", "diag",
+                         "diagonal", "roll", "narrow", "index_select", "scatter", "scatter_add", "masked_select",
+                         "nonzero", "cumprod", "erf", "atan2", "arctan2", "lerp", "isclose", "allclose", "equal",
+                         "norm", "unflatten", "broadcast_to"))
+
+
+def randperm(n: int, *, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
+    """A random permutation of 0..n-1 (int64 unless ``dtype``), from the generator that manual_seed seeds."""
+    from .factories import _int_like, default_generator
+    if not _int_like(n) or int(n) < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    perm = default_generator().permutation(int(n))
+    d = dtypes.int64 if dtype is None else dtype
+    out = tensor(perm, dtype=d, backend=backend)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D (or 0-d) tensors: with indexing "ij" (PyTorch's default) output i varies along
+    dim i; "xy" swaps the first two dims (NumPy's and MATLAB's convention). Each output broadcasts its input
+    (a view; gradients sum back)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    ts = _tensors(tensors, "meshgrid")
+    if indexing is None:
+        import warnings
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    for t in ts:
+        if t.ndim > 1:
+            raise ShapeError(f"meshgrid: expected 0-d or 1-d tensors, got a tensor of shape {t.shape}")
+        if t.dtype != ts[0].dtype or t.backend != ts[0].backend:
+            raise RuntimeError("meshgrid: expects all tensors to have the same dtype and backend")
+    sizes = [t.numel() for t in ts]
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for i, t in enumerate(ts):
+        axis = (1 - i if i < 2 else i) if swap else i
+        shape = [1] * len(ts)
+        shape[axis] = t.numel()
+        out.append(t.reshape(*shape).expand(*sizes))
+    return tuple(out)

@@ -1140,3 +1140,375 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: s
 
 from .ops import convert, elementwise, inplace, linalg, logical, reduce  # noqa: E402  (ops build on Tensor)
 from .ops import shape as shape_ops  # noqa: E402
+
+
+# --- ops: sort/argsort/topk/median, bmm/outer, tril/triu/diag/diagonal, roll/narrow, index_select/scatter/
+# --- scatter_add/masked_select/nonzero, cumprod, erf/atan2/lerp, isclose/allclose/equal, norm/unflatten/
+# --- broadcast_to (Tensor methods; the function forms are in functions.py's block of the same name)
+from .ops import closeness as _closeness, matrix as _matrix, pointwise_math as _pmath  # noqa: E402
+from .ops import vector_norm as _vector_norm  # noqa: E402
+from .ops import roll as _roll_ops, scan as _scan, scatter as _scatter_ops, sorting as _sorting  # noqa: E402
+
+
+def _index_tensor(index: Any, fn: str) -> Any:
+    idx = _raw(index)
+    if getattr(idx, "dtype", None) is None or idx.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: index must be an integer tensor, got {type(index).__name__} of dtype "
+                        f"{getattr(idx, 'dtype', None)}")
+    return idx
+
+
+def _sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> tuple:
+    """(values, indices) sorted along ``dim``; always stable (PyTorch's stable=True order), NaN as the largest."""
+    d = _dim(dim, self.ndim)
+    indices = _sorting.Argsort.apply(self, axis=d, descending=bool(descending))
+    if self.ndim == 0:
+        return values_indices(shape_ops.Reshape.apply(self, shape=()), indices)
+    return values_indices(shape_ops.TakeAlongDim.apply(self, indices, axis=d), indices)
+
+
+def _argsort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The int64 indices that sort along ``dim`` (stable; NaN as the largest)."""
+    return _sorting.Argsort.apply(self, axis=_dim(dim, self.ndim), descending=bool(descending))
+
+
+def _topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> tuple:
+    """(values, indices) of the k largest (smallest with largest=False) along ``dim``, in sorted order (also
+    with sorted=False, which PyTorch leaves unspecified)."""
+    d = _dim(dim, self.ndim)
+    k = _as_dim(k, "k")
+    n = self.shape[d] if self.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: selected index k out of range: k ({k}) must be in [0, {n}], the size of dim {dim} "
+                           f"of input {self.shape}")
+    indices = _sorting.TopKIndices.apply(self, k=k, axis=d, largest=bool(largest))
+    if self.ndim == 0:
+        return values_indices(shape_ops.Reshape.apply(self, shape=()), indices)
+    return values_indices(shape_ops.TakeAlongDim.apply(self, indices, axis=d), indices)
+
+
+def _median(self: Tensor, dim: int | None = None, keepdim: bool = False):
+    """The lower median (for an even count, the smaller middle element, as PyTorch): without ``dim`` of every
+    element, as a 0-d tensor; with ``dim`` (values, indices). NaN propagates. The gradient goes to the element
+    picked."""
+    if dim is None:
+        if self.numel() == 0:
+            if self.dtype.kind != "f":
+                raise RuntimeError(f"median() of an empty {self.dtype} tensor is undefined")
+            return wrap(self.xp.full((), self.xp.nan, dtype=self.dtype))  # PyTorch's value
+        flat = shape_ops.Reshape.apply(self, shape=(self.numel(),))
+        index = _sorting.MedianIndex.apply(flat, axis=0)
+        return shape_ops.Reshape.apply(shape_ops.TakeAlongDim.apply(flat, index, axis=0), shape=())
+    d = _dim(dim, self.ndim)
+    if self.ndim and self.shape[d] == 0:
+        raise DimError(f"median: dim {dim} of input {self.shape} is empty")
+    index = _sorting.MedianIndex.apply(self, axis=d)
+    if self.ndim == 0:
+        return values_indices(shape_ops.Reshape.apply(self, shape=()), index)
+    values = shape_ops.TakeAlongDim.apply(self, index, axis=d)
+    if not keepdim:
+        shape = self.shape[:d] + self.shape[d + 1:]
+        values = shape_ops.Reshape.apply(values, shape=shape)
+        index = shape_ops.Reshape.apply(index, shape=shape)
+    return values_indices(values, index)
+
+
+def _bmm(self: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix product of (b, n, m) and (b, m, p) -> (b, n, p); no broadcasting, as in PyTorch."""
+    if not isinstance(mat2, Tensor):
+        raise TypeError(f"bmm: mat2 must be a Tensor, got {type(mat2).__name__}")
+    if self.ndim != 3 or mat2.ndim != 3:
+        raise ShapeError(f"bmm: batch1 and batch2 must be 3-D tensors, got shapes {self.shape} and {mat2.shape}")
+    if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
+        raise ShapeError(f"bmm: shapes {self.shape} and {mat2.shape} don't fit (expected (b, n, m) and (b, m, p))")
+    if self.dtype != mat2.dtype:
+        raise RuntimeError(f"bmm: expected both inputs to have the same dtype, got {self.dtype} and {mat2.dtype}")
+    return linalg.MatMul.apply(self, mat2)
+
+
+def _outer(self: Tensor, vec2: Tensor) -> Tensor:
+    """The outer product of two 1-D tensors: (n,) and (m,) -> (n, m)."""
+    if not isinstance(vec2, Tensor):
+        raise TypeError(f"outer: vec2 must be a Tensor, got {type(vec2).__name__}")
+    if self.ndim != 1 or vec2.ndim != 1:
+        raise ShapeError(f"outer: expected 1-D tensors, got shapes {self.shape} and {vec2.shape}")
+    return self.reshape(self.shape[0], 1) * vec2.reshape(1, vec2.shape[0])
+
+
+def _triangle(self: Tensor, diagonal: int, upper: bool) -> Tensor:
+    name = "triu" if upper else "tril"
+    if self.ndim < 2:
+        raise ShapeError(f"{name}: input tensor must have at least 2 dimensions, got shape {self.shape}")
+    return _matrix.Triangle.apply(self, k=_as_dim(diagonal, "diagonal"), upper=upper)
+
+
+def _tril(self: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (elements on and below diagonal ``diagonal``), zeros above."""
+    return _triangle(self, diagonal, False)
+
+
+def _triu(self: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (elements on and above diagonal ``diagonal``), zeros below."""
+    return _triangle(self, diagonal, True)
+
+
+def _diagonal(self: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """Diagonal ``offset`` of the matrices in (dim1, dim2), as the last dim (a copy; PyTorch returns a view)."""
+    if self.ndim < 2:
+        raise ShapeError(f"diagonal: expected a tensor with at least 2 dims, got shape {self.shape}")
+    d1, d2 = _dim(dim1, self.ndim), _dim(dim2, self.ndim)
+    if d1 == d2:
+        raise DimError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return _matrix.Diagonal.apply(self, offset=_as_dim(offset, "offset"), dim1=d1, dim2=d2)
+
+
+def _diag(self: Tensor, diagonal: int = 0) -> Tensor:
+    """Of a 1-D tensor: the square matrix with it on diagonal ``diagonal``; of a 2-D tensor: that diagonal."""
+    k = _as_dim(diagonal, "diagonal")
+    if self.ndim == 1:
+        return _matrix.DiagEmbed.apply(self, offset=k)
+    if self.ndim == 2:
+        return _diagonal(self, k)
+    raise ShapeError(f"diag: expected a 1-D or 2-D tensor, got shape {self.shape}")
+
+
+def _roll(self: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+    """Shift elements cyclically by ``shifts`` along ``dims`` (None: over the flattened tensor, shape kept)."""
+    if dims is None:
+        if isinstance(shifts, (tuple, list)):
+            if len(shifts) != 1:
+                raise ValueError(f"roll: without dims, shifts must be one int, got {shifts!r}")
+            shifts = shifts[0]
+        return _roll_ops.Roll.apply(self, shifts=_as_dim(shifts, "shifts"), axes=None)
+    one = not isinstance(dims, (tuple, list))
+    dims_t = (dims,) if one else tuple(dims)
+    shifts_t = (shifts,) if not isinstance(shifts, (tuple, list)) else tuple(shifts)
+    if len(dims_t) != len(shifts_t):
+        raise ValueError(f"roll: shifts and dimensions must align. shifts: {len(shifts_t)}, dims: {len(dims_t)}")
+    axes = tuple(_dim(d, self.ndim) for d in dims_t)
+    if self.ndim == 0:
+        return shape_ops.Reshape.apply(self, shape=())
+    return _roll_ops.Roll.apply(self, shifts=tuple(_as_dim(s, "shifts") for s in shifts_t), axes=axes)
+
+
+def _narrow(self: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The slice start:start + length of ``dim`` (a view, as in PyTorch); a negative start counts from the end."""
+    if self.ndim == 0:
+        raise DimError("narrow() cannot be applied to a 0-dim tensor.")
+    d = _dim(dim, self.ndim)
+    n = self.shape[d]
+    start, length = _as_dim(start, "start"), _as_dim(length, "length")
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    start %= n if n else 1
+    if length < 0 or start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return self[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def _index_select(self: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries ``index`` (a 1-D or 0-d integer tensor) of ``dim``; repeated indices repeat (and add up
+    their gradients)."""
+    idx = _index_tensor(index, "index_select")
+    if idx.ndim > 1:
+        raise ShapeError(f"index_select(): Index is supposed to be a vector, got shape {tuple(idx.shape)}")
+    d = _dim(dim, self.ndim)
+    n = self.shape[d] if self.ndim else 1
+    if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
+        raise IndexError(f"index_select(): index out of range for dim {dim} of size {n}")
+    if self.ndim == 0:  # a 0-d input takes index [0] (or [-1]) and stays 0-d, as in PyTorch
+        if idx.size != 1:
+            raise IndexError(f"index_select(): a 0-d input takes one index, got {idx.size}")
+        return shape_ops.Reshape.apply(self, shape=())
+    # the index goes in as it came (a Tensor stays a recorded input for mg.jit); the op normalises it
+    return _scatter_ops.IndexSelect.apply(self, index, axis=d)
+
+
+def _scatter_args(self: Tensor, dim: int, index: Any, src: Any, fn: str) -> int:
+    """Checks ``index`` (and ``src``) for scatter/scatter_add and returns the dim; the index itself goes to the op
+    unchanged (a Tensor stays a recorded input for mg.jit) and the op counts negative entries from the end."""
+    idx = _index_tensor(index, fn)
+    d = _dim(dim, self.ndim)
+    if idx.ndim != self.ndim and not (self.ndim == 0 and idx.ndim <= 1):
+        raise ShapeError(f"{fn}: index {tuple(idx.shape)} must have as many dims as self {self.shape}")
+    for i, m in enumerate(idx.shape):
+        if i != d and self.ndim and m > self.shape[i]:
+            raise ShapeError(f"{fn}: index {tuple(idx.shape)} is larger than self {self.shape} in dim {i}")
+        if isinstance(src, Tensor) and m > (src.shape[i] if src.ndim else 1):
+            raise ShapeError(f"{fn}: index {tuple(idx.shape)} is larger than src {src.shape} in dim {i}")
+    n = self.shape[d] if self.ndim else 1
+    if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
+        raise IndexError(f"{fn}: index out of range for dim {dim} of size {n}")
+    return d
+
+
+def _scatter(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+             reduce: str | None = None) -> Tensor:
+    """A copy with src's elements (or the number ``value``) written at ``index`` along ``dim``: for dim 0,
+    out[index[i][j]][j] = src[i][j]. Repeated indices: one of the writes wins (unspecified in PyTorch too)."""
+    if reduce is not None:
+        raise NotImplementedError("scatter: reduce= is deprecated in PyTorch and not implemented; use scatter_add")
+    if src is None and value is None:
+        raise TypeError("scatter() needs src (a Tensor) or value (a number)")
+    if src is not None and not isinstance(src, Tensor):
+        src, value = None, src  # scatter(dim, index, 1.5): the value form
+    d = _scatter_args(self, dim, index, src, "scatter")
+    if src is not None:
+        if src.dtype != self.dtype:
+            raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype, got {self.dtype} and "
+                               f"{src.dtype}")
+        return _scatter_ops.Scatter.apply(self, index, src, axis=d)
+    return _scatter_ops.Scatter.apply(self, index, None, axis=d, value=_scalar(value))
+
+
+def _scatter_add(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy with src's elements added at ``index`` along ``dim`` (repeated indices add up)."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add: src must be a Tensor, got {type(src).__name__}")
+    if src.dtype != self.dtype:
+        raise RuntimeError(f"scatter_add(): Expected self.dtype to be equal to src.dtype, got {self.dtype} and "
+                           f"{src.dtype}")
+    d = _scatter_args(self, dim, index, src, "scatter_add")
+    return _scatter_ops.ScatterAdd.apply(self, index, src, axis=d)
+
+
+def _masked_select(self: Tensor, mask: Tensor) -> Tensor:
+    """The elements where the bool ``mask`` (broadcast with self) is True, as a 1-D tensor in row-major order."""
+    m = _raw(mask)
+    if getattr(m, "dtype", None) is None or m.dtype.kind != "b":
+        raise TypeError(f"masked_select: expected a bool mask, got {type(mask).__name__} of dtype "
+                        f"{getattr(m, 'dtype', None)}")
+    if not _broadcastable(self.shape, tuple(m.shape)):
+        raise ShapeError(f"masked_select: mask {tuple(m.shape)} and input {self.shape} don't broadcast")
+    shape = tuple(numpy.broadcast_shapes(self.shape, tuple(m.shape)))
+    x = self if self.shape == shape else shape_ops.Expand.apply(self, shape=shape)
+    return _scatter_ops.MaskedSelect.apply(x, mask)  # the op broadcasts the mask (a recorded input for mg.jit)
+
+
+def _nonzero(self: Tensor, *, as_tuple: bool = False):
+    """The indices of the nonzero elements: (count, ndim) int64, or with as_tuple one 1-D tensor per dim."""
+    out = _scatter_ops.Nonzero.apply(self)
+    if not as_tuple:
+        return out
+    if self.ndim == 0:  # PyTorch treats a 0-d tensor as 1-D here: one index tensor, [0] or empty
+        return (_scatter_ops.Nonzero.apply(shape_ops.Reshape.apply(self, shape=(1,)))[:, 0],)
+    return tuple(out[:, i] for i in range(self.ndim))
+
+
+def _cumprod(self: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running product along ``dim``; integer and bool tensors multiply in int64 (or in ``dtype``)."""
+    d = _dim(dim, self.ndim)
+    x = _int64_if_integral(self) if dtype is None else self.to(dtype)
+    return _scan.Cumprod.apply(x, axis=d) if self.ndim else shape_ops.Reshape.apply(x, shape=())
+
+
+def _erf(self: Tensor) -> Tensor:
+    """The error function, 2/sqrt(pi) * integral_0^x exp(-t**2) dt; integers compute in the default float."""
+    return _pmath.Erf.apply(_floating(self))
+
+
+def _atan2(self: Tensor, other: Any) -> Tensor:
+    """The angle of (other, self) = atan2(self, other) in (-pi, pi], broadcasting; integers give floats."""
+    return _binary(_pmath.Atan2, self, other, floating=True)
+
+
+def _lerp(self: Tensor, end: Tensor, weight: Any) -> Tensor:
+    """self + weight * (end - self) (weight a number or a tensor), broadcasting; floating inputs of one dtype."""
+    if not isinstance(end, Tensor):
+        raise TypeError(f"lerp: end must be a Tensor, got {type(end).__name__}")
+    for t, name in ((self, "self"), (end, "end")) + (((weight, "weight"),) if isinstance(weight, Tensor) else ()):
+        if t.dtype.kind != "f":
+            raise RuntimeError(f"lerp: {name} must be floating point, got {t.dtype}")
+        if t.dtype != self.dtype:
+            raise RuntimeError(f"lerp: expected dtype {self.dtype} for {name} but got dtype {t.dtype}")
+    shapes = [self.shape, end.shape] + ([weight.shape] if isinstance(weight, Tensor) else [])
+    try:
+        numpy.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"lerp: shapes {', '.join(map(str, shapes))} don't broadcast") from None
+    if isinstance(weight, Tensor):
+        return _pmath.Lerp.apply(self, end, weight)
+    return _pmath.Lerp.apply(self, end, None, scalar=float(_scalar(weight)))
+
+
+def _isclose(self: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """|self - other| <= atol + rtol * |other| elementwise (a bool tensor); same dtypes, as PyTorch requires."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"isclose: other must be a Tensor, got {type(other).__name__}")
+    if self.dtype != other.dtype:
+        raise RuntimeError(f"isclose(): {self.dtype} did not match {other.dtype}")
+    if rtol < 0 or atol < 0:
+        raise ValueError(f"isclose(): rtol and atol must be non-negative, got rtol={rtol}, atol={atol}")
+    if not _broadcastable(self.shape, other.shape):
+        raise ShapeError(f"isclose: shapes {self.shape} and {other.shape} don't broadcast")
+    return _closeness.IsClose.apply(self, other, rtol=float(rtol), atol=float(atol), equal_nan=bool(equal_nan))
+
+
+def _allclose(self: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """Whether isclose holds everywhere (a Python bool)."""
+    return bool(_isclose(self, other, rtol, atol, equal_nan)._data.all())
+
+
+def _equal(self: Tensor, other: Tensor) -> bool:
+    """Whether both have the same shape and the same elements (a Python bool; NaN is never equal)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"equal: other must be a Tensor, got {type(other).__name__}")
+    if self.shape != other.shape:
+        return False
+    if self.backend != other.backend:
+        raise RuntimeError(f"equal: tensors on backends {self.backend!r} and {other.backend!r}")
+    return bool((self._data == other._data).all())
+
+
+def _norm(self: Tensor, p: Any = "fro", dim: int | Sequence[int] | None = None, keepdim: bool = False,
+          dtype: Any = None) -> Tensor:
+    """The vector p-norm over ``dim`` (every dim when None), as torch.norm: p a number (inf, -inf and 0 too) or
+    "fro" (the 2-norm). A zero vector gets a zero gradient. Matrix norms ("nuc") are not implemented."""
+    if isinstance(p, str):
+        if p != "fro":
+            raise NotImplementedError(f"norm: p={p!r} (a matrix norm) is not implemented; minigrad has vector norms "
+                                      "(numbers, inf) and 'fro'")
+        p = 2.0
+    elif p is None:
+        p = 2.0
+    elif isinstance(p, bool) or not isinstance(p, (int, float)):
+        raise TypeError(f"norm: p must be a number or 'fro', got {p!r}")
+    x = self if dtype is None else self.to(dtype)
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"norm: expected a floating point input, got dtype {x.dtype}")
+    dims = _dims(dim)
+    axes = tuple(range(x.ndim)) if dims is None else tuple(
+        sorted({_dim(d, x.ndim) for d in (dims if isinstance(dims, tuple) else (dims,))}))
+    if x.ndim == 0:
+        axes = ()
+    return _vector_norm.VectorNorm.apply(x, p=float(p), axes=axes, keepdim=bool(keepdim))
+
+
+def _unflatten(self: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Dim ``dim`` split into ``sizes`` (one of them may be -1), as torch.Tensor.unflatten."""
+    d = _dim(dim, self.ndim)
+    sizes = tuple(_as_dim(n, "sizes") for n in sizes)
+    if not sizes:
+        raise ValueError("unflatten: sizes must be non-empty")
+    known = _prod(n for n in sizes if n != -1)
+    n = self.shape[d]
+    if sizes.count(-1) > 1 or (-1 in sizes and (known == 0 or n % known)) or (-1 not in sizes and known != n):
+        raise ShapeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} ({n}) "
+                         "in the input tensor")
+    return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
+
+
+def _broadcast_to(self: Tensor, size: Sequence[int]) -> Tensor:
+    """This tensor broadcast to ``size`` (a view; -1 keeps a dim), as torch.broadcast_to."""
+    return self.expand(*size) if isinstance(size, (tuple, list)) else self.expand(size)
+
+
+for _fn in (_sort, _argsort, _topk, _median, _bmm, _outer, _tril, _triu, _diagonal, _diag, _roll, _narrow,
+            _index_select, _scatter, _scatter_add, _masked_select, _nonzero, _cumprod, _erf, _atan2, _lerp, _isclose,
+            _allclose, _equal, _norm, _unflatten, _broadcast_to):
+    _fn.__name__ = _fn.__qualname__ = _fn.__name__[1:]
+    setattr(Tensor, _fn.__name__, _fn)
+Tensor.ger = Tensor.outer
+Tensor.arctan2 = Tensor.atan2
+del _fn
+# --- end of ops: sort/argsort/topk/...

@@ -845,3 +845,261 @@ def _minmax_axis_sample(draw, dtype):
 # integer (and unsigned) dtypes for the existing reductions: min/max pick, never negate
 OPS = [replace(op, dtypes=op.dtypes + ("int64", "uint8")) if op.name in ("max", "min") else
        replace(op, dtypes=op.dtypes + ("int64", "bool")) if op.name == "sum" else op for op in OPS]
+
+
+# ------------------------------------- sort/topk/median, bmm/outer, tril/triu/diag, roll/narrow, index and scatter
+@st.composite
+def _sort_sample(draw, dtype):
+    shape = draw(shapes())
+    kw = {"descending": draw(st.booleans())}
+    if draw(st.booleans()):
+        kw["stable"] = True
+    return sample(draw(array(shape, dtype, "distinct")), dim=draw(dims(len(shape))), **kw)
+
+
+@st.composite
+def _sort_ties_sample(draw, dtype):
+    """Integer-valued elements with many ties: the stable order (equal elements in index order) must be torch's."""
+    shape = draw(shapes(min_dims=1, max_side=6))
+    return sample(draw(array(shape, dtype, "int-valued")), dim=draw(dims(len(shape))),
+                  descending=draw(st.booleans()), stable=True)
+
+
+@st.composite
+def _topk_sample(draw, dtype):
+    shape = draw(shapes())
+    d = draw(dims(len(shape)))
+    n = shape[d] if shape else 1
+    return sample(draw(array(shape, dtype, "distinct")), draw(st.integers(0, n)), d, largest=draw(st.booleans()))
+
+
+@st.composite
+def _median_sample(draw, dtype):
+    shape = draw(shapes(min_side=1))
+    x = draw(array(shape, dtype, "distinct"))
+    if draw(st.booleans()):
+        return sample(x)
+    return sample(x, draw(dims(len(shape))), keepdim=draw(st.booleans()))
+
+
+@st.composite
+def _bmm_sample(draw, dtype):
+    b, n, m, p = (draw(st.integers(1, 4)) for _ in range(4))
+    return sample(draw(array((b, n, m), dtype)), draw(array((b, m, p), dtype)))
+
+
+@st.composite
+def _triangle_sample(draw, dtype):
+    shape = draw(shapes(min_dims=2, max_dims=4))
+    return sample(draw(array(shape, dtype)), draw(st.integers(-3, 3)))
+
+
+@st.composite
+def _diag_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1, max_dims=2, max_side=5))
+    return sample(draw(array(shape, dtype)), draw(st.integers(-3, 3)))
+
+
+@st.composite
+def _diagonal_sample(draw, dtype):
+    shape = draw(shapes(min_dims=2, max_dims=4))
+    nd = len(shape)
+    d1 = draw(st.integers(-nd, nd - 1))
+    d2 = draw(st.integers(-nd, nd - 1).filter(lambda d: d % nd != d1 % nd))
+    return sample(draw(array(shape, dtype)), draw(st.integers(-3, 3)), d1, d2)
+
+
+@st.composite
+def _roll_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1))
+    nd = len(shape)
+    if draw(st.booleans()):
+        return sample(draw(array(shape, dtype)), draw(st.integers(-7, 7)))
+    ds = tuple(draw(st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd, unique_by=lambda d: d % nd)))
+    return sample(draw(array(shape, dtype)), tuple(draw(st.integers(-7, 7)) for _ in ds), ds)
+
+
+@st.composite
+def _narrow_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1))
+    d = draw(dims(len(shape)))
+    n = shape[d]
+    start = draw(st.integers(0, n))
+    length = draw(st.integers(0, n - start))
+    if start < n and draw(st.booleans()):
+        start -= n  # a negative start counts from the end
+    return sample(draw(array(shape, dtype)), d, start, length)
+
+
+@st.composite
+def _index_select_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1))
+    d = draw(dims(len(shape)))
+    idx = draw(array((draw(st.integers(0, 6)),), "int64", "real")) % shape[d]  # repeats: gradients add up
+    return sample(draw(array(shape, dtype)), d, idx)
+
+
+def _distinct_index(rng, shape: tuple, ishape: tuple, d: int) -> np.ndarray:
+    """An index of ``ishape`` into dim ``d`` of ``shape`` with no repeats along d (a scatter writes each place
+    once, so the result does not depend on which write wins)."""
+    perm = np.argsort(rng.random(ishape[:d] + (shape[d],) + ishape[d + 1:]), axis=d)
+    return np.ascontiguousarray(np.take(perm, np.arange(ishape[d]), axis=d)).astype(np.int64)
+
+
+@st.composite
+def _scatter_sample(draw, dtype, add: bool = False, value: bool = False):
+    shape = draw(shapes(min_dims=1))
+    d = draw(dims(len(shape))) % len(shape)
+    ishape = tuple(draw(st.integers(1, n)) for n in shape)
+    rng = np.random.default_rng(draw(seeds))
+    if add:  # repeats on purpose (the index may be longer than self along d): they add up
+        ishape = tuple(n if i != d else draw(st.integers(1, 5)) for i, n in enumerate(ishape))
+        idx = rng.integers(0, shape[d], ishape).astype(np.int64)
+    else:
+        idx = _distinct_index(rng, shape, ishape, d)
+    x = draw(array(shape, dtype))
+    if value:
+        return sample(x, d, idx, draw(_py(-3, 3)), grad=(0,))
+    # src has the index's shape: PyTorch 2.13's scatter backward fails for a larger src
+    return sample(x, d, idx, draw(array(ishape, dtype)))
+
+
+@st.composite
+def _masked_select_sample(draw, dtype):
+    shape = draw(shapes())
+    mshape = shape[draw(st.integers(0, len(shape))):]
+    mshape = tuple(1 if draw(st.integers(0, 3)) == 0 else n for n in mshape)
+    if draw(st.booleans()):  # the mask may be the larger one
+        shape, mshape = tuple(1 if draw(st.integers(0, 2)) == 0 else n for n in shape), shape
+    return sample(draw(array(shape, dtype)), draw(array(mshape, "bool")))
+
+
+@st.composite
+def _cumprod_sample(draw, dtype):
+    shape = draw(shapes(max_side=5))
+    domain = draw(st.sampled_from(["real", "int-valued"]))  # integer values in [-5, 5]: zeros, one or several
+    return sample(draw(array(shape, dtype, domain)), draw(dims(len(shape))))
+
+
+@st.composite
+def _lerp_sample(draw, dtype):
+    if draw(st.booleans()):
+        sa, sb, sw = draw(broadcast_shapes(3))
+        return sample(draw(array(sa, dtype)), draw(array(sb, dtype)), draw(array(sw, dtype)))
+    sa, sb = draw(broadcast_shapes(2))
+    return sample(draw(array(sa, dtype)), draw(array(sb, dtype)), draw(st.sampled_from([0.0, 0.25, 0.5, 0.9, 1.0,
+                                                                                          -0.3, 1.7])))
+
+
+@st.composite
+def _isclose_sample(draw, dtype):
+    """Pairs at relative distances 0, 1e-7, 1e-5, 1e-3 (around the tolerances drawn), some NaN, some broadcast."""
+    sa, sb = draw(broadcast_shapes(2))
+    a = draw(array(sa, dtype))
+    rng = np.random.default_rng(draw(seeds))
+    if sa == sb and np.dtype(dtype).kind == "f":
+        b = np.array(a * (1 + rng.choice([0.0, 1e-7, 1e-5, 1e-3], sa)), dtype=dtype)
+        b[rng.random(sa) < 0.2] = np.nan
+    else:
+        b = draw(array(sb, dtype))
+    return sample(a, b, rtol=draw(st.sampled_from([1e-5, 1e-3, 0.0])),
+                  atol=draw(st.sampled_from([1e-8, 0.0, 0.1])), equal_nan=draw(st.booleans()))
+
+
+@st.composite
+def _meshgrid_sample(draw, dtype):
+    n = draw(st.integers(1, 3))
+    ts = [draw(array((draw(st.integers(0, 4)),) if draw(st.integers(0, 4)) else (), dtype)) for _ in range(n)]
+    return sample(*ts, indexing=draw(st.sampled_from(["ij", "xy"])))
+
+
+INDEX_DTYPES = ("float64", "float32", "int64")
+OPS += [
+    OpInfo("sort", *same(lambda x, **k: x.sort(**k)), _sort_sample, dtypes=INDEX_DTYPES,
+           large=lambda rng, dtype: sample(fill(rng, (64, 1000), dtype, "distinct"), dim=1, descending=True)),
+    OpInfo("sort_stable_ties", *same(lambda x, **k: x.sort(**k)), _sort_ties_sample, dtypes=INDEX_DTYPES,
+           differentiable=False,
+           large=lambda rng, dtype: sample(fill(rng, (64, 1000), dtype, "int-valued"), dim=1, stable=True)),
+    OpInfo("mg.sort", lambda x, **k: mg.sort(x, **k), lambda x, **k: torch.sort(x, **k), _sort_sample),
+    OpInfo("argsort", *same(lambda x, **k: x.argsort(**k)), _sort_sample, differentiable=False,
+           dtypes=INDEX_DTYPES),
+    OpInfo("topk", *same(lambda x, k, d, **kw: x.topk(k, d, **kw)), _topk_sample, dtypes=INDEX_DTYPES,
+           large=lambda rng, dtype: sample(fill(rng, (64, 1000), dtype, "distinct"), 10, 1)),
+    OpInfo("median", *same(lambda x, *a, **k: x.median(*a, **k)), _median_sample, dtypes=INDEX_DTYPES,
+           large=lambda rng, dtype: sample(fill(rng, (64, 1000), dtype, "distinct"), 1)),
+    OpInfo("mg.bmm", mg.bmm, lambda a, b: torch.bmm(a, b), _bmm_sample, atol=1e-6, rtol=1e-5,
+           large=lambda rng, dtype: sample(fill(rng, (16, 64, 128), dtype), fill(rng, (16, 128, 32), dtype))),
+    OpInfo("outer", *same(lambda a, b: a.outer(b)),
+           lambda dtype: st.tuples(shapes(1, 1), shapes(1, 1)).flatmap(
+               lambda s: st.tuples(array(s[0], dtype), array(s[1], dtype))).map(lambda ab: sample(*ab))),
+    OpInfo("tril", *same(lambda x, k: x.tril(k)), _triangle_sample, dtypes=INDEX_DTYPES),
+    OpInfo("triu", *same(lambda x, k: x.triu(k)), _triangle_sample, dtypes=INDEX_DTYPES,
+           large=lambda rng, dtype: sample(fill(rng, (32, 128, 128), dtype), -2)),
+    OpInfo("diag", *same(lambda x, k: x.diag(k)), _diag_sample, dtypes=INDEX_DTYPES),
+    OpInfo("diagonal", *same(lambda x, *a: x.diagonal(*a)), _diagonal_sample, dtypes=INDEX_DTYPES,
+           large=lambda rng, dtype: sample(fill(rng, (32, 128, 128), dtype), 1, -1, -2)),
+    OpInfo("roll", *same(lambda x, *a: x.roll(*a)), _roll_sample, dtypes=INDEX_DTYPES),
+    OpInfo("narrow", *same(lambda x, *a: x.narrow(*a)), _narrow_sample, dtypes=INDEX_DTYPES),
+    OpInfo("index_select", *same(lambda x, d, i: x.index_select(d, i)), _index_select_sample, dtypes=INDEX_DTYPES,
+           large=lambda rng, dtype: sample(fill(rng, (500, 64), dtype), 0, rng.integers(0, 500, 2000))),
+    OpInfo("scatter", *same(lambda x, d, i, s: x.scatter(d, i, s)), _scatter_sample, dtypes=INDEX_DTYPES),
+    OpInfo("scatter_value", *same(lambda x, d, i, v: x.scatter(d, i, v)),
+           lambda dtype: _scatter_sample(dtype, value=True)),
+    OpInfo("scatter_add", *same(lambda x, d, i, s: x.scatter_add(d, i, s)),
+           lambda dtype: _scatter_sample(dtype, add=True), dtypes=INDEX_DTYPES, atol=1e-6, rtol=1e-5,
+           large=lambda rng, dtype: sample(fill(rng, (100, 64), dtype), 0, rng.integers(0, 100, (2000, 64)),
+                                           fill(rng, (2000, 64), dtype))),
+    OpInfo("masked_select", *same(lambda x, m: x.masked_select(m)), _masked_select_sample, dtypes=INDEX_DTYPES),
+    OpInfo("nonzero", *same(lambda x: x.nonzero()), _unary_samples("int-valued"), differentiable=False,
+           dtypes=ALL_DTYPES),
+    OpInfo("nonzero_tuple", *same(lambda x: x.nonzero(as_tuple=True)), _unary_samples("int-valued"),
+           differentiable=False, dtypes=ALL_DTYPES),
+    OpInfo("cumprod", *same(lambda x, d: x.cumprod(d)), _cumprod_sample, atol=1e-5, rtol=1e-5,
+           dtypes=("float64", "float32", "int64", "bool"),
+           large=lambda rng, dtype: sample(fill(rng, (64, 500), dtype, "int-valued") / 4, 1)),
+    unary("erf", lambda t: t.erf(), dtypes=("float64", "float32", "int64"),
+          large=lambda rng, dtype: sample(fill(rng, (64, 1024), dtype) * 2)),
+    OpInfo("mg.erf", mg.erf, lambda t: torch.erf(t), _unary_samples("real")),
+    binary("atan2", lambda a, b: a.atan2(b), dom_b="nonzero", dtypes=("float64", "float32", "int64")),
+    OpInfo("lerp", *same(lambda a, b, w: a.lerp(b, w)), _lerp_sample, **BROADCAST_TOL),
+    OpInfo("isclose", *same(lambda a, b, **k: a.isclose(b, **k)), _isclose_sample, differentiable=False,
+           dtypes=INDEX_DTYPES),
+    OpInfo("mg.meshgrid", mg.meshgrid, lambda *t, **k: torch.meshgrid(*t, **k), _meshgrid_sample),
+]
+
+
+@st.composite
+def _norm_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1))
+    nd = len(shape)
+    p = draw(st.sampled_from([2.0, 1.0, 3.0, 0.5, float("inf"), float("-inf"), "fro"]))
+    if p in (float("inf"), float("-inf")):  # tie-free |x| (an offset grid): the extreme gets the whole gradient
+        gap = min(0.1, 6.0 / max(int(np.prod(shape)), 1))
+        x = draw(array(shape, dtype, "distinct")) + np.asarray(gap / 3, dtype=dtype)
+    else:
+        x = draw(array(shape, dtype, "nonzero"))
+    dim = draw(st.none() | dims(nd) | st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=min(nd, 2),
+                                               unique_by=lambda d: d % nd).map(tuple))
+    return sample(x, p, dim, keepdim=draw(st.booleans()))
+
+
+@st.composite
+def _unflatten_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1, max_side=6))
+    d = draw(dims(len(shape)))
+    n = shape[d]
+    a = draw(st.sampled_from([k for k in range(1, n + 1) if n % k == 0]))
+    sizes = draw(st.sampled_from([(a, n // a), (a, -1), (-1, n // a), (n,)]))
+    return sample(draw(array(shape, dtype)), d, sizes)
+
+
+OPS += [
+    OpInfo("norm", *same(lambda x, p, d, **k: x.norm(p, d, **k)), _norm_sample, atol=1e-6, rtol=1e-5,
+           large=lambda rng, dtype: sample(fill(rng, (64, 1000), dtype, "nonzero"), 2.0, 1)),
+    OpInfo("mg.norm", lambda x, p, d, **k: mg.norm(x, p, d, **k), lambda x, p, d, **k: torch.norm(x, p, d, **k),
+           _norm_sample, atol=1e-6, rtol=1e-5),
+    OpInfo("unflatten", *same(lambda x, d, s: x.unflatten(d, s)), _unflatten_sample, dtypes=INDEX_DTYPES),
+    OpInfo("mg.broadcast_to", mg.broadcast_to, lambda x, s: torch.broadcast_to(x, s),
+           lambda dtype: _expand_sample(dtype).map(lambda s: sample(
+               s.args[0], s.args[1] if len(s.args) == 2 and isinstance(s.args[1], tuple) else tuple(s.args[1:])))),
+]

@@ -238,3 +238,35 @@ OPS: list[OpInfo] = [
            atol=1e-5, rtol=1e-4),
     OpInfo("F.batch_norm_eval", F.batch_norm, _ref("batch_norm"), _batch_norm_samples(False), atol=1e-5, rtol=1e-4),
 ]
+
+
+# ------------------------------------------------------------------------------------------------ kl_div
+@st.composite
+def _kl_div_sample(draw, dtype):
+    shape = draw(shapes(min_dims=1, max_dims=3))
+    rng = np.random.default_rng(draw(seeds))
+    log_target = draw(st.booleans())
+    x = fill(rng, shape, dtype)  # log-probabilities need not be normalised for the loss to be defined
+    t = fill(rng, shape, dtype, "real" if log_target else "positive")
+    return sample(x, t, reduction=draw(st.sampled_from(["mean", "batchmean", "sum", "none"])), log_target=log_target)
+
+
+def _kl_div_large(rng, dtype):
+    return sample(fill(rng, (256, 1000), dtype), fill(rng, (256, 1000), dtype, "positive"), reduction="batchmean")
+
+
+def _kl_div(fn):
+    """kl_div without its 'mean' warning (PyTorch warns too; the value is what is checked here)."""
+    import warnings
+
+    def call(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return fn(*args, **kwargs)
+    return call
+
+
+OPS += [
+    OpInfo("F.kl_div", _kl_div(F.kl_div), _kl_div(TF.kl_div) if TF else None, _kl_div_sample, large=_kl_div_large,
+           **LOSS_TOL),
+]

@@ -2,6 +2,17 @@
 
 from . import functional, init
 from .activation import ELU, GELU, Hardtanh, LeakyReLU, SiLU, Softplus
+from .activation import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, LogSigmoid, Mish, PReLU, ReLU6,
+                         Softmax2d, Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
+from .conv1d import Conv1d
+from .distance import CosineSimilarity, PairwiseDistance
+from .attention import MultiheadAttention
+from .pooling1d import AdaptiveAvgPool1d, AvgPool1d, MaxPool1d
+from .rnn import GRU, LSTM, RNN
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+                          TransformerEncoderLayer)
+from .unflatten import Unflatten
+from .upsampling import Upsample
 from .conv import Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .layers import Flatten, Linear, MSELoss, ReLU, Sequential, Sigmoid, Tanh
@@ -10,7 +21,8 @@ from . import utils  # noqa: E402  (nn.utils.clip_grad_norm_, clip_grad_value_)
 from .container import Identity, ModuleDict, ModuleList
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, LogSoftmax, NLLLoss,
                    SmoothL1Loss, Softmax)
-from .normalization import BatchNorm1d, BatchNorm2d
+from .loss import KLDivLoss
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .sparse import Embedding
 
@@ -55,4 +67,43 @@ __all__ = [
     "HuberLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    # more layers: normalization, conv1d, resampling, activations, distances, KL divergence
+    "LayerNorm",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "Conv1d",
+    "Upsample",
+    "Unflatten",
+    "ReLU6",
+    "Hardsigmoid",
+    "Hardswish",
+    "SELU",
+    "CELU",
+    "Mish",
+    "LogSigmoid",
+    "Softsign",
+    "Tanhshrink",
+    "Softshrink",
+    "Hardshrink",
+    "PReLU",
+    "GLU",
+    "Threshold",
+    "Softmin",
+    "Softmax2d",
+    "CosineSimilarity",
+    "PairwiseDistance",
+    "KLDivLoss",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "MultiheadAttention",
+    "MaxPool1d",
+    "AvgPool1d",
+    "AdaptiveAvgPool1d",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "TransformerDecoderLayer",
+    "TransformerDecoder",
+    "Transformer",
 ]

@@ -810,3 +810,466 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
             if t is not None:
                 t._vc[0] += 1
     return out
+
+
+# --- nn ops: layer_norm, group_norm, conv1d, normalize, interpolate, activations, kl_div, distances ---
+import math as _math  # noqa: E402
+
+from .. import functions as _functions  # noqa: E402
+from ..ops import divergence as _divergence  # noqa: E402
+from ..ops import group_norm as _group_norm_ops  # noqa: E402
+from ..ops import interpolate as _interpolate_ops  # noqa: E402
+from ..ops import piecewise_activation as _piecewise  # noqa: E402
+from ..ops import smooth_activation as _smooth  # noqa: E402
+from ..ops import vector_norm as _vector_norm  # noqa: E402
+
+__all__ += ["layer_norm", "group_norm", "conv1d", "normalize", "interpolate", "upsample", "hardsigmoid",
+            "hardswish", "relu6", "selu", "celu", "mish", "logsigmoid", "softsign", "tanhshrink", "softshrink",
+            "hardshrink", "kl_div", "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention",
+            "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "prelu", "glu", "threshold", "softmin",
+            "instance_norm"]
+
+
+def _affine_arg(t, name: str, shape: tuple, input: Tensor, fn: str) -> None:
+    if t is None:
+        return
+    _check_tensor(t, name, fn)
+    if t.shape != shape:
+        raise _ShapeError(f"{fn}: {name} must have shape {shape}, got {t.shape}")
+    if t.backend != input.backend:
+        raise RuntimeError(f"{fn}: {name} is on backend {t.backend!r} but input is on {input.backend!r}")
+
+
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the trailing dims ``normalized_shape``: (x - mean) / sqrt(var + eps) * weight + bias, with
+    the biased variance per sample. input (*, *normalized_shape); weight, bias of shape normalized_shape."""
+    fn = "layer_norm"
+    _float_input(input, fn)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape or input.shape[input.ndim - len(shape):] != shape or len(shape) > input.ndim:
+        raise _ShapeError(f"{fn}: normalized_shape {shape} must be the trailing dims of the input, got input of "
+                          f"shape {input.shape}")
+    _affine_arg(weight, "weight", shape, input, fn)
+    _affine_arg(bias, "bias", shape, input, fn)
+    eps = _nonneg_float(eps, "eps", fn)
+    return _group_norm_ops.LayerNorm.apply(input, weight, bias, ndim=len(shape), eps=eps)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Split the channels of input (N, C, *) into num_groups groups and normalize each (sample, group) over its
+    channels and positions; weight, bias (C,) scale and shift per channel."""
+    fn = "group_norm"
+    _float_input(input, fn)
+    if input.ndim < 2:
+        raise _ShapeError(f"{fn}: expected input of shape (N, C, *), got {input.shape}")
+    num_groups = _int_arg(num_groups, "num_groups", fn)
+    c = input.shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise _ShapeError(f"{fn}: the {c} channels of input {input.shape} must split into num_groups={num_groups} "
+                          "equal groups")
+    if input.shape[0] * (c // num_groups) * _math.prod(input.shape[2:]) <= 1:
+        raise _ShapeError(f"{fn}: expected more than 1 value per group, got input of shape {input.shape} with "
+                          f"num_groups={num_groups}")
+    _affine_arg(weight, "weight", (c,), input, fn)
+    _affine_arg(bias, "bias", (c,), input, fn)
+    eps = _nonneg_float(eps, "eps", fn)
+    return _group_norm_ops.GroupNorm.apply(input, weight, bias, groups=num_groups, eps=eps)
+
+
+def _single(value: Any, name: str, fn: str, minimum: int) -> int:
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise _error(fn, f"{name} must be an int or a 1-tuple, got {value!r}")
+        value = value[0]
+    return _int_param(value, name, fn, minimum)
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | Sequence[int] = 1,
+           padding: int | Sequence[int] | str = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Tensor:
+    """1-D cross-correlation, as torch.nn.functional.conv1d: input (N, C, L) or (C, L); weight (O, C/groups, k);
+    bias (O,) -> (N, O, Lo), Lo = (L + 2*padding - dilation*(k-1) - 1) // stride + 1; padding may be "valid" or
+    "same". Computed by conv2d on a height-1 image."""
+    fn = "conv1d"
+    _check_tensor(input, "input", fn)
+    _check_tensor(weight, "weight", fn)
+    if weight.ndim != 3:
+        raise _error(fn, f"expected weight of shape (out_channels, in_channels/groups, k), got {weight.shape}")
+    if input.ndim not in (2, 3):
+        raise _error(fn, f"expected input of shape (N, C, L) or (C, L), got shape {input.shape}")
+    stride = _single(stride, "stride", fn, 1)
+    dilation = _single(dilation, "dilation", fn, 1)
+    if not isinstance(padding, str):
+        padding = (0, _single(padding, "padding", fn, 0))
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, stride), padding, (1, dilation), groups)
+    return out.squeeze(-2)
+
+
+def _norm(input: Tensor, p: float, dims: tuple[int, ...], keepdim: bool) -> Tensor:
+    return _vector_norm.VectorNorm.apply(input, p=float(p), axes=dims, keepdim=keepdim)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """input / max(||input||_p, eps) along ``dim`` (a zero vector stays zero)."""
+    fn = "normalize"
+    _float_input(input, fn)
+    if input.ndim == 0:
+        raise _DimError(f"{fn}: expected an input with at least one dim, got a 0-d tensor")
+    d = _dim_arg(dim, input.ndim, fn)
+    return input / _norm(input, p, (d,), True).clamp(min=eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along ``dim``, the two inputs broadcast together."""
+    fn = "cosine_similarity"
+    _float_input(x1, fn, "x1")
+    _float_input(x2, fn, "x2")
+    shape = _broadcast_pair(x1, x2, fn)
+    d = _dim_arg(dim, len(shape), fn)
+    x1, x2 = x1.expand(*shape), x2.expand(*shape)
+    return ((x1 / _norm(x1, 2, (d,), True).clamp(min=eps)) * (x2 / _norm(x2, 2, (d,), True).clamp(min=eps))).sum(d)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """||x1 - x2 + eps||_p over the last dim (the inputs broadcast together)."""
+    fn = "pairwise_distance"
+    _float_input(x1, fn, "x1")
+    _float_input(x2, fn, "x2")
+    shape = _broadcast_pair(x1, x2, fn)
+    if not shape:
+        raise _DimError(f"{fn}: expected inputs with at least one dim, got 0-d tensors")
+    return _norm(x1 - x2 + eps, p, (len(shape) - 1,), keepdim)
+
+
+def _broadcast_pair(a: Tensor, b: Tensor, fn: str) -> tuple[int, ...]:
+    n = max(a.ndim, b.ndim)
+    sa, sb = (1,) * (n - a.ndim) + tuple(a.shape), (1,) * (n - b.ndim) + tuple(b.shape)
+    out = []
+    for i, j in zip(sa, sb):
+        if i != j and 1 not in (i, j):
+            raise _ShapeError(f"{fn}: shapes {a.shape} and {b.shape} do not broadcast")
+        out.append(max(i, j) if 0 not in (i, j) else 0)
+    return tuple(out)
+
+
+# mode -> the spatial rank it needs (None: any of 1, 2, 3), and the kernel mode of ops/interpolate.py
+_INTERPOLATE_MODES = {"nearest": (None, "nearest"), "nearest-exact": (None, "nearest-exact"), "area": (None, "area"),
+                      "linear": (1, "linear"), "bilinear": (2, "linear"), "trilinear": (3, "linear"),
+                      "bicubic": (2, "cubic")}
+
+
+def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize the spatial dims of input (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by
+    ``scale_factor`` (output size floor(in * scale)), as torch.nn.functional.interpolate. Modes: "nearest",
+    "nearest-exact", "area" (adaptive average pooling), "linear" (3-D input), "bilinear" and "bicubic" (4-D),
+    "trilinear" (5-D); ``align_corners`` (the interpolating modes) maps the corner pixels' centres onto each
+    other. Antialiasing is not implemented and raises."""
+    fn = "interpolate"
+    _float_input(input, fn)
+    if mode not in _INTERPOLATE_MODES:
+        raise NotImplementedError(f"{fn}: mode {mode!r} is not implemented; minigrad has "
+                                  f"{', '.join(map(repr, _INTERPOLATE_MODES))}")
+    if antialias:
+        raise NotImplementedError(f"{fn}: antialias=True is not implemented")
+    if input.ndim not in (3, 4, 5):
+        raise _ShapeError(f"{fn}: expected a 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, got "
+                          f"shape {input.shape}")
+    k = input.ndim - 2
+    rank, kernel = _INTERPOLATE_MODES[mode]
+    if rank is not None and rank != k:
+        raise NotImplementedError(f"{fn}: mode {mode!r} needs a {rank + 2}-D input, got {input.ndim}-D {input.shape}")
+    interpolating = rank is not None
+    if align_corners is not None and not interpolating:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    spatial = input.shape[2:]
+    if size is not None:
+        sizes = [size] * k if not isinstance(size, (tuple, list)) else list(size)
+        if len(sizes) != k:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with "
+                             f"spatial dimensions of {list(spatial)} and output size of {sizes}. Please provide "
+                             "input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
+                             "format.")
+        sizes = [_int_arg(s, "size", fn) for s in sizes]
+        scales: list[float | None] = [None] * k
+    else:
+        factors = [scale_factor] * k if not isinstance(scale_factor, (tuple, list)) else list(scale_factor)
+        if len(factors) != k:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got input "
+                             f"with spatial dimensions of {list(spatial)} and scale_factor of shape {factors}.")
+        factors = [float(f) for f in factors]
+        sizes = [int(_math.floor(n * f)) for n, f in zip(spatial, factors)]
+        # PyTorch passes the user's factors on to the kernel unless asked to recompute them from the sizes
+        scales = [None] * k if recompute_scale_factor else factors
+    if min(sizes) <= 0 or min(spatial) <= 0:
+        raise _ShapeError(f"{fn}: input {tuple(spatial)} and output {tuple(sizes)} sizes should be greater than 0")
+    return _interpolate_ops.Interpolate.apply(input, size=tuple(sizes), mode=kernel, scales=tuple(scales),
+                                              align_corners=bool(align_corners))
+
+
+def upsample(input: Tensor, size: int | Sequence[int] | None = None, scale_factor: float | None = None,
+             mode: str = "nearest", align_corners: bool | None = None) -> Tensor:
+    """interpolate (PyTorch's deprecated name)."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """clip(x / 6 + 1/2, 0, 1)."""
+    _check_float(input, "hardsigmoid")
+    return _piecewise.Hardsigmoid.apply(input)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * clip(x + 3, 0, 6) / 6."""
+    _check_float(input, "hardswish")
+    return _piecewise.Hardswish.apply(input)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6) (hardtanh(x, 0, 6))."""
+    _check_float(input, "relu6")
+    return activation.Hardtanh.apply(input, min_val=0.0, max_val=6.0)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * (x if x > 0 else alpha * (exp(x) - 1)) with SELU's alpha ~1.6733 and scale ~1.0507."""
+    _check_float(input, "selu")
+    return _smooth.ScaledELU.apply(input, alpha=_smooth.SELU_ALPHA, scale=_smooth.SELU_SCALE, input_scale=1.0)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    _check_float(input, "celu")
+    if alpha == 0:
+        raise ValueError("ZeroDivisionError in celu: alpha cannot be 0")
+    return _smooth.ScaledELU.apply(input, alpha=float(alpha), scale=1.0, input_scale=1.0 / alpha)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x))."""
+    _check_float(input, "mish")
+    return _smooth.Mish.apply(input)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)), stable for large |x|."""
+    _check_float(input, "logsigmoid")
+    return _smooth.LogSigmoid.apply(input)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    _check_float(input, "softsign")
+    return _smooth.Softsign.apply(input)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    _check_float(input, "tanhshrink")
+    return _smooth.Tanhshrink.apply(input)
+
+
+def _lambd(lambd: Any, fn: str) -> float:
+    if isinstance(lambd, bool) or not isinstance(lambd, (int, float)) or lambd < 0:
+        raise ValueError(f"{fn}: lambd must be a number >= 0, got {lambd!r}")
+    return float(lambd)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    _check_float(input, "softshrink")
+    return _piecewise.Softshrink.apply(input, lambd=_lambd(lambd, "softshrink"))
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0."""
+    _check_float(input, "hardshrink")
+    return _piecewise.Hardshrink.apply(input, lambd=_lambd(lambd, "hardshrink"))
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """The KL divergence loss with input = log-probabilities: target * (log(target) - input) pointwise (target
+    given as log-probabilities with log_target), then "mean" (over all elements, which PyTorch warns is not the
+    KL divergence), "batchmean" (sum / batch size: the KL divergence), "sum" or "none". Shapes must match."""
+    fn = "kl_div"
+    if size_average is not None or reduce is not None:
+        raise ValueError(f"{fn}: size_average and reduce are deprecated in PyTorch and not supported; use reduction=")
+    _float_input(input, fn)
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ValueError(f"{fn}: {reduction} is not a valid value for reduction")
+    _check_tensor(target, "target", fn)
+    _same_shape(input, target, fn)
+    if reduction == "mean":
+        _warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                       "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                       UserWarning, stacklevel=2)
+    return _divergence.KLDiv.apply(input, _as_input_dtype(target, input), reduction=reduction,
+                                   log_target=bool(log_target))
+
+
+def _attention_bias(mask: Tensor | None, like: Tensor, fn: str, keep_when_true: bool) -> Tensor | None:
+    """A mask as an additive float bias in ``like``'s dtype: a bool mask becomes 0 / -inf (True keeps a place
+    when ``keep_when_true``, as in scaled_dot_product_attention; True masks it out in MultiheadAttention's
+    masks), a float mask is added as it is."""
+    if mask is None:
+        return None
+    _check_tensor(mask, "attn_mask", fn)
+    if mask.dtype.kind == "b":
+        keep, drop = (0.0, float("-inf")) if keep_when_true else (float("-inf"), 0.0)
+        return _functions.where(mask, keep, drop).to(like.dtype)
+    if mask.dtype.kind != "f":
+        raise TypeError(f"{fn}: attn_mask must be bool or floating point, got dtype {mask.dtype}")
+    return mask if mask.dtype == like.dtype else mask.to(like.dtype)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(query @ key^T * scale + bias) @ value, as torch.nn.functional.scaled_dot_product_attention.
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); leading dims broadcast. scale defaults
+    to 1 / sqrt(E). attn_mask: bool (True = may attend) or float (added), broadcastable to (..., L, S);
+    is_causal masks out the future (position j > i), and excludes attn_mask. dropout_p drops attention weights
+    (from mg.manual_seed's generator). enable_gqa (grouped-query attention) is not implemented."""
+    fn = "scaled_dot_product_attention"
+    for t, name in ((query, "query"), (key, "key"), (value, "value")):
+        _float_input(t, fn, name)
+        if t.ndim < 2:
+            raise _ShapeError(f"{fn}: {name} must have at least 2 dims (..., L or S, E), got {t.shape}")
+    if enable_gqa:
+        raise NotImplementedError(f"{fn}: enable_gqa=True is not implemented")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise _ShapeError(f"{fn}: query {query.shape}, key {key.shape} and value {value.shape} don't fit (expected "
+                          "(..., L, E), (..., S, E), (..., S, Ev))")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(f"{fn}: _scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                           "is_causal=True")
+    scale = 1.0 / _math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    scores = (query * scale) @ key.transpose(-2, -1)
+    if is_causal:  # position j > i is the future
+        n, m = query.shape[-2], key.shape[-2]
+        future = Tensor(query.xp.triu(query.xp.ones((n, m), dtype=bool), 1), backend=query.backend)
+        scores = scores.masked_fill(future, float("-inf"))
+    bias = _attention_bias(attn_mask, scores, fn, keep_when_true=True)
+    if bias is not None:
+        scores = scores + bias
+    weights = softmax(scores, -1)
+    if dropout_p:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ value
+
+
+def _pool1d_input(input: Tensor, fn: str) -> None:
+    _check_tensor(input, "input", fn)
+    if input.ndim not in (2, 3):
+        raise _error(fn, f"expected input of shape (N, C, L) or (C, L), got shape {input.shape}")
+
+
+def max_pool1d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+               padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """Max over windows of k along L, as torch.nn.functional.max_pool1d: (N, C, L) or (C, L) -> (N, C, Lo); max_pool2d
+    on a height-1 image (its flat indices are then the indices along L)."""
+    fn = "max_pool1d"
+    _pool1d_input(input, fn)
+    k = _single(kernel_size, "kernel_size", fn, 1)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else \
+        _single(stride, "stride", fn, 1)
+    out = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding, "padding", fn, 0)),
+                     (1, _single(dilation, "dilation", fn, 1)), ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+               padding: int | Sequence[int] = 0, ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """Mean over windows of k along L, as torch.nn.functional.avg_pool1d: (N, C, L) or (C, L) -> (N, C, Lo)."""
+    fn = "avg_pool1d"
+    _pool1d_input(input, fn)
+    k = _single(kernel_size, "kernel_size", fn, 1)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else \
+        _single(stride, "stride", fn, 1)
+    return avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _single(padding, "padding", fn, 0)), ceil_mode,
+                      count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: int | Sequence[int]) -> Tensor:
+    """Average pooling to a fixed output length, as torch.nn.functional.adaptive_avg_pool1d: window i covers
+    [floor(i*L/Lo), ceil((i+1)*L/Lo))."""
+    fn = "adaptive_avg_pool1d"
+    _pool1d_input(input, fn)
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _single(output_size, "output_size", fn, 1))).squeeze(-2)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, else weight * x, with one slope per channel (dim 1; weight (C,)) or one for all (weight
+    (1,)); a learnable leaky ReLU. The gradient at 0 is the slope, as in PyTorch."""
+    fn = "prelu"
+    _float_input(input, fn)
+    _check_tensor(weight, "weight", fn)
+    if weight.ndim > 1:
+        raise _ShapeError(f"{fn}: weight must be 1-D, got shape {weight.shape}")
+    n = weight.numel()
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if n != 1 and n != channels:
+        raise _ShapeError(f"{fn}: mismatch of parameter numbers and input channel size: weight has {n} entries, "
+                          f"input {input.shape} has {channels} channels")
+    w = weight.reshape((1, n) + (1,) * (input.ndim - 2)) if n > 1 else weight.reshape(())
+    return _functions.where(input > 0, input, w * input)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit: a * sigmoid(b) for input split in halves a, b along ``dim``."""
+    fn = "glu"
+    _float_input(input, fn)
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = _dim_arg(dim, input.ndim, fn)
+    if input.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
+    a, b = input.chunk(2, d)
+    return a * b.sigmoid()
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else value."""
+    _float_input(input, "threshold")
+    return _functions.where(input > threshold, input, float(value))
+
+
+def softmin(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """softmax(-x) along ``dim``."""
+    return softmax(-_softmax_input(input, dtype, "softmin"), dim)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each (sample, channel) of input (N, C, *) over its positions (group_norm with one channel per
+    group), then weight and bias (C,) per channel; with use_input_stats=False, normalize by the running
+    statistics instead (as batch_norm in eval mode). Updating running statistics from instance statistics is
+    not implemented and raises."""
+    fn = "instance_norm"
+    _float_input(input, fn)
+    if input.ndim < 3:
+        raise _ShapeError(f"{fn}: expected input of shape (N, C, *) with at least one position dim, got {input.shape}")
+    if use_input_stats:
+        if running_mean is not None or running_var is not None:
+            raise NotImplementedError(f"{fn}: updating running statistics from instance statistics is not "
+                                      "implemented (use track_running_stats=False)")
+        if _math.prod(input.shape[2:]) <= 1:
+            raise _ShapeError(f"{fn}: expected more than 1 spatial element when training, got input of shape "
+                              f"{input.shape}")
+        return group_norm(input, input.shape[1], weight, bias, eps)
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{fn}: use_input_stats=False needs running_mean and running_var")
+    return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)

@@ -9,7 +9,7 @@ from . import functional as F
 from .module import Module
 
 __all__ = ["Softmax", "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "L1Loss",
-           "SmoothL1Loss", "HuberLoss"]
+           "SmoothL1Loss", "HuberLoss", "KLDivLoss"]
 
 
 class Softmax(Module):
@@ -123,3 +123,20 @@ class HuberLoss(_Loss):
 
     def forward(self, input: mg.Tensor, target: mg.Tensor) -> mg.Tensor:
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(Module):
+    """F.kl_div as a layer: input log-probabilities, target probabilities (or log-probabilities with log_target);
+    reduction "mean" (default, as PyTorch, which warns), "batchmean", "sum" or "none"."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__()
+        if size_average is not None or reduce is not None:
+            raise ValueError("KLDivLoss: size_average and reduce are deprecated in PyTorch and not supported; use "
+                             "reduction=")
+        if reduction not in ("mean", "batchmean", "sum", "none"):
+            raise ValueError(f"{reduction!r} is not a valid value for reduction")
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input: mg.Tensor, target: mg.Tensor) -> mg.Tensor:
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

@@ -9,6 +9,12 @@ from .sgd import SGD
 from .adam import Adam, AdamW
 from .rmsprop import RMSprop
 from .adagrad import Adagrad
+from .adam_variants import NAdam, RAdam, Adamax
+from .adadelta import Adadelta
+from .rprop import Rprop
+from .asgd import ASGD
+from .lbfgs import LBFGS
 from . import lr_scheduler  # noqa: E402  (after the optimizers it schedules)
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam", "Adamax", "Adadelta", "Rprop",
+           "ASGD", "LBFGS", "lr_scheduler"]

@@ -172,7 +172,7 @@ class Optimizer:
             if i not in id_map:
                 continue
             p = id_map[i]
-            state[p] = {k: _state_from_saved(v, p, k, i) for k, v in s.items()}
+            state[p] = {k: self._load_state_entry(v, p, k, i) for k, v in s.items()}
         self.state = state
         groups = []
         for ours, theirs in zip(self.param_groups, saved_groups):
@@ -186,6 +186,10 @@ class Optimizer:
             group["params"] = ours["params"]
             groups.append(group)
         self.param_groups = groups
+
+    def _load_state_entry(self, value: Any, param: Tensor, key: str, index: int) -> Any:
+        """One saved state entry as this optimizer keeps it (subclasses with state of other shapes override)."""
+        return _state_from_saved(value, param, key, index)
 
     def __repr__(self) -> str:
         text = type(self).__name__ + " ("
@@ -206,8 +210,15 @@ def _caller_outside_optim() -> int:
     return level
 
 
+# State entries that are one number per parameter (PyTorch keeps them as 0-d tensors, minigrad as Python numbers
+# that each step reads on the host): NAdam's "mu_product", ASGD's "eta" and "mu", and every "step".
+_SCALAR_STATE = ("step", "mu_product", "eta", "mu")
+
+
 def _state_to_tensor(value: Any) -> Any:
-    """A copy of a state entry for state_dict: arrays become Tensors, scalars stay."""
+    """A copy of a state entry for state_dict: arrays become Tensors (also inside lists), scalars stay."""
+    if isinstance(value, list):
+        return [_state_to_tensor(v) for v in value]
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return Tensor(value)  # Tensor() copies
     return value
@@ -223,11 +234,14 @@ def _state_from_saved(value: Any, param: Tensor, key: str, index: int) -> Any:
         value = value.to(param.backend).data
     if not (hasattr(value, "shape") and hasattr(value, "dtype")):
         return value
-    if key == "step":
+    if key in _SCALAR_STATE:
         if value.size != 1:
-            raise ValueError(f"optimizer state {index} has a 'step' of shape {tuple(value.shape)}, expected one number")
-        step = value.item()
-        return int(step) if float(step).is_integer() else float(step)
+            raise ValueError(f"optimizer state {index} has a {key!r} of shape {tuple(value.shape)}, "
+                             "expected one number")
+        number = value.item()
+        if key != "step":
+            return float(number)
+        return int(number) if float(number).is_integer() else float(number)
     if tuple(value.shape) != tuple(param.shape):
         raise ValueError(
             f"optimizer state {index}[{key!r}] has shape {tuple(value.shape)} but its parameter has shape "

@@ -1,0 +1,83 @@
+"""Layer and group normalization: statistics per sample (over the trailing dims, or per group of channels),
+forward and backward side by side, on raw arrays. The running statistics of batch norm have no part here."""
+from __future__ import annotations
+
+from ..autograd import Function
+from ..backend import array_module
+
+
+def _normalize(x, axes, eps):
+    """(xhat, invstd): x standardised over ``axes`` with the biased variance, and 1 / sqrt(var + eps) kept."""
+    xp = array_module(x)
+    d = x - x.mean(axis=axes, keepdims=True)
+    var = (d * d).mean(axis=axes, keepdims=True)
+    invstd = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+    return d * invstd, invstd
+
+
+def _normalize_backward(gxhat, xhat, invstd, axes):
+    """The gradient through xhat = (x - mean) * invstd over ``axes`` (n elements):
+    invstd / n * (n * gxhat - sum(gxhat) - xhat * sum(gxhat * xhat))."""
+    n = 1
+    for a in axes:
+        n *= gxhat.shape[a]
+    return (invstd / n) * (n * gxhat - gxhat.sum(axis=axes, keepdims=True)
+                           - xhat * (gxhat * xhat).sum(axis=axes, keepdims=True))
+
+
+class LayerNorm(Function):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias over the last ``ndim`` dims of x; weight and bias (or
+    None) have those dims' shape. Inputs: x, weight, bias."""
+    saves = (1,)
+
+    def forward(self, x, weight, bias, ndim, eps):
+        self.axes = tuple(range(x.ndim - ndim, x.ndim))
+        self.xhat, self.invstd = _normalize(x, self.axes, eps)
+        self.weight = weight
+        out = self.xhat if weight is None else self.xhat * weight
+        return out if bias is None else out + bias
+
+    def backward(self, g):
+        lead = tuple(range(g.ndim - len(self.axes)))
+        gx = gw = gb = None
+        if self.needs_grad(1):
+            gw = (g * self.xhat).sum(axis=lead)
+        if self.needs_grad(2):
+            gb = g.sum(axis=lead)
+        if self.needs_grad(0):
+            gxhat = g if self.weight is None else g * self.weight
+            gx = _normalize_backward(gxhat, self.xhat, self.invstd, self.axes)
+        return gx, gw, gb
+
+
+def _per_channel(v, ndim: int):
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+class GroupNorm(Function):
+    """x (N, C, *) split into ``groups`` groups of C / groups channels; each (sample, group) standardised over
+    its channels and positions, then y = xhat * weight[c] + bias[c] (weight, bias (C,) or None)."""
+    saves = (1,)
+
+    def forward(self, x, weight, bias, groups, eps):
+        self.shape = x.shape
+        grouped = x.reshape(x.shape[0], groups, -1)
+        xhat, self.invstd = _normalize(grouped, (2,), eps)
+        self.xhat = xhat.reshape(x.shape)
+        self.weight = weight
+        out = self.xhat if weight is None else self.xhat * _per_channel(weight, x.ndim)
+        return out if bias is None else out + _per_channel(bias, x.ndim)
+
+    def backward(self, g):
+        axes = (0,) + tuple(range(2, g.ndim))
+        gx = gw = gb = None
+        if self.needs_grad(1):
+            gw = (g * self.xhat).sum(axis=axes)
+        if self.needs_grad(2):
+            gb = g.sum(axis=axes)
+        if self.needs_grad(0):
+            gxhat = g if self.weight is None else g * _per_channel(self.weight, g.ndim)
+            n, groups = self.shape[0], self.invstd.shape[1]
+            gx = _normalize_backward(gxhat.reshape(n, groups, -1), self.xhat.reshape(n, groups, -1),
+                                     self.invstd, (2,)).reshape(self.shape)
+        return gx, gw, gb
