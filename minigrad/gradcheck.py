@@ -68,19 +68,19 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
             o.backward(unit.reshape(o.shape), retain_graph=True)
             for i in checked:
                 g = xs[i].grad
-                analytical[i].append(numpy.zeros(xs[i].numel()) if g is None else g.numpy().reshape(-1))
+                analytical[i].append(numpy.zeros(xs[i].numel()) if g is None else _host_copy(g))
 
     jacobians = {}  # per input: the numerical Jacobian, (all output elements, input elements)
     with no_grad():
         for i in checked:
-            flat = xs[i].data.reshape(-1)  # a view: writing it perturbs the input in place
+            flat = xs[i]._data.reshape(-1)  # a view: writing it perturbs the input in place
             columns = []
             for j in range(flat.size):
                 orig = flat[j].item()
                 flat[j] = orig + eps
-                plus = [o.numpy().reshape(-1) for o in _outputs(fn(*xs))]
+                plus = [_host_copy(o) for o in _outputs(fn(*xs))]
                 flat[j] = orig - eps
-                minus = [o.numpy().reshape(-1) for o in _outputs(fn(*xs))]
+                minus = [_host_copy(o) for o in _outputs(fn(*xs))]
                 flat[j] = orig
                 numerical = numpy.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
                 columns.append(numerical)
@@ -92,7 +92,7 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
                         return False
                     where = numpy.unravel_index(j, xs[i].shape)
                     raise GradcheckError(
-                        f"Jacobian mismatch for input {i} (shape {xs[i].shape}) at element {tuple(int(n) for n in where)}, "
+                        f"Jacobian mismatch for input {i} (shape {tuple(xs[i].shape)}) at element {tuple(int(n) for n in where)}, "
                         f"output element {k}: numerical {float(numerical[k])!r}, analytical {float(got[k])!r} "
                         f"(eps={eps}, atol={atol}, rtol={rtol})")
             jacobians[i] = numpy.stack(columns, axis=1) if columns else numpy.zeros((0, 0))
@@ -115,7 +115,7 @@ def _check_random_upstream(outs: tuple[Tensor, ...], xs: list, checked: list[int
     v = numpy.concatenate(vs) if vs else numpy.zeros(0)
     for i in checked:
         g = xs[i].grad
-        got = numpy.zeros(xs[i].numel()) if g is None else g.numpy().reshape(-1)
+        got = numpy.zeros(xs[i].numel()) if g is None else _host_copy(g)
         want = v @ jacobians[i] if jacobians[i].size else numpy.zeros(xs[i].numel())
         bad = numpy.abs(got - want) > atol + rtol * numpy.abs(want)
         if bad.any() or not numpy.isfinite(got).all():
@@ -124,7 +124,13 @@ def _check_random_upstream(outs: tuple[Tensor, ...], xs: list, checked: list[int
             j = int(numpy.argmax(bad | ~numpy.isfinite(got)))
             where = numpy.unravel_index(j, xs[i].shape)
             raise GradcheckError(
-                f"backward with a random upstream gradient disagrees for input {i} (shape {xs[i].shape}) at element "
+                f"backward with a random upstream gradient disagrees for input {i} (shape {tuple(xs[i].shape)}) at element "
                 f"{tuple(int(n) for n in where)}: v @ numerical Jacobian {float(want[j])!r}, analytical "
                 f"{float(got[j])!r} (does backward use its incoming gradient?)")
     return True
+
+
+def _host_copy(t: Tensor) -> numpy.ndarray:
+    """``t``'s values as a flat host array of their own: ``numpy()`` shares memory on the CPU, and an output
+    may be a view of the input this check perturbs, or a grad that the next backward overwrites."""
+    return numpy.array(t.detach().numpy(), copy=True).reshape(-1)

@@ -230,8 +230,8 @@ def test_training_with_a_loader_fits_a_line(backend):
             opt.zero_grad()
             ((model(xb) - yb) ** 2).mean().backward()
             opt.step()
-    np.testing.assert_allclose(model.weight.numpy(), [[2.0, -3.0]], atol=1e-6)
-    np.testing.assert_allclose(model.bias.numpy(), [0.5], atol=1e-6)
+    np.testing.assert_allclose(model.weight.detach().numpy(), [[2.0, -3.0]], atol=1e-6)
+    np.testing.assert_allclose(model.bias.detach().numpy(), [0.5], atol=1e-6)
 
 
 def test_loader_batches_feed_a_jitted_step(backend):
@@ -255,6 +255,6 @@ def test_loader_batches_feed_a_jitted_step(backend):
 
         run = mg.jit(step) if jit else step
         loader = DataLoader(ds, batch_size=5, shuffle=True, generator=4, backend=backend)
-        runs.append(([run(xb, yb).item() for _ in range(3) for xb, yb in loader], model.weight.numpy()))
+        runs.append(([run(xb, yb).item() for _ in range(3) for xb, yb in loader], model.weight.detach().numpy()))
     assert runs[0][0] == runs[1][0] and len(runs[0][0]) == 15
     np.testing.assert_array_equal(runs[0][1], runs[1][1])

@@ -42,7 +42,7 @@ def _train(make_opt, backend: str, jit: bool, steps: int = 12, between=None, dat
         if between:
             between(i, opt)
         losses.append(run(x, t).item())
-    return losses, [p.numpy() for p in model.parameters()], run
+    return losses, [p.detach().numpy() for p in model.parameters()], run
 
 
 def _same(make_opt, backend, **kw):
@@ -241,7 +241,7 @@ def test_graph_replay_matches_eager(backend, make_opt, zero):
         if graphs:
             program = next(iter(run._cache.values())).program
             assert program.graphs is not None and program.graphs_failed is None and len(program.graphs.graphs) == 1
-        results.append((losses, [p.numpy() for p in model.parameters()], [p.grad.numpy() for p in model.parameters()]))
+        results.append((losses, [p.detach().numpy() for p in model.parameters()], [p.grad.numpy() for p in model.parameters()]))
     (l0, p0, g0), (l1, p1, g1) = results
     assert l0 == l1
     for a, b in zip(p0 + g0, p1 + g1):

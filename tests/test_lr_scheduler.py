@@ -195,7 +195,7 @@ def test_training_with_a_schedule_matches_torch(torch, backend, make_opt, make_s
         sched.step()
         tsched.step()
         assert sched.get_last_lr() == tsched.get_last_lr()
-        np.testing.assert_allclose(w.numpy(), tw.detach().numpy(), rtol=1e-11, atol=1e-13, err_msg=f"epoch {epoch}")
+        np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-11, atol=1e-13, err_msg=f"epoch {epoch}")
 
 
 # --------------------------------------------------------------------------- state dicts and resuming
@@ -256,7 +256,7 @@ def test_checkpoint_file_with_optimizer_and_scheduler(tmp_path):
     epochs(model, opt, sched, 5)
     assert sched.get_last_lr() == ref[2].get_last_lr() == [0.0125]
     for a, b in zip(model.parameters(), ref[0].parameters()):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
 
 
 def _check_plain(value, where="state_dict"):
@@ -395,7 +395,7 @@ def test_optimizer_step_is_wrapped_once_and_still_returns_the_closure_value():
         return loss
 
     assert opt.step(closure).item() == 2.0
-    np.testing.assert_allclose(w.numpy(), [0.8, 0.8])
+    np.testing.assert_allclose(w.detach().numpy(), [0.8, 0.8])
 
 
 @pytest.mark.parametrize(
@@ -456,7 +456,7 @@ def test_schedule_drives_a_jitted_step(backend, graphs):
                 losses.append(run(x, t).item())
             sched.step()
             lrs.append(sched.get_last_lr()[0])
-        runs.append((losses, lrs, model.weight.numpy()))
+        runs.append((losses, lrs, model.weight.detach().numpy()))
     assert runs[0][0] == runs[1][0] and runs[0][1] == runs[1][1]
     assert len(set(runs[0][1])) > 4  # the lr really changed
     np.testing.assert_array_equal(runs[0][2], runs[1][2])

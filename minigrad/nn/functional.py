@@ -519,7 +519,7 @@ def _constant_arg(t, name: str, input: Tensor, fn: str, shape: tuple | None = No
         raise _ShapeError(f"{fn}: {name} of shape {t.shape} does not broadcast to the input's shape {input.shape}")
     if t.dtype.kind not in "fiub":
         raise TypeError(f"{fn}: {name} must be a real tensor, got dtype {t.dtype}")
-    return t.data.astype(input.dtype, copy=False)
+    return t._data.astype(input.dtype, copy=False)
 
 
 def _softmax_dim(dim, ndim: int, fn: str) -> int:
@@ -581,7 +581,7 @@ def _class_target(input: Tensor, target, fn: str, ignore_index: int) -> Tensor:
     if target.shape != want:
         raise _ShapeError(f"{fn}: target of class indices must have shape {want} for input of shape "
                           f"{input.shape} (classes on dim 1), got {target.shape}")
-    t = target.data
+    t = target._data
     bad = (t != ignore_index) & ((t < 0) | (t >= c))
     if bad.any():
         raise IndexError(f"{fn}: target {int(t[bad].ravel()[0])} is out of bounds: expected class indices in "
@@ -670,7 +670,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     _same_shape(input, target, fn)
     _float_input(target, fn, "target")
     w = _constant_arg(weight, "weight", input, fn)
-    x = input.data
+    x = input._data
     if (~((x >= 0) & (x <= 1))).any():
         raise ValueError(f"{fn}: all elements of input must be probabilities in [0, 1] (apply sigmoid first, "
                          f"or use binary_cross_entropy_with_logits); got values from {float(x.min())} to "
