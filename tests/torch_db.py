@@ -128,8 +128,8 @@ def run_sample(op: Any, fn: Callable, sample: Any, seed: int) -> str | None:
         t_err = None
     except Exception as e:  # noqa: BLE001 - torch's refusal is the expected outcome
         theirs, t_err = None, e
-    m_args, m_kwargs = to_mg(t_args), to_mg(t_kwargs)
     try:
+        m_args, m_kwargs = to_mg(t_args), to_mg(t_kwargs)  # a torch argument minigrad can't take fails here
         ours = fn(*m_args, **m_kwargs)
     except Exception as e:  # noqa: BLE001 - compared with torch's outcome
         return None if t_err is not None else f"raises {type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''}"
