@@ -1,11 +1,13 @@
-"""PyTorch's own op database as a test tier: every OpInfo of ``op_db`` whose name minigrad has runs its sample
+"""PyTorch's own op and optimizer databases as a test tier: every OpInfo of ``op_db`` whose name minigrad has runs its sample
 inputs through both libraries (tests/torch_db.py: values, dtypes, shapes, gradients, and errors where PyTorch
 raises). Bounded: at most torch_db.SAMPLES_PER_DTYPE samples per dtype (float32, float64, int64, bool), in
 PyTorch's order, so the run is deterministic and takes well under a minute.
 
 An op with a failing sample fails its test unless it is listed in KNOWN with the cause; a listed op that passes
-fails too (strict), so the list can only shrink. The summary test prints present/total names, passing/total
-samples and the missing names (``pytest -s`` or the terminal summary shows them).
+fails too (strict), so the list can only shrink. Likewise every OptimizerInfo of ``optim_db`` whose optimizer
+minigrad has runs each of PyTorch's configurations for a few steps against torch. (``module_db`` is not run
+yet.) The summary test prints present/total names, passing/total
+samples and the missing names (``pytest -s`` shows them; ``python tests/torch_db.py`` prints each failure).
 """
 from __future__ import annotations
 
@@ -58,14 +60,33 @@ def test_op_matches_torch_on_its_sample_inputs(op):
     assert not failures, f"{len(failures)}/{n} samples of {key} differ from torch:\n{lines}"
 
 
-def test_op_db_summary(request):
+def test_op_db_summary():
     r = torch_db.report()
     text = (f"op_db: {r['present']}/{r['names']} op names present in minigrad; {r['passed']}/{r['samples']} "
             f"samples pass (at most {torch_db.SAMPLES_PER_DTYPE} per dtype); {len(KNOWN)} ops listed as known "
-            f"failures\nmissing: {' '.join(r['missing'])}")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("\n" + text)
-    print(text)
+            f"failures\nmissing: {' '.join(r['missing'])}\noptim_db: {len(OPTIMS)}/{len(OPTIMS) + len(MISSING_OPTIMS)} "
+            f"optimizers present; missing: {' '.join(MISSING_OPTIMS)}")
+    print(text)  # shown with pytest -s
     assert r["present"] > 0 and r["samples"] > 0
     assert not (set(KNOWN) - set(r["results"])), "KNOWN names ops minigrad no longer has"
+
+
+# --------------------------------------------------------------------- optim_db
+OPTIMS, MISSING_OPTIMS = torch_db.optim_infos()
+
+# optimizer -> why one of PyTorch's configurations fails, one line each.
+KNOWN_OPTIM = {
+    "SGD": "a tensor lr is refused (minigrad's optimizers take a Python number)",
+    "Adagrad": "a tensor lr is refused (minigrad's optimizers take a Python number)",
+}
+
+
+@pytest.mark.parametrize("info", OPTIMS, ids=[o.optim_cls.__name__ for o in OPTIMS])
+def test_optimizer_matches_torch_on_its_configurations(info):
+    name = info.optim_cls.__name__
+    n, failures = torch_db.run_optim(info)
+    if name in KNOWN_OPTIM:
+        if not failures:
+            pytest.fail(f"{name} is listed in KNOWN_OPTIM but all {n} configurations pass: remove the entry")
+        pytest.xfail(f"{KNOWN_OPTIM[name]} ({len(failures)}/{n} configurations fail)")
+    assert not failures, f"{name}: " + "; ".join(f"{desc}: {reason}" for desc, reason in failures)

@@ -262,3 +262,58 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --------------------------------------------------------------------- optim_db
+def optim_infos() -> tuple[list, list[str]]:
+    """(OptimizerInfos whose optimizer minigrad has, names of those it lacks)."""
+    from torch.testing._internal.common_optimizers import optim_db
+    present = [o for o in optim_db if hasattr(mg.optim, o.optim_cls.__name__)]
+    missing = sorted(o.optim_cls.__name__ for o in optim_db if not hasattr(mg.optim, o.optim_cls.__name__))
+    return present, missing
+
+
+OPTIM_STEPS = 5
+
+
+def run_optim(info: Any) -> tuple[int, list[tuple[str, str]]]:
+    """Each of PyTorch's optimizer configurations (float64) for OPTIM_STEPS steps on the same least-squares
+    problem in both libraries: parameters must agree after every step, or both must refuse the configuration."""
+    name = info.optim_cls.__name__
+    total, failures = 0, []
+    rng = np.random.default_rng(0)
+    a, target, w0, b0 = (rng.standard_normal(s) for s in ((6, 3), (6,), (3,), ()))
+    for inp in info.optim_inputs_func(device="cpu", dtype=torch.float64):
+        total += 1
+        kwargs = dict(inp.kwargs)
+        tw = torch.tensor(w0, requires_grad=True)
+        tb = torch.tensor(b0, requires_grad=True)
+        try:
+            topt = info.optim_cls([tw, tb], **kwargs)
+            t_err = None
+        except Exception as e:  # noqa: BLE001
+            t_err = e
+        try:
+            mw = mg.tensor(w0, requires_grad=True)
+            mb = mg.tensor(b0, requires_grad=True)
+            mopt = getattr(mg.optim, name)([mw, mb], **to_mg(kwargs))
+        except Exception as e:  # noqa: BLE001
+            if t_err is None:
+                failures.append((inp.desc, f"raises {type(e).__name__}: {str(e).splitlines()[0][:100] if str(e) else ''}"))
+            continue
+        if t_err is not None:
+            failures.append((inp.desc, f"no error where torch raises {type(t_err).__name__}"))
+            continue
+        ta, tt, ma, mt = torch.tensor(a), torch.tensor(target), mg.tensor(a), mg.tensor(target)
+        for step in range(OPTIM_STEPS):
+            topt.zero_grad()
+            mopt.zero_grad()
+            (((ta @ tw + tb) - tt) ** 2).mean().backward()
+            (((ma @ mw + mb) - mt) ** 2).mean().backward()
+            topt.step()
+            mopt.step()
+            bad = _same(mw, tw, f"step {step} weight") or _same(mb, tb, f"step {step} bias")
+            if bad:
+                failures.append((inp.desc, bad))
+                break
+    return total, failures
