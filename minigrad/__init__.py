@@ -9,10 +9,14 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 from .errors import DimError, ShapeError
 from .backend import BackendError, cupy_available, get_default_backend, set_default_backend
 from .dtypes import (bool_, double, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
-                     set_default_dtype, uint8)
+                     set_default_dtype, uint8, uint16, uint32, uint64)
+from .dtypes import bool, float, half, int, long, short  # noqa: A001  (PyTorch's aliases shadow the builtins here)
+from .device import cuda, device, get_default_device, set_default_device
+from .size import Size
+from .layout import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from .tensor import Tensor, tensor
-from .factories import (arange, empty, eye, from_numpy, full, full_like, linspace, manual_seed, ones, ones_like,
-                        rand, randint, randn, zeros, zeros_like)
+from .factories import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, manual_seed, ones,
+                        ones_like, rand, rand_like, randint, randint_like, randn, randn_like, zeros, zeros_like)
 from .functions import (abs, all, any, argmax, argmin, cat, ceil, chunk, clamp, clip, concat, concatenate, cos,
                         cumsum, dot, einsum, exp, flatten, flip, floor, gather, isinf, isnan, log, masked_fill, matmul,
                         max, maximum, mean, min, minimum, numel, permute, prod, relu, reshape, round, sigmoid, sign,
@@ -36,4 +40,7 @@ __all__ = ["Tensor", "tensor", "zeros", "ones", "full", "empty", "zeros_like", "
            "get_default_backend", "cupy_available", "BackendError", "ShapeError", "DimError", "gradcheck",
            "GradcheckError", "jit", "save", "load",
            "nn", "optim", "float16", "float32", "float64", "double", "int8", "int16", "int32", "int64", "uint8",
-           "bool_", "eye", "linspace", "randint", *_functions_all]
+           "bool_", "eye", "linspace", "randint", "uint16", "uint32", "uint64", "half", "float", "int", "long", "short",
+           "bool", "device", "cuda", "set_default_device", "get_default_device", "Size", "empty_like", "rand_like",
+           "randn_like", "randint_like", "memory_format", "preserve_format", "contiguous_format", "channels_last",
+           "channels_last_3d", *_functions_all]

@@ -202,7 +202,8 @@ def _load_cupy() -> Backend:
     except ImportError as e:
         raise BackendError(
             "the 'cupy' backend needs CuPy, which is not installed "
-            f"({e}). Install it with: pip install -e \".[gpu]\" (CuPy for CUDA 12), "
+            f"({e}). Install it with: pip install -e \".[gpu]\" (CuPy with its CUDA libraries; needs only an "
+            "NVIDIA driver), "
             "or use the 'numpy' backend.") from e
     try:
         n = cupy.cuda.runtime.getDeviceCount()

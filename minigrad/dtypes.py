@@ -9,7 +9,11 @@ import numpy
 float16, float32, float64 = numpy.float16, numpy.float32, numpy.float64
 int8, int16, int32, int64, uint8 = numpy.int8, numpy.int16, numpy.int32, numpy.int64, numpy.uint8
 bool_ = numpy.bool_
-half, float, double, long, int = float16, float32, float64, int64, int32  # PyTorch's aliases
+uint16, uint32, uint64 = numpy.uint16, numpy.uint32, numpy.uint64
+# PyTorch's other names for the same dtypes (they shadow the builtins in this module: use builtins.int etc. here)
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
+bool = bool_
 
 _default = numpy.dtype(numpy.float32)
 

@@ -33,7 +33,7 @@ def _same_dtype(ts: list[Tensor]) -> list[Tensor]:
     """Cast to the promoted dtype (PyTorch's rules), differentiably, where dtypes differ."""
     if builtins.all(t.dtype == ts[0].dtype for t in ts):
         return ts
-    want = dtypes.result_type(*(t.data for t in ts))
+    want = dtypes.result_type(*(t._data for t in ts))
     return [t if t.dtype == want else convert.Cast.apply(t, want) for t in ts]
 
 
@@ -73,7 +73,7 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     if not isinstance(condition, Tensor) or condition.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got {type(condition).__name__}"
                         f"{' of dtype ' + str(condition.dtype) if isinstance(condition, Tensor) else ''}")
-    want = dtypes.result_type(*(v.data if isinstance(v, Tensor) else v for v in (input, other)))
+    want = dtypes.result_type(*(v._data if isinstance(v, Tensor) else v for v in (input, other)))
     # Scalars become 0-d arrays of the result dtype on the condition's backend: no dtype drift, and CuPy
     # gets arrays.
     a, b = (convert.Cast.apply(v, want) if isinstance(v, Tensor) and v.dtype != want else

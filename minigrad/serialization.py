@@ -61,7 +61,7 @@ def _is_array(value: Any) -> bool:
 
 def _to_host(where: str, value: Any) -> np.ndarray:
     if isinstance(value, Tensor):
-        arr = value.numpy()
+        arr = value.numpy(force=True)  # a parameter requires grad; saving leaves no graph behind
     elif isinstance(value, np.ndarray):
         arr = value
     elif type(value) in ARRAY_TYPES:  # a raw array of another backend (CuPy, ...): its explicit host copy
@@ -337,7 +337,7 @@ def _decode(node: Any, arrays: dict[int, np.ndarray], backend: str | None, where
         if tag == "array":
             if backend is None:
                 return arr.copy()
-            return Tensor(arr, backend=backend).data
+            return Tensor(arr, backend=backend)._data
         t = Tensor(arr, backend=backend)
         if node.get("requires_grad") is True and t.dtype.kind == "f":
             t.requires_grad_(True)

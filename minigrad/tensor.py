@@ -16,6 +16,9 @@ import numpy
 from . import autograd, dtypes
 from ._state import STATE
 from .backend import ARRAY_TYPES, array_module, backend_of, get_backend, transfer
+from .device import backend_for, device_of, resolve_backend
+from .layout import check_memory_format
+from .size import Size
 from .errors import DimError, ShapeError
 
 __all__ = ["Tensor", "tensor"]
@@ -29,12 +32,16 @@ _DATA_KINDS = "biuf"  # bool, signed and unsigned int, float: what a tensor may 
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
-    ``Tensor(data, requires_grad=False, dtype=None, backend=None)`` is the same as :func:`minigrad.tensor`.
+    ``Tensor(data, requires_grad=False, dtype=None, backend=None, device=None)`` is the same as
+    :func:`minigrad.tensor`.
     """
     __slots__ = ("_data", "_grad", "_requires_grad", "grad_fn", "_vc", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, backend: str | None = None):
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, backend: str | None = None,
+                 device: Any = None):
+        if device is not None:
+            backend = resolve_backend("tensor", backend, device)
         self._data = _to_array(data, dtype, backend)
         if STATE.tracer is not None:  # mg.jit records: Python values are a constant, anything else of unknown origin
             if isinstance(data, Tensor) or type(data) in ARRAY_TYPES or isinstance(data, numpy.ndarray):
@@ -51,14 +58,16 @@ class Tensor:
 
     # ----------------------------------------------------------------- attributes
     @property
-    def data(self):
-        """The raw backend array, outside autograd: writing into it is not recorded and not version-checked.
+    def data(self) -> "Tensor":
+        """This tensor's values as a new tensor outside autograd, sharing its storage (as PyTorch's ``.data``):
+        writes through it show in this tensor, are not recorded, and do not bump this tensor's version counter
+        (so a graph that saved the values can't notice them: prefer ``detach()``, which shares the counter).
 
         Assigning ``t.data = value`` (a Tensor or array) replaces the array without recording anything, as in
         PyTorch (shape and dtype may change); it counts as an in-place change, so a graph that saved the old
         values raises at backward. A tensor that requires grad only accepts floating point data.
         """
-        return self._data
+        return wrap(self._data)
 
     @data.setter
     def data(self, value) -> None:
@@ -115,12 +124,14 @@ class Tensor:
                     doc="The accumulated gradient (a Tensor of this tensor's shape, dtype and backend) or None.")
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> Size:
+        """The sizes of the dims, as a :class:`minigrad.Size` (a tuple)."""
+        return Size._of(self._data.shape)
 
-    def size(self, dim: int | None = None):
+    def size(self, dim: int | None = None) -> "Size | int":
+        """The shape (a :class:`minigrad.Size`), or the size of one ``dim``."""
         if dim is None:
-            return self._data.shape
+            return Size._of(self._data.shape)
         if not self._data.ndim:
             raise DimError(f"size: dimension {dim!r} given, but a 0-d tensor has no dimensions")
         return self._data.shape[_dim(dim, self._data.ndim)]
@@ -144,9 +155,18 @@ class Tensor:
         return backend_of(self._data).name
 
     @property
-    def device(self) -> str:
-        """PyTorch's name for where the data lives: "cpu" or "cuda"."""
-        return backend_of(self._data).device
+    def device(self):
+        """Where the data lives, as a :class:`minigrad.device`: ``device(type='cpu')`` for NumPy,
+        ``device(type='cuda', index=0)`` for CuPy. It compares equal to "cpu" / "cuda" / "cuda:0"."""
+        return device_of(backend_of(self._data))
+
+    @property
+    def is_cuda(self) -> bool:
+        return backend_of(self._data).device == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return backend_of(self._data).device == "cpu"
 
     @property
     def xp(self):
@@ -225,22 +245,24 @@ class Tensor:
         return self
 
     # ----------------------------------------------------------------- conversion
-    def numpy(self) -> numpy.ndarray:
-        """A host NumPy copy of the data (never a view: writing to it cannot corrupt a graph).
-
-        Unlike PyTorch, this also works on a tensor that requires grad: it is the explicit export, and a copy
-        cannot carry anything back into the graph. Implicit conversion (``np.asarray(t)``, ``np.exp(t)``) refuses.
-        """
+    def numpy(self, *, force: bool = False) -> numpy.ndarray:
+        """The data as a NumPy array: on the CPU the tensor's own array (shared memory, as in PyTorch: writes to
+        either show in both), from a device a host copy. Refuses a tensor that requires grad, as PyTorch does
+        (``t.detach().numpy()`` says the graph is left); ``force=True`` allows it, as ``t.detach().cpu().numpy()``."""
         _host_read(".numpy()")
-        return backend_of(self._data).to_host(self._data)
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        be = backend_of(self._data)
+        return self._data if be.is_host else be.to_host(self._data)
 
     def __array__(self, dtype=None, copy=None):
         if self._requires_grad:  # np.exp(t) would silently leave the graph
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        if copy is False:  # NumPy 2's protocol: refuse rather than hand out memory a write could corrupt
-            raise ValueError("Tensor.__array__: minigrad always copies (np.asarray(t, copy=False) can't be honoured); "
-                             "use mg.from_numpy to share memory the other way round")
-        a = self.numpy()
+        a = self.numpy()  # shares memory on the CPU, as PyTorch's __array__ does
+        if copy:
+            return a.astype(dtype or a.dtype, copy=True)
+        if copy is False and dtype is not None and numpy.dtype(dtype) != a.dtype:
+            raise ValueError(f"Tensor.__array__: can't convert dtype {a.dtype} to {numpy.dtype(dtype)} without a copy")
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def item(self) -> float | int | bool:
@@ -253,19 +275,20 @@ class Tensor:
         _host_read(".tolist()")
         return self._data.tolist()
 
-    def to(self, *args: Any, dtype: Any = None, backend: str | None = None, device: str | None = None) -> "Tensor":
-        """``to("cupy")``, ``to(mg.float64)``, ``to("cuda", mg.float32)``, ``to(other_tensor)``: differentiable."""
-        for a in args:
-            if isinstance(a, Tensor):
-                backend, dtype = a.backend, a.dtype
-            elif isinstance(a, str):
-                backend = a
-            else:
-                dtype = a
-        backend = backend or device
+    def to(self, *args: Any, dtype: Any = None, backend: str | None = None, device: Any = None,
+           non_blocking: bool = False, copy: bool = False, memory_format: Any = None) -> "Tensor":
+        """PyTorch's forms: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``, each
+        optionally followed by ``non_blocking`` and ``copy`` (positional or keyword); backend names ("cupy")
+        work as devices. Differentiable. Returns this tensor itself when nothing changes, unless ``copy=True``.
+        ``non_blocking`` is accepted and has no effect (copies between host and GPU are synchronous here), as
+        is ``memory_format`` (see layout.py)."""
+        check_memory_format("to", memory_format)
+        where, dtype, non_blocking, copy = _to_args(args, dtype, backend, device, non_blocking, copy)
         out = self
-        if backend is not None and get_backend(backend).name != self.backend:
-            out = convert.ToBackend.apply(out, get_backend(backend).name)
+        if where is not None:
+            be = backend_for(where, backend_of(self._data))
+            if be is not backend_of(self._data):
+                out = convert.ToBackend.apply(out, be.name)
         if dtype is not None:
             dtype = dtypes.as_dtype(dtype)
             if dtype.kind not in _DATA_KINDS:
@@ -273,34 +296,41 @@ class Tensor:
             if dtype != out.dtype:
                 # An integer or bool result never requires grad (as in PyTorch): its gradient would be zero.
                 out = convert.Cast.apply(out if dtype.kind == "f" else out.detach(), dtype)
+        if copy and out is self:
+            out = self.clone()
         return out
 
-    def float(self) -> "Tensor":
-        return self.to(dtype=numpy.float32)
+    def float(self, memory_format: Any = None) -> "Tensor":
+        return self.to(dtype=numpy.float32, memory_format=memory_format)
 
-    def double(self) -> "Tensor":
-        return self.to(dtype=numpy.float64)
+    def double(self, memory_format: Any = None) -> "Tensor":
+        return self.to(dtype=numpy.float64, memory_format=memory_format)
 
-    def half(self) -> "Tensor":
-        return self.to(dtype=numpy.float16)
+    def half(self, memory_format: Any = None) -> "Tensor":
+        return self.to(dtype=numpy.float16, memory_format=memory_format)
 
-    def long(self) -> "Tensor":
+    def long(self, memory_format: Any = None) -> "Tensor":
         """An int64 copy; it never requires grad."""
-        return self.to(dtype=numpy.int64)
+        return self.to(dtype=numpy.int64, memory_format=memory_format)
 
-    def int(self) -> "Tensor":
+    def int(self, memory_format: Any = None) -> "Tensor":
         """An int32 copy; it never requires grad."""
-        return self.to(dtype=numpy.int32)
+        return self.to(dtype=numpy.int32, memory_format=memory_format)
 
-    def bool(self) -> "Tensor":
+    def bool(self, memory_format: Any = None) -> "Tensor":
         """A bool copy; it never requires grad."""
-        return self.to(dtype=numpy.bool_)
+        return self.to(dtype=numpy.bool_, memory_format=memory_format)
 
     def cpu(self) -> "Tensor":
-        return self.to("numpy")
+        """This tensor on the CPU (itself if it is there already)."""
+        return self.to("cpu")
 
-    def cuda(self) -> "Tensor":
-        return self.to("cupy")
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> "Tensor":
+        """This tensor on the GPU, CuPy's backend (itself if it is there already)."""
+        if device is not None and not (isinstance(device, int) and not isinstance(device, builtins.bool)) and \
+                backend_for(device).device != "cuda":
+            raise RuntimeError(f"cuda(): expected a CUDA device, got {device!r}")
+        return self.to("cuda" if device is None or isinstance(device, int) else device, non_blocking=non_blocking)
 
     def type(self, dtype: Any) -> "Tensor":
         return self.to(dtype=dtype)
@@ -512,10 +542,13 @@ class Tensor:
 
     # ----------------------------------------------------------------- reductions
     # Every reduction takes NumPy's ``axis=`` as an alias of ``dim=``, as PyTorch does.
-    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
-        """Sum over ``dim`` (an int, a tuple, or None for all); integer and bool tensors sum in int64."""
+    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: Any = None,
+            axis=None) -> "Tensor":
+        """Sum over ``dim`` (an int, a tuple, or None for all); integer and bool tensors sum in int64 unless
+        ``dtype`` is given (the input is cast to it first, as in PyTorch)."""
         dim = _dims(_alias(dim, axis))
-        return reduce.Sum.apply(_int64_if_integral(self), axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
+        x = _int64_if_integral(self) if dtype is None else self.to(dtype)
+        return reduce.Sum.apply(x, axis=reduce.normalize_axes(dim, self.ndim), keepdims=keepdim)
 
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
         dim = _dims(_alias(dim, axis))
@@ -582,19 +615,21 @@ class Tensor:
         """Square root of :meth:`var` (same arguments)."""
         return self.var(dim, unbiased, keepdim, correction=correction, axis=axis).sqrt()
 
-    def prod(self, dim: int | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
-        """Product of all elements, or over one ``dim``; integer and bool tensors multiply in int64."""
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None, axis=None) -> "Tensor":
+        """Product of all elements, or over one ``dim``; integer and bool tensors multiply in int64 unless
+        ``dtype`` is given (the input is cast to it first)."""
         dim = _alias(dim, axis)
-        x = _int64_if_integral(self)
+        x = _int64_if_integral(self) if dtype is None else self.to(dtype)
         if dim is None:
             return reduce.Prod.apply(x)
         return reduce.Prod.apply(x, axis=_dim(dim, self.ndim) if self.ndim else None, keepdims=keepdim)
 
-    def cumsum(self, dim: int, *, axis=None) -> "Tensor":
-        """Running sum along ``dim``; integer and bool tensors sum in int64."""
+    def cumsum(self, dim: int, *, dtype: Any = None, axis=None) -> "Tensor":
+        """Running sum along ``dim``; integer and bool tensors sum in int64 unless ``dtype`` is given (the input
+        is cast to it first)."""
         dim = _alias(dim, axis)
         d = _dim(dim, self.ndim)
-        x = _int64_if_integral(self)
+        x = _int64_if_integral(self) if dtype is None else self.to(dtype)
         return reduce.CumSum.apply(x, axis=d) if self.ndim else shape_ops.Reshape.apply(x, shape=())
 
     def all(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, axis=None) -> "Tensor":
@@ -839,7 +874,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- repr
     def __repr__(self) -> str:
-        d = self.numpy()
+        d = backend_of(self._data).to_host(self._data)
         body = numpy.array2string(d, separator=", ", prefix="tensor(", precision=4, threshold=1000)
         extras = []
         if self.backend != "numpy":
@@ -1124,18 +1159,56 @@ def _int_args(args: tuple, what: str) -> tuple:
         raise TypeError(f"{what} must be ints (varargs or one tuple), got {args!r:.80}") from None
 
 
+def _to_args(args: tuple, dtype: Any, backend: Any, device: Any, non_blocking: Any, copy: Any) -> tuple:
+    """Tensor.to's arguments as (where, dtype, non_blocking, copy): a device or backend first, or a dtype, or a
+    tensor (its device and dtype), then the positional bools non_blocking and copy."""
+    where = backend if backend is not None else device
+    if backend is not None and device is not None and backend_for(backend) is not backend_for(device):
+        raise ValueError(f"to(): backend={backend!r} and device={str(device)!r} disagree; pass one of them")
+    rest = list(args)
+    if rest and isinstance(rest[0], Tensor):
+        other = rest.pop(0)
+        where, dtype = backend_of(other._data), other._data.dtype
+    elif rest and _is_where(rest[0]):
+        where = rest.pop(0)
+        if rest and not isinstance(rest[0], (builtins.bool, numpy.bool_)):
+            dtype = rest.pop(0)
+    elif rest and not isinstance(rest[0], (builtins.bool, numpy.bool_)):
+        dtype = rest.pop(0)
+    bools = []
+    for a in rest:
+        if not isinstance(a, (builtins.bool, numpy.bool_)) or len(bools) == 2:
+            raise TypeError(f"to(): unexpected argument {a!r:.60}; expected to(device, dtype, non_blocking, copy), "
+                            "to(dtype, non_blocking, copy) or to(tensor, non_blocking, copy)")
+        bools.append(builtins.bool(a))
+    if bools:
+        non_blocking = bools[0]
+    if len(bools) > 1:
+        copy = bools[1]
+    return where, dtype, non_blocking, copy
+
+
+def _is_where(a: Any) -> bool:
+    """Whether a positional argument of ``to`` names a place (device, backend, CUDA index) rather than a dtype."""
+    from .device import device as device_type
+    from .backend import Backend
+    return isinstance(a, (str, device_type, Backend)) or (isinstance(a, builtins.int) and not isinstance(a, builtins.bool))
+
+
 def _arg_dim(dim: int | None, ndim: int) -> int | None:
     """argmax/argmin's dim, checked and made non-negative (a 0-d tensor accepts 0 and -1)."""
     return None if dim is None else _dim(dim, ndim)
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None, *,
+           device: Any = None, pin_memory: bool = False) -> Tensor:
     """Make a tensor from data (list, scalar, NumPy/CuPy array, Tensor), always copying.
 
     Python floats become the default dtype (float32 unless changed), ints int64; arrays keep their dtype.
-    ``backend`` defaults to "cupy" for CuPy arrays, else to the default backend.
+    ``device`` ("cpu", "cuda", a :class:`minigrad.device`) or ``backend`` ("numpy", "cupy") default to "cuda"
+    for CuPy arrays, else to the default device. ``pin_memory`` is accepted and has no effect.
     """
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, backend=backend)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, backend=backend, device=device)
 
 
 from .ops import convert, elementwise, inplace, linalg, logical, reduce  # noqa: E402  (ops build on Tensor)

@@ -54,10 +54,10 @@ def _tensor_label(t: Tensor, name: str | None, show_values: bool, show_grads: bo
     where = "" if t.backend == "numpy" else f" {t.backend}"
     lines.append(f"{tuple(t.shape)} {t.dtype}{where}")
     if show_values:
-        lines.append("data " + _array_text(t.data))
+        lines.append("data " + _array_text(t._data))
     # intermediate tensors keep no .grad (unless retain_grad()): only say "None" where one was expected
     if show_grads and (t.grad is not None or (t.requires_grad and t.grad_fn is None)):
-        lines.append("grad " + ("None" if t.grad is None else _array_text(t.grad.data)))
+        lines.append("grad " + ("None" if t.grad is None else _array_text(t.grad._data)))
     return "\n".join(lines)
 
 

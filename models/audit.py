@@ -46,9 +46,9 @@ def forward_check(fp: dict[str, Any]) -> list[tuple[str, float, float, float]]:
     Scalars were printed in full (repr), so they must match to 1e-12; arrays were printed by NumPy to 8
     decimals, so they can only match to half a unit in the 8th decimal.
     """
-    ours = {"feature_map": fp["feature_map"].numpy().reshape(4, 4), "pooled": fp["pooled"].numpy().reshape(2, 2),
-            "sigmoid_features": fp["s"].numpy().reshape(4)}
-    h, o = fp["H"].numpy().reshape(2), fp["O"].numpy().reshape(2)
+    ours = {"feature_map": fp["feature_map"].detach().numpy().reshape(4, 4), "pooled": fp["pooled"].detach().numpy().reshape(2, 2),
+            "sigmoid_features": fp["s"].detach().numpy().reshape(4)}
+    h, o = fp["H"].detach().numpy().reshape(2), fp["O"].detach().numpy().reshape(2)
     ours.update(H1=h[0], H2=h[1], O1=o[0], O2=o[1], E1=fp["E1"], E2=fp["E2"], E=fp["E"].item())
     rows = []
     for name, nb in NOTEBOOK_FIRST_FORWARD.items():
@@ -60,17 +60,17 @@ def forward_check(fp: dict[str, Any]) -> list[tuple[str, float, float, float]]:
 
 
 def _arr(t: mg.Tensor) -> str:
-    return np.array2string(np.asarray(t.numpy(), dtype=np.float64), precision=8, suppress_small=False)
+    return np.array2string(np.asarray(t.detach().numpy(), dtype=np.float64), precision=8, suppress_small=False)
 
 
 def trace(model: AssignmentCNN, x: mg.Tensor, target: mg.Tensor, lr: float, compare: bool = True) -> str:
     """The first forward and backward pass and the updated weights, as text. `compare` adds the check against
     the notebook's printed forward values (meaningful for seed 0 and the notebook's input only)."""
     fp = first_pass(model, x, target)
-    w = {n: p.numpy() for n, p in model.named_parameters()}
+    w = {n: p.detach().numpy() for n, p in model.named_parameters()}
     wc, w1, w2 = w["conv.weight"].reshape(2, 2), w["hidden.weight"], w["out.weight"]
     g = {n: p.grad.numpy() for n, p in model.named_parameters()}
-    h, o = fp["H"].numpy().reshape(2), fp["O"].numpy().reshape(2)
+    h, o = fp["H"].detach().numpy().reshape(2), fp["O"].detach().numpy().reshape(2)
     dh, do = fp["H"].grad.numpy().reshape(2), fp["O"].grad.numpy().reshape(2)
     t1, t2 = TARGETS
     lines = ["== First forward pass ==",
@@ -100,9 +100,9 @@ def trace(model: AssignmentCNN, x: mg.Tensor, target: mg.Tensor, lr: float, comp
     lines += [f"grad_w{i + 1} = {float(v)!r}" for i, v in enumerate(gw)]
     lines.append(f"grad_w_conv =\n{np.array2string(g['conv.weight'].reshape(2, 2), precision=8)}")
     mg.optim.SGD(model.parameters(), lr=lr).step()
-    nw = np.concatenate([model.hidden.weight.numpy().ravel(), model.out.weight.numpy().ravel()])
+    nw = np.concatenate([model.hidden.weight.detach().numpy().ravel(), model.out.weight.detach().numpy().ravel()])
     lines += ["", f"== Updated weights (one gradient-descent step, lr = {lr:g}) ==",
-              f"w_conv =\n{np.array2string(model.conv.weight.numpy().reshape(2, 2), precision=8)}"]
+              f"w_conv =\n{np.array2string(model.conv.weight.detach().numpy().reshape(2, 2), precision=8)}"]
     lines += [f"w{i + 1} = {float(v)!r}" for i, v in enumerate(nw)]
     return "\n".join(lines)
 
@@ -201,10 +201,10 @@ def _printed_tol(text: str) -> float:
 def _fd_param(model: nn.Module, x: mg.Tensor, target: mg.Tensor, p: mg.Tensor, index: tuple[int, ...],
               eps: float) -> float:
     """Central difference of E w.r.t. one entry of parameter p (perturbs p.data, then restores it)."""
-    orig = p.data
+    orig = p.detach().clone()
     vals = []
     for sign in (1.0, -1.0):
-        pert = orig.copy()
+        pert = orig.clone()
         pert[index] += sign * eps
         p.data = pert
         with mg.no_grad():
@@ -244,8 +244,8 @@ def audit(backend: str = "numpy", eps: float = 1e-6, fd_atol: float = 1e-8, fd_r
     where.update({f"grad_w{1 + k}": (model.hidden.weight, divmod(k, 4)) for k in range(8)})
     where.update({f"grad_w_conv[{i},{j}]": (model.conv.weight, (0, 0, i, j)) for i in range(2) for j in range(2)})
 
-    w = {n: p.numpy().astype(np.float64) for n, p in model.named_parameters()}
-    fwd = [fp[k].numpy().astype(np.float64).reshape(shape)
+    w = {n: p.detach().numpy().astype(np.float64) for n, p in model.named_parameters()}
+    fwd = [fp[k].detach().numpy().astype(np.float64).reshape(shape)
            for k, shape in (("feature_map", (4, 4)), ("s", (4,)), ("H", (2,)), ("O", (2,)))]
     nb_formula = notebook_first_backward(w, *fwd)
     nb_formula_orig = notebook_first_backward(w, *fwd, updated=False)

@@ -58,7 +58,7 @@ def train(model: nn.Module, x: mg.Tensor, target: mg.Tensor, lr: float = 0.01, t
     # The notebook checks E before it updates, but one call of the step computes E *and* updates. So the
     # weights are copied (3 tiny array copies, outside the jitted step) before each call and put back when E
     # says the run should have stopped: the model ends with exactly the weights whose E is reported.
-    snapshot = [p.data.copy() for p in params]
+    snapshot = [p.detach().clone() for p in params]
     history: list[float] | None = [] if record else None
     bar = _progress_bar(max_steps, progress)
     steps = 0
@@ -74,7 +74,7 @@ def train(model: nn.Module, x: mg.Tensor, target: mg.Tensor, lr: float = 0.01, t
                 history.append(e)
             break
         for s, p in zip(snapshot, params):
-            s[...] = p.data
+            s.copy_(p.data)  # .data: a view outside autograd, so the copy records nothing
         loss, out = run(x, target)
         e = loss.item()
         if history is not None:

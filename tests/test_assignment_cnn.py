@@ -71,12 +71,12 @@ def test_first_forward_reproduces_notebook():
     for name, ours, nb, tol in rows:
         assert abs(ours - nb) <= tol, (name, ours, nb)
     # The scalars the issue names, to 1e-12 explicitly.
-    h, o = fp["H"].numpy().ravel(), fp["O"].numpy().ravel()
+    h, o = fp["H"].detach().numpy().ravel(), fp["O"].detach().numpy().ravel()
     for ours, nb in [(h[0], 0.8277581918035074), (h[1], 0.8648898321761768), (o[0], 0.6759432999019798),
                      (o[1], 0.6583619381178293), (fp["E"].item(), 0.5736159100089837)]:
         assert abs(ours - nb) <= 1e-12
     # forward(keep=...) and the plain forward are the same computation.
-    assert model(x).numpy().tolist() == fp["O"].numpy().tolist()
+    assert model(x).detach().numpy().tolist() == fp["O"].detach().numpy().tolist()
 
 
 def test_first_step_gradients_match_finite_differences_and_the_reference():
@@ -91,7 +91,7 @@ def test_first_step_gradients_match_finite_differences_and_the_reference():
 
 def test_trace_prints_every_quantity_and_a_correct_update():
     model, x, target = build("notebook", 0, mg.float64, "numpy")
-    before = {n: p.numpy().copy() for n, p in model.named_parameters()}
+    before = {n: p.detach().numpy().copy() for n, p in model.named_parameters()}
     text = trace(model, x, target, lr=0.01)
     for needle in ["feature_map", "pooled_feature_map", "flattened_features", "sigmoid_features", "H1 =", "H2 =",
                    "O1 =", "O2 =", "E1 =", "E2 =", "dE/dO1", "dE/dH2", "grad_feature_map", "grad_w1 =",
@@ -100,17 +100,17 @@ def test_trace_prints_every_quantity_and_a_correct_update():
     assert "MISMATCH" not in text and "31/31 printed values reproduced" in text
     # The trace took one SGD step: w <- w - lr * grad, with the gradients it printed.
     for n, p in model.named_parameters():
-        np.testing.assert_allclose(p.numpy(), before[n] - 0.01 * p.grad.numpy(), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(p.detach().numpy(), before[n] - 0.01 * p.grad.numpy(), rtol=0, atol=1e-15)
 
 
 def test_intermediate_gradients_come_from_autograd():
     model, x, target = build("notebook", 0, mg.float64, "numpy")
     fp = first_pass(model, x, target)
-    o = fp["O"].numpy().ravel()
+    o = fp["O"].detach().numpy().ravel()
     np.testing.assert_allclose(fp["O"].grad.numpy().ravel(), 2 * (o - np.array(notebook.TARGETS)), rtol=1e-14)
     # dE/dH = W_out^T (dE/dO * O(1-O)); dE/ds = W_hidden^T (dE/dH * H(1-H))
     d_net_o = fp["O"].grad.numpy().ravel() * o * (1 - o)
-    np.testing.assert_allclose(fp["H"].grad.numpy().ravel(), model.out.weight.numpy().T @ d_net_o, rtol=1e-13)
+    np.testing.assert_allclose(fp["H"].grad.numpy().ravel(), model.out.weight.detach().numpy().T @ d_net_o, rtol=1e-13)
     # Max-pool routes each window's gradient to one feature-map entry: 4 non-zeros, equal to dE/dflat.
     g_fm = fp["feature_map"].grad.numpy().ravel()
     assert np.count_nonzero(g_fm) == 4
@@ -145,7 +145,7 @@ def test_audit_dE_dH_needs_the_already_updated_weights():
     model, x, target = build("notebook", 0, mg.float64, "numpy")
     fp = first_pass(model, x, target)
     w = notebook.notebook_weights(0)
-    fwd = [fp[k].numpy().reshape(s) for k, s in (("feature_map", (4, 4)), ("s", (4,)), ("H", (2,)), ("O", (2,)))]
+    fwd = [fp[k].detach().numpy().reshape(s) for k, s in (("feature_map", (4, 4)), ("s", (4,)), ("H", (2,)), ("O", (2,)))]
     printed = dict(notebook.NOTEBOOK_FIRST_BACKWARD)
     post = notebook_first_backward(w, *fwd, updated=True)
     pre = notebook_first_backward(w, *fwd, updated=False)
@@ -172,7 +172,7 @@ def test_step_count_semantics_stop_before_update(jit):
     model, x, target = build("notebook", 0, mg.float64, "numpy")
     r = train(model, x, target, threshold=1.0, jit=jit)  # the initial E = 0.5736 is already below
     assert r["steps"] == 0 and r["converged"] and r["loss"] == pytest.approx(0.5736159100089837, abs=1e-15)
-    assert all(np.array_equal(p.numpy(), w) for p, w in zip(model.parameters(),
+    assert all(np.array_equal(p.detach().numpy(), w) for p, w in zip(model.parameters(),
                                                            notebook.notebook_weights(0).values()))
     model, x, target = build("notebook", 0, mg.float64, "numpy")
     r = train(model, x, target, max_steps=0, jit=jit)
@@ -196,7 +196,7 @@ def test_jit_and_eager_give_identical_runs():
         model, x, target = build("notebook", 0, mg.float64, "numpy")
         r = train(model, x, target, max_steps=400, record=True, jit=jit)
         assert r["jit"] is jit
-        runs[jit] = (r["history"], [p.numpy().copy() for p in model.parameters()])
+        runs[jit] = (r["history"], [p.detach().numpy().copy() for p in model.parameters()])
     assert runs[True][0] == runs[False][0]
     for a, b in zip(runs[True][1], runs[False][1]):
         np.testing.assert_array_equal(a, b)
@@ -516,7 +516,7 @@ def test_graph_dot_names_the_notebooks_quantities_and_leaves_the_model_alone(tmp
     from models.audit import draw_graph
     draw_graph(model, x, target, str(tmp_path / "again.dot"))
     assert all(p.grad is None for p in model.parameters())
-    assert all(np.array_equal(p.numpy(), w) for p, w in zip(model.parameters(), notebook.notebook_weights(0).values()))
+    assert all(np.array_equal(p.detach().numpy(), w) for p, w in zip(model.parameters(), notebook.notebook_weights(0).values()))
 
 
 def test_graph_svg_needs_graphviz_and_is_checked_before_training(tmp_path, monkeypatch, no_training):

@@ -231,8 +231,8 @@ def test_training_with_a_loader_fits_a_line(backend):
             opt.zero_grad()
             ((model(xb) - yb) ** 2).mean().backward()
             opt.step()
-    np.testing.assert_allclose(model.weight.numpy(), [[2.0, -3.0]], atol=1e-6)
-    np.testing.assert_allclose(model.bias.numpy(), [0.5], atol=1e-6)
+    np.testing.assert_allclose(model.weight.detach().numpy(), [[2.0, -3.0]], atol=1e-6)
+    np.testing.assert_allclose(model.bias.detach().numpy(), [0.5], atol=1e-6)
 
 
 def test_loader_batches_feed_a_jitted_step(backend):

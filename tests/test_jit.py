@@ -246,7 +246,7 @@ def test_graph_replay_matches_eager(backend, make_opt, zero):
         if graphs:
             entry = next(iter(run._cache.values()))
             assert entry.graphs is not None and entry.graphs_failed is None and len(entry.graphs.graphs) == 1
-        results.append((losses, [p.numpy() for p in model.parameters()], [p.grad.numpy() for p in model.parameters()]))
+        results.append((losses, [p.detach().numpy() for p in model.parameters()], [p.grad.numpy() for p in model.parameters()]))
     (l0, p0, g0), (l1, p1, g1) = results
     assert l0 == l1
     for a, b in zip(p0 + g0, p1 + g1):

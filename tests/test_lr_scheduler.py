@@ -196,7 +196,7 @@ def test_training_with_a_schedule_matches_torch(torch, backend, make_opt, make_s
         sched.step()
         tsched.step()
         assert sched.get_last_lr() == tsched.get_last_lr()
-        np.testing.assert_allclose(w.numpy(), tw.detach().numpy(), rtol=1e-11, atol=1e-13, err_msg=f"epoch {epoch}")
+        np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-11, atol=1e-13, err_msg=f"epoch {epoch}")
 
 
 # --------------------------------------------------------------------------- state dicts and resuming
@@ -257,7 +257,7 @@ def test_checkpoint_file_with_optimizer_and_scheduler(tmp_path):
     epochs(model, opt, sched, 5)
     assert sched.get_last_lr() == ref[2].get_last_lr() == [0.0125]
     for a, b in zip(model.parameters(), ref[0].parameters()):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
 
 
 def _check_plain(value, where="state_dict"):
@@ -396,7 +396,7 @@ def test_optimizer_step_is_wrapped_once_and_still_returns_the_closure_value():
         return loss
 
     assert opt.step(closure).item() == 2.0
-    np.testing.assert_allclose(w.numpy(), [0.8, 0.8])
+    np.testing.assert_allclose(w.detach().numpy(), [0.8, 0.8])
 
 
 @pytest.mark.parametrize(

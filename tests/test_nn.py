@@ -155,13 +155,13 @@ def test_to_keeps_parameter_objects(backend):
     net = Net()
     params = list(net.parameters())
     net(mg.randn(1, 1, 3, 3, dtype=mg.float64)).sum().backward()
-    before = [p.numpy() for p in params]
+    before = [p.detach().numpy() for p in params]
     assert net.to(backend) is net
     assert [id(p) for p in net.parameters()] == [id(p) for p in params]
     for p, b in zip(net.parameters(), before):
         assert p.backend == backend and p.grad.backend == backend
         assert isinstance(p, nn.Parameter) and p.requires_grad
-        np.testing.assert_array_equal(p.numpy(), b)
+        np.testing.assert_array_equal(p.detach().numpy(), b)
     out = net(mg.randn(1, 1, 3, 3, dtype=mg.float64, backend=backend))
     assert out.backend == backend
     net.to("numpy")
@@ -195,7 +195,7 @@ def test_load_state_dict_copies_values_into_existing_parameters():
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert list(dst.parameters()) == params or all(a is b for a, b in zip(dst.parameters(), params))
     for (name, a), (_, b) in zip(src.named_parameters(), dst.named_parameters()):
-        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy(), err_msg=name)
         assert a.data is not b.data, "values must be copied, not aliased"
     assert all(p._version > v for p, v in zip(params, versions)), "loading must bump version counters"
 
@@ -205,8 +205,8 @@ def test_load_state_dict_accepts_arrays_and_keeps_dtype(backend):
     state = {"weight": np.arange(4.0).reshape(2, 2), "bias": mg.tensor([1.0, 2.0], dtype=mg.float64)}
     lin.load_state_dict(state)
     assert lin.weight.dtype == mg.float32 and lin.weight.backend == backend
-    np.testing.assert_array_equal(lin.weight.numpy(), [[0, 1], [2, 3]])
-    np.testing.assert_array_equal(lin.bias.numpy(), [1, 2])
+    np.testing.assert_array_equal(lin.weight.detach().numpy(), [[0, 1], [2, 3]])
+    np.testing.assert_array_equal(lin.bias.detach().numpy(), [1, 2])
 
 
 def test_load_state_dict_errors_name_every_problem_and_copy_nothing():
@@ -234,7 +234,7 @@ def test_load_state_dict_non_strict():
     result = net.load_state_dict(state, strict=False)
     assert result.missing_keys == ["conv.weight", "head.1.weight", "head.1.bias"]
     assert result.unexpected_keys == ["bogus"]
-    np.testing.assert_array_equal(net.scale.numpy(), [2, 2, 2])
+    np.testing.assert_array_equal(net.scale.detach().numpy(), [2, 2, 2])
     with pytest.raises(RuntimeError, match="size mismatch for scale"):
         net.load_state_dict({"scale": np.zeros(4)}, strict=False)  # shapes are checked even when not strict
     with pytest.raises(TypeError, match="dict-like"):
@@ -365,7 +365,7 @@ def test_named_modules_and_apply_match_torch(torch):
     t.apply(lambda mod: tseen.append(type(mod).__name__))
     assert seen == tseen  # children first, then the module itself
     m.apply(lambda mod: isinstance(mod, nn.Linear) and init.zeros_(mod.weight))
-    assert all(not p.numpy().any() for n, p in m.named_parameters() if n.endswith("weight"))
+    assert all(not p.detach().numpy().any() for n, p in m.named_parameters() if n.endswith("weight"))
 
 
 # --------------------------------------------------------------------------- repr
@@ -436,7 +436,7 @@ def test_init_matches_torch_formulas(torch):
 
 
 def _bounded_uniform(t: mg.Tensor, bound: float) -> None:
-    a = t.numpy()
+    a = t.detach().numpy()
     assert np.abs(a).max() <= bound
     # U(-b, b) has std b / sqrt(3); with >= 10k draws the estimate is within a few percent.
     assert a.std() == pytest.approx(bound / math.sqrt(3), rel=0.05)
@@ -464,11 +464,11 @@ def test_normal_family_statistics():
 
 def test_constant_inits_and_requires_grad_leaves():
     p = nn.Parameter(mg.zeros(2, 3))
-    assert init.ones_(p) is p and (p.numpy() == 1).all()
+    assert init.ones_(p) is p and (p.detach().numpy() == 1).all()
     init.constant_(p, 0.25)
-    assert (p.numpy() == 0.25).all()
+    assert (p.detach().numpy() == 0.25).all()
     init.zeros_(p)
-    assert not p.numpy().any()
+    assert not p.detach().numpy().any()
     assert p.requires_grad and p.grad_fn is None  # init ran under no_grad
     with pytest.warns(UserWarning, match="zero-element"):
         init.kaiming_uniform_(mg.zeros(0, 3))
@@ -481,7 +481,7 @@ def test_default_init_bounds():
     for layer, fan_in in [(lin, 50), (conv, 60)]:
         bound = 1 / math.sqrt(fan_in)  # kaiming_uniform_(a=sqrt(5)) reduces to this
         _bounded_uniform(layer.weight, bound)
-        b = layer.bias.numpy()
+        b = layer.bias.detach().numpy()
         assert np.abs(b).max() <= bound and np.abs(b).max() > 0.5 * bound
     assert lin.weight.dtype == mg.float32
 
@@ -494,8 +494,8 @@ def test_manual_seed_reproducible(backend):
     c = nn.Sequential(nn.Conv2d(1, 2, 2), nn.Flatten(), nn.Linear(8, 2))
     for (name, pa), pb, pc in zip(a.named_parameters(), b.parameters(), c.parameters()):
         assert pb.backend == backend
-        np.testing.assert_array_equal(pa.numpy(), pb.numpy(), err_msg=name)
-        assert not np.array_equal(pa.numpy(), pc.numpy()), name
+        np.testing.assert_array_equal(pa.detach().numpy(), pb.detach().numpy(), err_msg=name)
+        assert not np.array_equal(pa.detach().numpy(), pc.detach().numpy()), name
 
 
 # --------------------------------------------------------------------------- layers
@@ -550,7 +550,7 @@ def _copy_into_torch(ours: nn.Module, theirs, torch) -> None:
     with torch.no_grad():
         for (name, p), (tname, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
             assert name == tname
-            tp.copy_(torch.from_numpy(p.numpy()))
+            tp.copy_(torch.from_numpy(p.detach().numpy()))
 
 
 def _check_against_torch(ours, theirs, torch, inputs, backend, loss_fn=None, rtol=1e-12):
@@ -561,7 +561,7 @@ def _check_against_torch(ours, theirs, torch, inputs, backend, loss_fn=None, rto
     xs = [mg.tensor(a, requires_grad=True, backend=backend) for a in inputs]
     ts = [torch.tensor(a, requires_grad=True) for a in inputs]
     out, tout = ours(*xs), theirs(*ts)
-    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=rtol, atol=1e-14)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=rtol, atol=1e-14)
     upstream = rng.standard_normal(tuple(out.shape))  # a random upstream gradient catches ignored grads
     out.backward(mg.tensor(upstream, backend=backend))
     tout.backward(torch.from_numpy(upstream))
@@ -636,7 +636,7 @@ def test_training_loop_gradients_match_finite_differences():
     loss_fn(net(x), y).backward()
     eps = 1e-6
     for name, p in net.named_parameters():
-        flat = p.data.reshape(-1)
+        flat = p.detach().numpy().reshape(-1)  # shares memory: writing it perturbs the parameter
         numeric = np.empty(flat.size)
         for i in range(flat.size):
             old = flat[i]

@@ -71,7 +71,7 @@ def test_same_outputs_and_gradients_after_loading_torch_weights(backend, case):
         x = rng.standard_normal((2, 4, 7, 9))
         xt, tt = mg.tensor(x, requires_grad=True, backend=backend), torch.tensor(x, requires_grad=True)
     out, tout = ours(xt), theirs(tt)
-    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-12)
     g = rng.standard_normal(out.shape)
     out.backward(mg.tensor(g, backend=backend))
     tout.backward(torch.tensor(g))
@@ -88,14 +88,14 @@ def test_conv_default_init_bounds(kind):
     layer = getattr(nn, kind)(8, 12, 3, groups=2)
     bound = 1 / math.sqrt(layer.weight.shape[1] * 9)
     for p in (layer.weight, layer.bias):
-        v = p.numpy()
+        v = p.detach().numpy()
         assert np.abs(v).max() <= bound and np.abs(v).max() > 0.8 * bound
 
 
 def test_embedding_init_padding_row_and_from_pretrained():
     mg.manual_seed(0)
     emb = nn.Embedding(1000, 8, padding_idx=3)
-    w = emb.weight.numpy()
+    w = emb.weight.detach().numpy()
     np.testing.assert_array_equal(w[3], 0)
     assert abs(w.std() - 1) < 0.05  # N(0, 1), as in PyTorch
     pre = nn.Embedding.from_pretrained(mg.tensor(np.arange(6.0).reshape(3, 2)))
@@ -107,10 +107,10 @@ def test_dropout_layer_in_a_network_train_and_eval():
     mg.manual_seed(0)
     net = nn.Sequential(nn.Linear(20, 20), nn.Dropout(0.5))
     x = mg.randn(8, 20)
-    train_out = net(x).numpy()
+    train_out = net(x).detach().numpy()
     assert (train_out == 0).mean() > 0.3
     net.eval()
-    np.testing.assert_array_equal(net(x).numpy(), net[0](x).numpy())
+    np.testing.assert_array_equal(net(x).detach().numpy(), net[0](x).detach().numpy())
     assert not net[1].training
 
 

@@ -32,7 +32,7 @@ def _t(a: np.ndarray, backend: str, grad: bool = False) -> mg.Tensor:
 
 
 def _np(t: mg.Tensor) -> np.ndarray:
-    return t.numpy()
+    return t.detach().numpy()
 
 
 def _check(fn, arrays: list[np.ndarray], backend: str, grad: tuple[int, ...] | None = None) -> None:

@@ -47,7 +47,7 @@ def test_train_then_eval_trajectory_matches_torch(backend, name, shape, kw):
         a = mg.tensor(x, requires_grad=True, backend=backend)
         ta = torch.tensor(x, requires_grad=True)
         out, tout = m(a), t(ta)
-        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
         g = rng.standard_normal(shape)
         out.backward(mg.tensor(g, backend=backend))
         tout.backward(torch.tensor(g))
@@ -76,7 +76,7 @@ def test_state_dict_keys_and_torch_state_dict_loads():
     _same_state(m, t2)
     m.eval(), t.eval()
     x = np.random.default_rng(1).standard_normal((2, 3, 2, 2)).astype(np.float32)
-    np.testing.assert_allclose(m(mg.tensor(x)).numpy(), t(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(m(mg.tensor(x)).detach().numpy(), t(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_state_dict_of_untracked_and_non_affine_layers():
@@ -95,7 +95,7 @@ def test_nested_state_dict_keys_match_torch():
     assert list(m.state_dict()) == list(t.state_dict())
     m.load_state_dict({k: v.numpy() for k, v in t.state_dict().items()})
     x = np.random.default_rng(2).standard_normal((5, 1, 4, 4)).astype(np.float32)
-    np.testing.assert_allclose(m(mg.tensor(x)).numpy(), t(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(m(mg.tensor(x)).detach().numpy(), t(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
     _same_state(m, t)  # one training step updated the running statistics of both alike
 
 
@@ -110,7 +110,7 @@ def test_to_dtype_casts_running_stats_but_keeps_the_counter_integer():
 def test_eval_without_running_stats_uses_batch_statistics():
     m = nn.BatchNorm1d(2, track_running_stats=False).eval()
     x = mg.tensor([[1.0, 2.0], [3.0, 6.0]])
-    np.testing.assert_allclose(m(x).numpy(), [[-1, -1], [1, 1]], atol=1e-4)
+    np.testing.assert_allclose(m(x).detach().numpy(), [[-1, -1], [1, 1]], atol=1e-4)
 
 
 def test_reset_running_stats_and_repr():
@@ -168,7 +168,7 @@ def test_checkpoint_round_trip_through_mg_save(tmp_path):
     assert m2[1].num_batches_tracked.item() == 3
     m.eval(), m2.eval()
     x = mg.randn(5, 2)
-    np.testing.assert_array_equal(m(x).numpy(), m2(x).numpy())
+    np.testing.assert_array_equal(m(x).detach().numpy(), m2(x).detach().numpy())
 
 
 @pytest.mark.parametrize("momentum", [0.1, None])

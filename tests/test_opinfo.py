@@ -102,7 +102,7 @@ def _run_mg(op: OpInfo, s: Sample, backend: str, seed: int = 0):
         loss = sum((o * mg.tensor(g, backend=backend)).sum() for o, g in pairs)
         loss.backward()
     grads = [a.grad.numpy() if isinstance(a, mg.Tensor) and a.grad is not None else None for a in args]
-    return [o.numpy() for o in outs], gs, grads, args
+    return [o.detach().numpy() for o in outs], gs, grads, args
 
 
 def _run_torch(op: OpInfo, s: Sample, gs: list):
@@ -188,7 +188,7 @@ def test_gradcheck(backend, op: OpInfo, data):
     for i, (a, snap) in enumerate(zip(args, snapshots)):
         if snap is None:
             continue
-        np.testing.assert_array_equal(a.numpy(), snap, err_msg=f"{op.name}: input {i} mutated")
+        np.testing.assert_array_equal(a.detach().numpy(), snap, err_msg=f"{op.name}: input {i} mutated")
         np.testing.assert_array_equal(s.args[i], snap, err_msg=f"{op.name}: source array {i} mutated")
         if a.requires_grad and a.grad is not None:
             assert a.grad.shape == a.shape and a.grad.dtype == a.dtype, f"{op.name}: grad of input {i}"

@@ -128,12 +128,12 @@ def test_defaults_are_pytorchs(name, defaults):
 
 def test_sgd_plain_update_and_groups():
     w, b = _params()
-    w0, b0 = w.numpy(), b.numpy()
+    w0, b0 = w.detach().numpy().copy(), b.detach().numpy().copy()  # numpy() shares: step() updates in place
     opt = optim.SGD([{"params": [w]}, {"params": [b], "lr": 0.01}], lr=0.1)
     ((w * w).sum() + (b * 3).sum()).backward()
     opt.step()
-    np.testing.assert_allclose(w.numpy(), w0 - 0.1 * 2 * w0, rtol=1e-15)
-    np.testing.assert_allclose(b.numpy(), b0 - 0.01 * 3, rtol=1e-15)
+    np.testing.assert_allclose(w.detach().numpy(), w0 - 0.1 * 2 * w0, rtol=1e-15)
+    np.testing.assert_allclose(b.detach().numpy(), b0 - 0.01 * 3, rtol=1e-15)
     assert isinstance(w, nn.Parameter) and w.requires_grad and w.dtype == mg.float64
 
 
@@ -145,7 +145,7 @@ def test_step_skips_params_without_grad_and_keeps_dtype():
         (w * 2).sum().backward()
         opt.step()
         assert w.dtype == mg.float32
-        np.testing.assert_array_equal(unused.numpy(), [1, 1])
+        np.testing.assert_array_equal(unused.detach().numpy(), [1, 1])
         assert unused not in opt.state
 
 
@@ -205,7 +205,7 @@ def test_maximize_is_minimize_of_the_negation():
             (pa * pa).sum().backward()
             (-(pb * pb)).sum().backward()
             oa.step(), ob.step()
-        np.testing.assert_array_equal(pa.numpy(), pb.numpy())
+        np.testing.assert_array_equal(pa.detach().numpy(), pb.detach().numpy())
 
 
 # --------------------------------------------------------------------------- trajectories vs torch.optim
@@ -299,7 +299,7 @@ def test_trajectory_matches_torch(torch, backend, name, kwargs):
         topt.step()
         for k in params:
             np.testing.assert_allclose(
-                params[k].numpy(), tparams[k].detach().numpy(), rtol=1e-11, atol=1e-13,
+                params[k].detach().numpy(), tparams[k].detach().numpy(), rtol=1e-11, atol=1e-13,
                 err_msg=f"{k} after step {step + 1}",
             )
     assert params["w1"].backend == backend
@@ -309,7 +309,7 @@ def test_trajectory_matches_torch(torch, backend, name, kwargs):
     for i, s in theirs["state"].items():
         assert set(ours["state"][i]) == set(s), f"state {i} keys"
         for key, value in s.items():
-            np.testing.assert_allclose(mg.tensor(ours["state"][i][key]).numpy(), value.numpy(), rtol=1e-10,
+            np.testing.assert_allclose(mg.tensor(ours["state"][i][key]).detach().numpy(), value.detach().numpy(), rtol=1e-10,
                                        atol=1e-13, err_msg=f"state {i}[{key!r}]")
     assert {k: v for k, v in ours["param_groups"][0].items()}.items() <= theirs["param_groups"][0].items()
 
@@ -335,7 +335,7 @@ def test_adam_first_step_is_lr_times_sign():
     opt = optim.Adam([w], lr=0.1, eps=0.0)
     (w * mg.tensor(np.array([5.0, -0.01, 1e-4]))).sum().backward()
     opt.step()
-    np.testing.assert_allclose(w.numpy(), [0.9, -1.9, 2.9], rtol=1e-14)
+    np.testing.assert_allclose(w.detach().numpy(), [0.9, -1.9, 2.9], rtol=1e-14)
 
 
 # --------------------------------------------------------------------------- parameter groups vs torch
@@ -372,8 +372,8 @@ def test_param_groups_with_their_own_options_match_torch(torch, name, defaults, 
         opt.step()
         topt.step()
     for k in params:
-        np.testing.assert_allclose(params[k].numpy(), tparams[k].detach().numpy(), rtol=1e-11, atol=1e-13, err_msg=k)
-    assert not np.array_equal(params["b2"].numpy(), arrays["b2"])  # the late group did train
+        np.testing.assert_allclose(params[k].detach().numpy(), tparams[k].detach().numpy(), rtol=1e-11, atol=1e-13, err_msg=k)
+    assert not np.array_equal(params["b2"].detach().numpy(), arrays["b2"])  # the late group did train
 
 
 def test_adagrad_initial_accumulator_per_group():
@@ -381,10 +381,10 @@ def test_adagrad_initial_accumulator_per_group():
     w, b = _params()
     opt = optim.Adagrad([{"params": [w]}, {"params": [b], "initial_accumulator_value": 3.0}], lr=0.5)
     assert not opt.state[w]["sum"].any() and (opt.state[b]["sum"] == 3.0).all()
-    b0 = b.numpy()
+    b0 = b.detach().numpy().copy()  # numpy() shares memory: step() updates in place
     (b * 2).sum().backward()
     opt.step()
-    np.testing.assert_allclose(b.numpy(), b0 - 0.5 * 2 / (np.sqrt(3.0 + 4) + 1e-10), rtol=1e-15)
+    np.testing.assert_allclose(b.detach().numpy(), b0 - 0.5 * 2 / (np.sqrt(3.0 + 4) + 1e-10), rtol=1e-15)
     assert opt.state[b]["step"] == 1 and opt.state[w]["step"] == 0  # w had no gradient
 
 
@@ -409,7 +409,7 @@ def test_step_updates_parameters_and_state_in_place(backend, make):
     opt.zero_grad()
     loss().backward()
     opt.step()
-    arrays = {k: p.data for k, p in params.items()}
+    arrays = {k: p._data for k, p in params.items()}  # the arrays themselves: step() must update them in place
     state = {(k, name): v for k, p in params.items() for name, v in opt.state[p].items()}
     before = {key: v.copy() for key, v in state.items() if key[1] != "step"}
     for _ in range(3):
@@ -417,7 +417,7 @@ def test_step_updates_parameters_and_state_in_place(backend, make):
         loss().backward()
         opt.step()
     for k, p in params.items():
-        assert p.data is arrays[k], f"{k}: step() replaced the parameter's array"
+        assert p._data is arrays[k], f"{k}: step() replaced the parameter's array"
         assert set(opt.state[p]) == {name for kk, name in state if kk == k}
         for name, v in opt.state[p].items():
             if name == "step":
@@ -425,7 +425,7 @@ def test_step_updates_parameters_and_state_in_place(backend, make):
             else:
                 assert v is state[k, name], f"{k}[{name!r}] was replaced instead of updated in place"
     for key, value in before.items():  # the same arrays, with new values
-        assert not np.array_equal(mg.tensor(state[key]).numpy(), mg.tensor(value).numpy()), key
+        assert not np.array_equal(mg.tensor(state[key]).detach().numpy(), mg.tensor(value).numpy()), key
 
 
 # --------------------------------------------------------------------------- optimizer state_dict
@@ -446,21 +446,21 @@ def test_optimizer_state_dict_round_trip(make):
     assert sorted(saved["state"]) == ([] if not opt.state else [0, 1, 2, 3])
     for s in saved["state"].values():  # copies, as Tensors: training on must not change the saved dict
         assert all(isinstance(v, (int, mg.Tensor)) for v in s.values())
-    frozen = {i: {k: (v.numpy() if isinstance(v, mg.Tensor) else v) for k, v in s.items()}
+    frozen = {i: {k: (v.detach().numpy().copy() if isinstance(v, mg.Tensor) else v) for k, v in s.items()}
               for i, s in saved["state"].items()}
     # a fresh optimizer over copies of the parameters, restored, continues exactly like the original
     _, params2, loss2 = _problem("numpy")
     for k in params:
-        params2[k].data = params[k].data.copy()
+        params2[k].data = params[k].detach().clone()
     opt2 = make(list(params2.values()))
     opt2.load_state_dict(saved)
     _train(opt, loss, 3)
     _train(opt2, loss2, 3)
     for k in params:
-        np.testing.assert_array_equal(params[k].numpy(), params2[k].numpy(), err_msg=k)
+        np.testing.assert_array_equal(params[k].detach().numpy(), params2[k].detach().numpy(), err_msg=k)
     for i, s in saved["state"].items():
         for k, v in s.items():
-            np.testing.assert_array_equal(v.numpy() if isinstance(v, mg.Tensor) else v, frozen[i][k])
+            np.testing.assert_array_equal(v.detach().numpy() if isinstance(v, mg.Tensor) else v, frozen[i][k])
     with pytest.raises(ValueError, match="different number of parameter groups"):
         opt2.load_state_dict({"state": {}, "param_groups": []})
     with pytest.raises(ValueError, match="doesn't match the size"):
@@ -534,7 +534,7 @@ def test_checkpoint_resume_matches_an_uninterrupted_run(tmp_path, make):
     opt.load_state_dict(checkpoint["optim"])
     train(model, opt, 5)
     for (name, a), (_, b) in zip(model.state_dict().items(), reference.state_dict().items()):
-        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy(), err_msg=name)
 
 
 def test_torch_state_dict_converted_to_arrays_loads(torch):
@@ -545,7 +545,7 @@ def test_torch_state_dict_converted_to_arrays_loads(torch):
     _train(topt, tloss, 5)
     sd = topt.state_dict()
     converted = {
-        "state": {i: {k: v.numpy() for k, v in s.items()} for i, s in sd["state"].items()},
+        "state": {i: {k: v.detach().numpy().copy() for k, v in s.items()} for i, s in sd["state"].items()},
         "param_groups": sd["param_groups"],
     }
     for k in params:
@@ -556,7 +556,7 @@ def test_torch_state_dict_converted_to_arrays_loads(torch):
     _train(opt, loss, 10)
     _train(topt, tloss, 10)
     for k in params:
-        np.testing.assert_allclose(params[k].numpy(), tparams[k].detach().numpy(), rtol=1e-11, atol=1e-13, err_msg=k)
+        np.testing.assert_allclose(params[k].detach().numpy(), tparams[k].detach().numpy(), rtol=1e-11, atol=1e-13, err_msg=k)
 
 
 # --------------------------------------------------------------------------- under mg.jit
@@ -609,11 +609,11 @@ def test_step_returns_the_closures_loss_and_uses_its_gradients(make):
         return loss
 
     loss = opt.step(closure)
-    assert isinstance(loss, mg.Tensor) and loss.item() == pytest.approx(float((ref_w.numpy() ** 2).sum() + ref_b.numpy().sum()))
+    assert isinstance(loss, mg.Tensor) and loss.item() == pytest.approx(float((ref_w.detach().numpy() ** 2).sum() + ref_b.detach().numpy().sum()))
     ((ref_w * ref_w).sum() + ref_b.sum()).backward()
     ref.step()
-    np.testing.assert_array_equal(w.numpy(), ref_w.numpy())
-    np.testing.assert_array_equal(b.numpy(), ref_b.numpy())
+    np.testing.assert_array_equal(w.detach().numpy(), ref_w.detach().numpy())
+    np.testing.assert_array_equal(b.detach().numpy(), ref_b.detach().numpy())
 
 
 @pytest.mark.parametrize("make", ALL[1:], ids=ALL_IDS[1:])  # all but plain SGD, which keeps no state
@@ -638,11 +638,11 @@ def test_load_state_dict_with_partial_state_starts_the_missing_ones_fresh(make):
     ref = make([fresh_w])
     ((fresh_w * fresh_w).sum()).backward()
     ref.step()
-    np.testing.assert_allclose(w2.numpy(), fresh_w.numpy(), rtol=1e-15, atol=0)
+    np.testing.assert_allclose(w2.detach().numpy(), fresh_w.detach().numpy(), rtol=1e-15, atol=0)
     opt.zero_grad()
     ((w * w).sum() + (b * b).sum()).backward()
     opt.step()
-    np.testing.assert_allclose(b2.numpy(), b.numpy(), rtol=1e-15, atol=0)
+    np.testing.assert_allclose(b2.detach().numpy(), b.detach().numpy(), rtol=1e-15, atol=0)
 
 
 def test_adagrad_after_loading_a_stateless_dict_steps_like_a_new_one():
@@ -654,7 +654,7 @@ def test_adagrad_after_loading_a_stateless_dict_steps_like_a_new_one():
     for o, p in ((opt, w), (ref, ref_w)):
         (p * p).sum().backward()
         o.step()
-    np.testing.assert_array_equal(w.numpy(), ref_w.numpy())
+    np.testing.assert_array_equal(w.detach().numpy(), ref_w.detach().numpy())
 
 
 def test_load_state_dict_group_options():
@@ -751,7 +751,7 @@ def test_no_weight_decay_leaves_an_infinite_parameter_infinite(make):
     opt = make([w])
     w.grad = mg.tensor([1.0, 1.0])
     opt.step()
-    assert w.numpy()[0] == np.inf and np.isfinite(w.numpy()[1])
+    assert w.detach().numpy()[0] == np.inf and np.isfinite(w.detach().numpy()[1])
 
 
 def test_optimizer_subclass_step_runs_live_under_jit():
@@ -778,7 +778,7 @@ def test_optimizer_subclass_step_runs_live_under_jit():
 
     for _ in range(4):
         train_step()
-    assert w.numpy()[0] == 8.0 - (1 + 0.5 + 0.25 + 0.125)
+    assert w.detach().numpy()[0] == 8.0 - (1 + 0.5 + 0.25 + 0.125)
 
 
 def test_adamw_loading_an_adam_state_dict_stays_decoupled():

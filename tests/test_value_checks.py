@@ -43,7 +43,7 @@ def test_sgd_without_momentum_with_weight_decay_or_maximize(backend, weight_deca
     for _ in range(2):
         d = (-g if maximize else g) + weight_decay * expected
         expected = expected - 0.1 * d
-    np.testing.assert_allclose(p.numpy(), expected, rtol=1e-14)
+    np.testing.assert_allclose(p.detach().numpy(), expected, rtol=1e-14)
     assert not opt.state  # no momentum buffer without momentum
 
 
@@ -58,7 +58,7 @@ def test_sgd_momentum_by_hand(backend, nesterov, dampening):
         d = g + 0.01 * expected
         buf = d.copy() if buf is None else 0.9 * buf + (1 - dampening) * d
         expected = expected - 0.1 * (d + 0.9 * buf if nesterov else buf)
-    np.testing.assert_allclose(p.numpy(), expected, rtol=1e-13)
+    np.testing.assert_allclose(p.detach().numpy(), expected, rtol=1e-13)
 
 
 @pytest.mark.parametrize("amsgrad,weight_decay,maximize,beta1", [(False, 0.0, False, 0.9), (True, 0.1, False, 0.9),
@@ -82,7 +82,7 @@ def test_adam_bias_correction_by_hand(backend, amsgrad, weight_decay, maximize, 
         vmax = np.maximum(vmax, v)
         denom = np.sqrt(vmax if amsgrad else v) / np.sqrt(1 - beta2 ** t) + eps
         x = x - lr / (1 - beta1 ** t) * m / denom
-        np.testing.assert_allclose(p.numpy(), x, rtol=1e-12, err_msg=f"step {t}")
+        np.testing.assert_allclose(p.detach().numpy(), x, rtol=1e-12, err_msg=f"step {t}")
 
 
 # --------------------------------------------------------------------------- clone, min, argmin, casts
@@ -91,7 +91,7 @@ def test_clone_copies_and_passes_the_gradient_through(backend):
     y = x.clone()
     with mg.no_grad():
         y.data[...] = 0.0  # a copy: x is untouched
-    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x.detach().numpy(), [1.0, 2.0, 3.0])
     (x.clone() * t64([2.0, -1.0, 5.0], backend, requires_grad=False)).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, -1.0, 5.0])
 
@@ -101,9 +101,9 @@ def test_min_dim_and_argmin_values_and_gradient(backend, dim, keepdim):
     a = np.array([[3.0, 1.0, 2.0], [0.5, 4.0, 0.5]])  # a tie in row 1: the first minimum wins
     x = t64(a, backend)
     values, indices = x.min(dim, keepdim=keepdim)
-    np.testing.assert_array_equal(values.numpy(), a.min(axis=dim, keepdims=keepdim))
-    np.testing.assert_array_equal(indices.numpy(), np.argmin(a, axis=dim).reshape(values.shape))
-    np.testing.assert_array_equal(x.argmin(dim, keepdim).numpy(), indices.numpy())
+    np.testing.assert_array_equal(values.detach().numpy(), a.min(axis=dim, keepdims=keepdim))
+    np.testing.assert_array_equal(indices.detach().numpy(), np.argmin(a, axis=dim).reshape(values.shape))
+    np.testing.assert_array_equal(x.argmin(dim, keepdim).detach().numpy(), indices.detach().numpy())
     assert indices.dtype == mg.int64 and not indices.requires_grad
     g = np.arange(1.0, 1.0 + values.numel()).reshape(values.shape)
     values.backward(mg.tensor(g, dtype=mg.float64, backend=backend))
@@ -218,7 +218,7 @@ def test_max_pool2d_many_windows_matches_loop_reference_with_ties(backend, kerne
     t = t64(x, backend)
     out = F.max_pool2d(t, kernel, stride)
     assert out.numel() > 4096
-    np.testing.assert_array_equal(out.numpy(), max_pool2d_ref(x, kernel, stride))
+    np.testing.assert_array_equal(out.detach().numpy(), max_pool2d_ref(x, kernel, stride))
     g = rng.integers(1, 5, size=out.shape).astype(np.float64)
     out.backward(mg.tensor(g, backend=backend))
     np.testing.assert_array_equal(t.grad.numpy(), max_pool2d_grad_ref(x, g, kernel, stride))
@@ -292,7 +292,7 @@ def test_adam_defaults_bounds_and_closure():
     assert opt.defaults["lr"] == 1e-3 and opt.defaults["betas"] == (0.9, 0.999) and opt.defaults["eps"] == 1e-8
     p.grad = mg.tensor([2.0, -3.0], dtype=mg.float64)
     assert opt.step(lambda: 7.0) == 7.0  # step(closure) returns the closure's loss
-    np.testing.assert_allclose(p.numpy(), [1.0 - 1e-3, -1.0 + 1e-3], rtol=1e-9)  # first step: lr * sign(g)
+    np.testing.assert_allclose(p.detach().numpy(), [1.0 - 1e-3, -1.0 + 1e-3], rtol=1e-9)  # first step: lr * sign(g)
     mg.optim.Adam([p], betas=(0.0, 0.0))  # PyTorch accepts 0 for both
     for betas, match in [((1.0, 0.5), "index 0: 1.0"), ((0.5, 1.0), "index 1: 1.0"), ((0.5, -0.1), "index 1: -0.1")]:
         with pytest.raises(ValueError, match=match):
@@ -306,7 +306,7 @@ def test_adam_updates_params_after_one_without_grad_and_full_weight_decay(backen
     opt = mg.optim.Adam([a, b], lr=0.1, weight_decay=1.0)
     opt.step()  # a has no grad and is skipped; b's gradient is 0 + 1.0 * 2.0
     assert a.item() == 1.0
-    np.testing.assert_allclose(b.numpy(), [2.0 - 0.1], rtol=1e-9)
+    np.testing.assert_allclose(b.detach().numpy(), [2.0 - 0.1], rtol=1e-9)
 
 
 @pytest.mark.parametrize("beta1", [0.3, 0.5, 0.9])
@@ -324,7 +324,7 @@ def test_adam_matches_torch_bit_for_bit(beta1):
         tp.grad = torch.tensor(g)
         opt.step()
         topt.step()
-    np.testing.assert_array_equal(p.numpy(), tp.detach().numpy())
+    np.testing.assert_array_equal(p.detach().numpy(), tp.detach().numpy())
 
 
 def test_pow_at_a_zero_base_with_zero_and_positive_exponents(backend):

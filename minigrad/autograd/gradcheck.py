@@ -86,20 +86,20 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
             o.backward(unit.reshape(o.shape), retain_graph=True)
             for i in checked:
                 g = xs[i].grad
-                analytical[i].append(numpy.zeros(xs[i].numel()) if g is None else g.numpy().reshape(-1))
+                analytical[i].append(numpy.zeros(xs[i].numel()) if g is None else g.detach().numpy().reshape(-1))
 
     jacobians = {}  # per input: the numerical Jacobian, (all output elements, input elements)
     # grad mode stays on: fn may differentiate internally (gradgradcheck's fn calls autograd.grad)
     if True:
         for i in checked:
-            flat = xs[i].data.reshape(-1)  # a view: writing it perturbs the input in place
+            flat = xs[i]._data.reshape(-1)  # a view: writing it perturbs the input in place
             columns = []
             for j in range(flat.size):
                 orig = flat[j].item()
                 flat[j] = orig + eps
-                plus = [o.numpy().reshape(-1) for o in _outputs(fn(*xs))]
+                plus = [o.detach().numpy().reshape(-1) for o in _outputs(fn(*xs))]
                 flat[j] = orig - eps
-                minus = [o.numpy().reshape(-1) for o in _outputs(fn(*xs))]
+                minus = [o.detach().numpy().reshape(-1) for o in _outputs(fn(*xs))]
                 flat[j] = orig
                 numerical = numpy.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
                 columns.append(numerical)
@@ -131,7 +131,7 @@ def _check_random_upstream(outs: tuple[Tensor, ...], xs: list, checked: list[int
         if len(upstream) != len(outs):
             raise ValueError(f"gradcheck: upstream has {len(upstream)} entries for {len(outs)} outputs")
         vs = [numpy.zeros(o.numel()) if u is None else
-              numpy.asarray(u.numpy() if isinstance(u, function.Tensor) else u, dtype=numpy.float64).reshape(o.numel())
+              numpy.asarray(u.detach().numpy() if isinstance(u, function.Tensor) else u, dtype=numpy.float64).reshape(o.numel())
               for o, u in zip(outs, upstream)]
     for i in checked:
         xs[i].grad = None
@@ -141,7 +141,7 @@ def _check_random_upstream(outs: tuple[Tensor, ...], xs: list, checked: list[int
     v = numpy.concatenate(vs) if vs else numpy.zeros(0)
     for i in checked:
         g = xs[i].grad
-        got = numpy.zeros(xs[i].numel()) if g is None else g.numpy().reshape(-1)
+        got = numpy.zeros(xs[i].numel()) if g is None else g.detach().numpy().reshape(-1)
         want = v @ jacobians[i] if jacobians[i].size else numpy.zeros(xs[i].numel())
         bad = numpy.abs(got - want) > atol + rtol * numpy.abs(want)
         if bad.any() or not numpy.isfinite(got).all():
@@ -168,14 +168,14 @@ def _fast(fn: Callable[..., Any], outs: tuple, xs: list, checked: list[int], eps
     u = numpy.concatenate(us) if us else numpy.zeros(0)
     for i, g in zip(checked, grads):
         v = rng.uniform(0.5, 2.0, xs[i].numel()) * rng.choice((-1.0, 1.0), xs[i].numel())
-        got = 0.0 if g is None else float(g.numpy().reshape(-1) @ v)
-        flat = xs[i].data.reshape(-1)
+        got = 0.0 if g is None else float(g.detach().numpy().reshape(-1) @ v)
+        flat = xs[i]._data.reshape(-1)
         orig = flat.copy()
-        vv = function.Tensor(v, dtype=xs[i].dtype, backend=xs[i].backend).data
+        vv = function.Tensor(v, dtype=xs[i].dtype, backend=xs[i].backend)._data
         flat[...] = orig + eps * vv
-        plus = numpy.concatenate([o.numpy().reshape(-1) for o in _outputs(fn(*xs))])
+        plus = numpy.concatenate([o.detach().numpy().reshape(-1) for o in _outputs(fn(*xs))])
         flat[...] = orig - eps * vv
-        minus = numpy.concatenate([o.numpy().reshape(-1) for o in _outputs(fn(*xs))])
+        minus = numpy.concatenate([o.detach().numpy().reshape(-1) for o in _outputs(fn(*xs))])
         flat[...] = orig
         want = float(u @ ((plus - minus) / (2 * eps)))
         if not numpy.isfinite(got) or abs(got - want) > atol + rtol * abs(want):

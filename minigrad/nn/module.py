@@ -78,9 +78,9 @@ def _converted(value: Any, target: Tensor) -> Any:
         value = value.detach()
         if value.backend != target.backend:
             value = value.to(target.backend)
-        value = value.data
+        value = value._data
     elif type(value) in ARRAY_TYPES:  # a raw array of any backend: moved explicitly (CuPy refuses implicit moves)
-        value = transfer(value, backend_of(target.data))
+        value = transfer(value, backend_of(target._data))
     if not hasattr(value, "dtype"):
         value = numpy.asarray(value)
     kind = numpy.dtype(value.dtype).kind
@@ -111,15 +111,19 @@ def _is_dtype_name(name: str) -> bool:
 
 def _to_args(args: tuple, kwargs: dict) -> tuple[str | None, Any]:
     """(backend, dtype) from Module.to's arguments, which are Tensor.to's."""
+    from ..device import device
     backend = kwargs.pop("backend", None) or kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)  # accepted as in PyTorch; moves are synchronous here
     if kwargs:
         raise TypeError(f"to() got unexpected keyword argument(s) {sorted(kwargs)}")
     for a in args:
         if isinstance(a, Tensor):
             backend, dtype = a.backend, a.dtype
-        elif isinstance(a, str) and not _is_dtype_name(a):
+        elif isinstance(a, device) or (isinstance(a, str) and not _is_dtype_name(a)):
             backend = a
+        elif isinstance(a, bool):  # to(device, dtype, non_blocking): PyTorch's positional flag
+            continue
         else:
             dtype = a
     if dtype is not None:
@@ -442,7 +446,7 @@ class Module:
                 if set_to_none:
                     p.grad = None
                 else:
-                    g = p.grad.data
+                    g = p.grad._data
                     g[...] = 0
 
     # ----------------------------------------------------------------- backends / dtypes
@@ -466,16 +470,16 @@ class Module:
 
         for p in self.parameters():
             moved = convert(p)
-            if moved.data is not p.data:
-                p.data = moved.data
+            if moved._data is not p._data:
+                p.data = moved._data
             if p.grad is not None:
                 p.grad = convert(p.grad)
         for module in self.modules():
             for name, buf in module._buffers.items():
                 if buf is not None:
                     moved = convert(buf)
-                    if moved.data is not buf.data:
-                        buf.data = moved.data
+                    if moved._data is not buf._data:
+                        buf.data = moved._data
         return self
 
     def cpu(self) -> Module:
@@ -550,7 +554,7 @@ class Module:
             )
         # Only now write: every value is already an array of the target's shape, dtype and backend.
         for target, arr in updates:
-            data = target.data
+            data = target._data
             data[...] = arr
             target.data = data  # reassigning through the property bumps the version counter
         return _IncompatibleKeys(missing, unexpected)

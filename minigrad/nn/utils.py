@@ -88,8 +88,8 @@ def _clip_norm(params: list[Tensor], max_norm: float, p: float, norm_type, error
     backends = {g.backend for g in grads}
     if len(backends) > 1:
         raise RuntimeError(f"{fn}: gradients are on several backends ({sorted(backends)}); move the model first")
-    xp = array_module(grads[0].data)
-    total = _vector_norm(xp, xp.stack([_vector_norm(xp, g.data, p) for g in grads]), p)
+    xp = array_module(grads[0]._data)
+    total = _vector_norm(xp, xp.stack([_vector_norm(xp, g._data, p) for g in grads]), p)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(f"{fn}: the total norm of order {norm_type} for gradients from `parameters` is "
                            f"non-finite ({float(total)}), so it cannot be clipped. To scale the gradients by the "
@@ -117,4 +117,4 @@ def _clip_value(params: list[Tensor], clip_value: float) -> None:
         for p in params:
             if p.grad is not None:
                 g = p.grad
-                g.copy_(array_module(g.data).clip(g.data, -clip_value, clip_value))
+                g.copy_(array_module(g._data).clip(g._data, -clip_value, clip_value))

@@ -52,7 +52,7 @@ class Adagrad(Optimizer):
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = self.state[p]
         state["step"] = 0
-        state["sum"] = p.xp.full_like(p.data, group["initial_accumulator_value"])
+        state["sum"] = p.xp.full_like(p._data, group["initial_accumulator_value"])
         return state
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:

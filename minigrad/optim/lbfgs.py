@@ -336,7 +336,7 @@ class LBFGS(Optimizer):
         if isinstance(value, (list, tuple)):
             return [self._load_state_entry(v, param, key, index) for v in value]
         if isinstance(value, Tensor):
-            value = value.to(param.backend).data
+            value = value.to(param.backend)._data
         if hasattr(value, "shape") and hasattr(value, "dtype"):
             if value.ndim == 0:
                 return value.item()

@@ -1,7 +1,7 @@
 """`Optimizer`: the base class of every optimizer (param groups, per-parameter state, state dicts).
 
 Rules every `step()` in this package follows, so that `mg.jit` can capture and replay a training step:
-- It works on the raw backend arrays (`p.data`, `p.grad.data`), so it builds no graph and costs a few
+- It works on the raw backend arrays (`p._data`, `p.grad._data`), so it builds no graph and costs a few
   array operations per parameter; the training loops minigrad targets are tiny and Python overhead is
   most of their cost.
 - Parameters and state arrays are updated in place (`-=`, `*=`, `out=`), so their addresses never
@@ -231,7 +231,7 @@ def _state_from_saved(value: Any, param: Tensor, key: str, index: int) -> Any:
     host at every step, and a device array there would cost a device-to-host read per step.
     """
     if isinstance(value, Tensor):
-        value = value.to(param.backend).data
+        value = value.to(param.backend)._data
     if not (hasattr(value, "shape") and hasattr(value, "dtype")):
         return value
     if key in _SCALAR_STATE:

@@ -133,7 +133,7 @@ def default_collate(batch: list) -> Any:
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return wrap(_stack([t.data for t in batch], "tensors"))
+        return wrap(_stack([t._data for t in batch], "tensors"))
     if isinstance(elem, numpy.ndarray) or type(elem) in ARRAY_TYPES:
         return wrap(_stack(list(batch), "arrays"))
     if isinstance(elem, numpy.generic):
@@ -248,7 +248,7 @@ class DataLoader:
 def _gather(t: Tensor, idx: numpy.ndarray, order: numpy.ndarray, start: int, device_orders: dict) -> Tensor:
     """t's rows at idx as a new tensor: a slice copy when the rows are consecutive, else one fancy index
     (on a GPU backend with the epoch's order moved to the device once, not once per batch)."""
-    data = t.data
+    data = t._data
     if idx[-1] - idx[0] == len(idx) - 1 and (len(idx) == 1 or (idx[1:] - idx[:-1] == 1).all()):
         return wrap(data[int(idx[0]):int(idx[-1]) + 1].copy())
     backend = t.backend
