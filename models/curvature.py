@@ -64,8 +64,8 @@ def derivatives(w: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     g = mg.autograd.functional.jacobian(energy, ts)
     h = mg.autograd.functional.hessian(energy, ts)
     sizes = [t.numel() for t in ts]
-    grad = np.concatenate([gi.numpy().reshape(-1) for gi in g])
-    hess = np.block([[h[i][j].numpy().reshape(sizes[i], sizes[j]) for j in range(3)] for i in range(3)])
+    grad = np.concatenate([gi.detach().numpy().copy().reshape(-1) for gi in g])
+    hess = np.block([[h[i][j].detach().numpy().copy().reshape(sizes[i], sizes[j]) for j in range(3)] for i in range(3)])
     return float(e.item()), grad, hess
 
 
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     gd = None
     if args.gd_weights is not None:
         try:
-            gd = flatten({k: v.numpy() for k, v in mg.load(args.gd_weights).items()})
+            gd = flatten({k: v.detach().numpy().copy() for k, v in mg.load(args.gd_weights).items()})
         except (OSError, ValueError, KeyError) as e:
             print(f"error: --gd-weights {args.gd_weights}: {e}", file=sys.stderr)
             return cli.EXIT_ERROR

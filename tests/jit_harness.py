@@ -17,7 +17,7 @@ graphs_module = sys.modules["minigrad.jit.graphs"]  # `minigrad.jit` the attribu
 def host(o: Any) -> Any:
     """A call's result as NumPy arrays and plain values, the same nesting."""
     if isinstance(o, mg.Tensor):
-        return o.numpy()
+        return o.detach().numpy().copy()
     if isinstance(o, (list, tuple)):
         return [host(x) for x in o]
     if isinstance(o, dict):

@@ -179,7 +179,7 @@ def _sort(lib, materialize):
         @staticmethod
         def forward(ctx, x):
             ctx.set_materialize_grads(materialize)
-            idx = x.argsort() if lib is torch else mg.tensor(np.argsort(x.numpy()))
+            idx = x.argsort() if lib is torch else mg.tensor(np.argsort(x.detach().numpy()))
             vals = x[idx]
             ctx.mark_non_differentiable(idx)
             ctx.save_for_backward(idx, vals)

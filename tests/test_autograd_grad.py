@@ -18,7 +18,7 @@ def _pair(a: np.ndarray):
 
 def _close(got, want, ops: int = 50):
     want = want.detach().numpy() if isinstance(want, torch.Tensor) else want
-    got = got.numpy() if isinstance(got, mg.Tensor) else got
+    got = got.detach().numpy().copy() if isinstance(got, mg.Tensor) else got
     np.testing.assert_allclose(got, want, rtol=ops * EPS64, atol=ops * EPS64 * max(1.0, float(np.abs(want).max())))
 
 
@@ -97,8 +97,8 @@ def test_backward_inputs_accumulates_only_into_inputs():
         h = x * w
         h.retain_grad()
         (h.exp().sum()).backward(inputs=[x, h])
-        res.append((x.grad.numpy() if lib is mg else x.grad.detach().numpy(), w.grad, x.detach().numpy(),
-                    h.grad.numpy() if lib is mg else h.grad.detach().numpy()))
+        res.append((x.grad.detach().numpy().copy() if lib is mg else x.grad.detach().numpy(), w.grad, x.detach().numpy(),
+                    h.grad.detach().numpy().copy() if lib is mg else h.grad.detach().numpy()))
     (gx, gw, _, gh), (tx, tw, _, th) = res
     np.testing.assert_allclose(gx, tx, rtol=1e-14)
     np.testing.assert_allclose(gh, th, rtol=1e-14)
@@ -167,7 +167,7 @@ def _hessian(f, params):
     rows = []
     for i in range(flat.shape[0]):
         r = mg.autograd.grad(flat[i], params, retain_graph=True, allow_unused=True)
-        rows.append(np.concatenate([(np.zeros(p.shape) if t is None else t.numpy()).reshape(-1)
+        rows.append(np.concatenate([(np.zeros(p.shape) if t is None else t.detach().numpy().copy()).reshape(-1)
                                     for p, t in zip(params, r)]))
     return np.stack(rows)
 
@@ -184,7 +184,7 @@ def test_hessian_of_a_small_network_matches_torch():
         return _mlp(torch, p, torch.tensor(xin))
     ht = torch.autograd.functional.hessian(ft, tuple(torch.tensor(a) for a in arrays))
     n = sum(a.size for a in arrays)
-    want = np.block([[ht[i][j].reshape(arrays[i].size, arrays[j].size).numpy() for j in range(4)] for i in range(4)])
+    want = np.block([[ht[i][j].reshape(arrays[i].size, arrays[j].size).detach().numpy().copy() for j in range(4)] for i in range(4)])
     assert h.shape == (n, n)
     np.testing.assert_allclose(h, h.T, atol=1e-12)
     _close(h, want, ops=200)
@@ -204,7 +204,7 @@ def test_hessian_of_a_conv_pool_network_matches_torch():
     h = _hessian(lambda p: net(F, p[0], p[1], mg.tensor(xin)), ps)
     ht = torch.autograd.functional.hessian(lambda w, lw: net(TF, w, lw, torch.tensor(xin)),
                                            (torch.tensor(wa), torch.tensor(la)))
-    want = np.block([[ht[i][j].reshape(ps[i].numel(), ps[j].numel()).numpy() for j in range(2)] for i in range(2)])
+    want = np.block([[ht[i][j].reshape(ps[i].numel(), ps[j].numel()).detach().numpy().copy() for j in range(2)] for i in range(2)])
     _close(h, want, ops=500)
 
 
@@ -262,5 +262,5 @@ def test_third_derivatives_match_torch(case):
         res.append((g1, g2, g3))
     for k, (got, want) in enumerate(zip(*res)):
         want = want.detach().numpy()
-        np.testing.assert_allclose(got.numpy(), want, rtol=1e-9, atol=1e-9 * max(1.0, float(np.abs(want).max())),
+        np.testing.assert_allclose(got.detach().numpy().copy(), want, rtol=1e-9, atol=1e-9 * max(1.0, float(np.abs(want).max())),
                                    err_msg=f"order {k + 1}")

@@ -96,7 +96,7 @@ def test_module_matches_torch(torch, name, args, kwargs, shapes):
     for p in theirs.parameters():  # away from the defaults (ones/zeros) so a swapped weight and bias shows
         with torch.no_grad():
             p.add_(torch.from_numpy(np.random.default_rng(1).uniform(-0.5, 0.5, tuple(p.shape))))
-    ours.load_state_dict({k: mg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: mg.tensor(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()})
     arrays = _inputs(name, shapes)
     xs = [mg.tensor(a, requires_grad=True) for a in arrays]
     ts = [torch.tensor(a, requires_grad=True) for a in arrays]
@@ -108,29 +108,29 @@ def test_module_matches_torch(torch, name, args, kwargs, shapes):
     (tout * torch.from_numpy(g)).sum().backward()
     want = tout.detach().numpy()
     tol = 64 * EPS64 * max(1.0, float(np.abs(want).max()))
-    np.testing.assert_allclose(out.numpy(), want, rtol=0, atol=tol)
+    np.testing.assert_allclose(out.detach().numpy().copy(), want, rtol=0, atol=tol)
     for x, t in zip(xs, ts):
-        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=0,
-                                   atol=64 * EPS64 * max(1.0, float(np.abs(t.grad.numpy()).max())))
+        np.testing.assert_allclose(x.grad.detach().numpy().copy(), t.grad.detach().numpy().copy(), rtol=0,
+                                   atol=64 * EPS64 * max(1.0, float(np.abs(t.grad.detach().numpy().copy()).max())))
     for (k, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=0,
-                                   atol=64 * EPS64 * max(1.0, float(np.abs(tp.grad.numpy()).max())), err_msg=k)
+        np.testing.assert_allclose(p.grad.detach().numpy().copy(), tp.grad.detach().numpy().copy(), rtol=0,
+                                   atol=64 * EPS64 * max(1.0, float(np.abs(tp.grad.detach().numpy().copy()).max())), err_msg=k)
     back = ours.state_dict()
     for k, v in theirs.state_dict().items():
-        np.testing.assert_array_equal(back[k].numpy(), v.numpy())
+        np.testing.assert_array_equal(back[k].detach().numpy().copy(), v.detach().numpy().copy())
 
 
 def test_default_parameters_match_torchs_initialisation(torch):
     """LayerNorm/GroupNorm start at ones and zeros; Conv1d draws from U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
     ln, gn = nn.LayerNorm((2, 3)), nn.GroupNorm(2, 4)
     for m in (ln, gn):
-        np.testing.assert_array_equal(m.weight.numpy(), np.ones(m.weight.shape))
-        np.testing.assert_array_equal(m.bias.numpy(), np.zeros(m.bias.shape))
+        np.testing.assert_array_equal(m.weight.detach().numpy().copy(), np.ones(m.weight.shape))
+        np.testing.assert_array_equal(m.bias.detach().numpy().copy(), np.zeros(m.bias.shape))
     conv = nn.Conv1d(6, 64, 5, groups=2)
     bound = 1 / math.sqrt(3 * 5)
     assert conv.weight.shape == (64, 3, 5) and conv.bias.shape == (64,)
     for p in (conv.weight, conv.bias):
-        assert np.abs(p.numpy()).max() <= bound and np.abs(p.numpy()).max() > 0.8 * bound
+        assert np.abs(p.detach().numpy().copy()).max() <= bound and np.abs(p.detach().numpy().copy()).max() > 0.8 * bound
     assert nn.LayerNorm(3).weight.dtype == mg.float32
 
 
@@ -144,7 +144,7 @@ def test_layer_norm_trains_in_a_model(torch):
         return n.Sequential(n.Linear(8, 8), n.LayerNorm(8), n.GELU(), n.Linear(8, 8))
 
     ours, theirs = build(mg).to(dtype=mg.float64), build(torch).double()
-    ours.load_state_dict({k: mg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: mg.tensor(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()})
     opt, topt = mg.optim.Adam(ours.parameters(), lr=0.01), torch.optim.Adam(theirs.parameters(), lr=0.01)
     for _ in range(10):
         opt.zero_grad()
@@ -224,6 +224,6 @@ def test_instance_norm_refuses_running_statistics():
     with pytest.raises(NotImplementedError, match="updating running statistics"):
         nn.functional.instance_norm(x, mg.zeros(3), mg.ones(3))
     out = nn.functional.instance_norm(x + 1, mg.zeros(3), mg.ones(3), use_input_stats=False)  # eval-style
-    np.testing.assert_allclose(out.numpy(), np.ones((2, 3, 4)) / np.sqrt(1 + 1e-5), rtol=1e-6)
+    np.testing.assert_allclose(out.detach().numpy().copy(), np.ones((2, 3, 4)) / np.sqrt(1 + 1e-5), rtol=1e-6)
     with pytest.raises(mg.ShapeError, match="built for num_features=3"):
         nn.InstanceNorm1d(3)(mg.zeros(2, 4, 5))

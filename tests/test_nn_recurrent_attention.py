@@ -25,7 +25,7 @@ def _twins(torch, name, kwargs):
     theirs = getattr(torch.nn, name)(**kwargs).double()
     assert repr(ours) == repr(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    ours.load_state_dict({k: mg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: mg.tensor(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()})
     return ours, theirs
 
 
@@ -33,7 +33,7 @@ def _close(a, b, what, steps=1):
     """Within 64 ulps of the scale per step of recurrence: the same formulas, summed in another order."""
     b = b.detach().numpy() if hasattr(b, "detach") else b
     tol = 64 * steps * EPS64 * max(1.0, float(np.abs(b).max()) if b.size else 1.0)
-    np.testing.assert_allclose(a.numpy(), b, rtol=0, atol=tol, err_msg=what)
+    np.testing.assert_allclose(a.detach().numpy().copy(), b, rtol=0, atol=tol, err_msg=what)
 
 
 RNN_CASES = [
@@ -86,7 +86,7 @@ def test_recurrent_defaults_and_errors():
                      "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1"]
     assert lstm.weight_ih_l0.shape == (20, 3) and lstm.weight_ih_l1.shape == (20, 5)
     bound = 1 / math.sqrt(5)
-    assert all(np.abs(p.numpy()).max() <= bound for p in lstm.parameters())
+    assert all(np.abs(p.detach().numpy().copy()).max() <= bound for p in lstm.parameters())
     with pytest.raises(mg.ShapeError, match="input.size\\(-1\\) must be equal to input_size"):
         lstm(mg.zeros(4, 2, 4))
     with pytest.raises(mg.ShapeError, match="Expected hidden\\[0\\] size \\(2, 2, 5\\)"):
@@ -195,7 +195,7 @@ def test_multihead_attention_errors():
         mha(x, x, x, attn_mask=mg.zeros(3, 4))
     with pytest.raises(mg.ShapeError, match="was expecting embedding dimension of 8"):
         mha(mg.zeros(4, 2, 6), x, x)
-    assert mha.in_proj_bias.numpy().tolist() == [0.0] * 24 and mha.out_proj.bias.numpy().tolist() == [0.0] * 8
+    assert mha.in_proj_bias.detach().numpy().copy().tolist() == [0.0] * 24 and mha.out_proj.bias.detach().numpy().copy().tolist() == [0.0] * 8
 
 
 @pytest.mark.parametrize("make, shapes", [
@@ -221,7 +221,7 @@ def test_layers_give_the_same_results_on_every_backend(backend, make, shapes):
         out = module(*xs)
         out = out[0] if isinstance(out, tuple) else out
         (out * out).sum().backward()
-        results.append((out.numpy(), [x.grad.numpy() for x in xs], [p.grad.numpy() for p in module.parameters()]))
+        results.append((out.detach().numpy().copy(), [x.grad.detach().numpy().copy() for x in xs], [p.grad.detach().numpy().copy() for p in module.parameters()]))
     (o1, gx1, gp1), (o2, gx2, gp2) = results
     np.testing.assert_allclose(o2, o1, rtol=1e-12, atol=1e-13)
     for a, b in zip(gx1 + gp1, gx2 + gp2):

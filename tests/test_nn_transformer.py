@@ -50,7 +50,7 @@ def test_encoder_matches_torch(torch, kwargs, layers, masks, shape):
         assert repr(ours) == repr(theirs)
     ours, theirs = ours.to(dtype=mg.float64), theirs.double()
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    ours.load_state_dict({k: mg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: mg.tensor(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()})
     x = np.random.default_rng(0).standard_normal(shape)
     a, b = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     m = _masks(masks)
@@ -61,7 +61,7 @@ def test_encoder_matches_torch(torch, kwargs, layers, masks, shape):
     # a few hundred operations per output through softmax and two LayerNorms: 512 ulps of the scale
     def close(got, want, what):
         want = want.detach().numpy()
-        np.testing.assert_allclose(got.numpy(), want, rtol=0, atol=512 * EPS64 * max(1.0, np.abs(want).max()),
+        np.testing.assert_allclose(got.detach().numpy().copy(), want, rtol=0, atol=512 * EPS64 * max(1.0, np.abs(want).max()),
                                    err_msg=what)
     close(out, tout, "output")
     close(a.grad, b.grad, "input grad")
@@ -76,9 +76,9 @@ def test_encoder_layers_are_independent_copies_and_dropout_follows_train_mode():
     assert len({id(w) for w in weights}) == 3 and all(w is not layer.linear1.weight for w in weights)
     x = mg.randn(4, 2, 8)
     enc.eval()
-    np.testing.assert_array_equal(enc(x).numpy(), enc(x).numpy())
+    np.testing.assert_array_equal(enc(x).detach().numpy().copy(), enc(x).detach().numpy().copy())
     enc.train()
-    assert not np.array_equal(enc(x).numpy(), enc(x).numpy())
+    assert not np.array_equal(enc(x).detach().numpy().copy(), enc(x).detach().numpy().copy())
     with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
     custom = nn.TransformerEncoderLayer(8, 2, 16, activation=nn.SiLU())
@@ -95,14 +95,14 @@ def test_transformer_matches_torch(torch, kwargs):
     """Encoder and decoder stacks with a causal target mask and padding masks: outputs and gradients as torch's."""
     ours, theirs = nn.Transformer(**kwargs).to(dtype=mg.float64), torch.nn.Transformer(**kwargs).double()
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    ours.load_state_dict({k: mg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    ours.load_state_dict({k: mg.tensor(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()})
     rng = np.random.default_rng(0)
     bf = kwargs.get("batch_first", False)
     src = rng.standard_normal((2, 6, 8) if bf else (6, 2, 8))
     tgt = rng.standard_normal((2, 5, 8) if bf else (5, 2, 8))
     mask = nn.Transformer.generate_square_subsequent_mask(5, dtype=mg.float64)
     tmask = torch.nn.Transformer.generate_square_subsequent_mask(5, dtype=torch.float64)
-    np.testing.assert_array_equal(mask.numpy(), tmask.numpy())
+    np.testing.assert_array_equal(mask.detach().numpy().copy(), tmask.detach().numpy().copy())
     pad = np.array([[False] * 5 + [True], [False] * 6])
     xs = [mg.tensor(a, requires_grad=True) for a in (src, tgt)]
     txs = [torch.tensor(a, requires_grad=True) for a in (src, tgt)]
@@ -115,7 +115,7 @@ def test_transformer_matches_torch(torch, kwargs):
 
     def close(got, want, what):  # two stacks of a few hundred operations each: 1024 ulps of the scale
         want = want.detach().numpy()
-        np.testing.assert_allclose(got.numpy(), want, rtol=0, atol=1024 * EPS64 * max(1.0, np.abs(want).max()),
+        np.testing.assert_allclose(got.detach().numpy().copy(), want, rtol=0, atol=1024 * EPS64 * max(1.0, np.abs(want).max()),
                                    err_msg=what)
     close(out, tout, "output")
     for x, t in zip(xs, txs):
@@ -126,7 +126,7 @@ def test_transformer_matches_torch(torch, kwargs):
 
 def test_transformer_initialisation_and_errors():
     model = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=16)
-    w = model.encoder.layers[0].linear1.weight.numpy()
+    w = model.encoder.layers[0].linear1.weight.detach().numpy().copy()
     assert np.abs(w).max() <= np.sqrt(6 / (8 + 16))  # xavier_uniform_ on every matrix, as PyTorch
     with pytest.raises(RuntimeError, match="the batch number of src and tgt must be equal"):
         model(mg.zeros(3, 2, 8), mg.zeros(3, 4, 8))

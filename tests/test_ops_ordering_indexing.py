@@ -37,8 +37,8 @@ def test_sort_returns_values_and_indices_like_torch(torch):
     values, indices = out
     assert out.values is values and out.indices is indices and indices.dtype == mg.int64
     t = torch.tensor([[3.0, 1.0, 2.0], [0.5, 0.5, -1.0]]).sort(dim=1, stable=True)
-    np.testing.assert_array_equal(values.numpy(), t.values.numpy())
-    np.testing.assert_array_equal(indices.numpy(), t.indices.numpy())
+    np.testing.assert_array_equal(values.detach().numpy().copy(), t.values.detach().numpy().copy())
+    np.testing.assert_array_equal(indices.detach().numpy().copy(), t.indices.detach().numpy().copy())
     assert mg.sort(x, 1, True).indices.tolist() == [[0, 2, 1], [0, 1, 2]]  # ties keep their order
 
 
@@ -65,8 +65,8 @@ def test_median_picks_the_lower_middle_and_propagates_nan(torch):
     assert x.grad.tolist() == [0.0, 0.0, 0.0, 1.0]
     nan = np.array([[1.0, np.nan, 3.0], [2.0, 0.0, 1.0]])
     ours, theirs = mg.tensor(nan).median(1), torch.tensor(nan).median(1)
-    np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
-    np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+    np.testing.assert_array_equal(ours.values.detach().numpy().copy(), theirs.values.detach().numpy().copy())
+    np.testing.assert_array_equal(ours.indices.detach().numpy().copy(), theirs.indices.detach().numpy().copy())
     assert math.isnan(mg.tensor([]).median().item()) and math.isnan(torch.tensor([]).median().item())
 
 
@@ -164,9 +164,9 @@ def test_cumprod_gradient_at_zeros_is_exact(torch, values):
     (x.cumprod(0) * mg.tensor(g)).sum().backward()
     t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
     (t.cumprod(0) * torch.from_numpy(g)).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=8 * EPS64, atol=0)
+    np.testing.assert_allclose(x.grad.detach().numpy().copy(), t.grad.detach().numpy().copy(), rtol=8 * EPS64, atol=0)
     exact = [sum(g[j] * np.prod([values[k] for k in range(j + 1) if k != i]) for j in range(i, 4)) for i in range(4)]
-    np.testing.assert_allclose(x.grad.numpy(), exact, rtol=8 * EPS64, atol=0)
+    np.testing.assert_allclose(x.grad.detach().numpy().copy(), exact, rtol=8 * EPS64, atol=0)
     assert mg.tensor([True, True, False]).cumprod(0).dtype == mg.int64
 
 
@@ -175,7 +175,7 @@ def test_erf_against_the_standard_library():
     1e-14 (ops/activation.py), plus a few roundings of the evaluation; near 0 there is no cancellation (erf(x)/x
     is the series), and both tails, inf and nan are right."""
     xs = np.concatenate([np.linspace(-7, 7, 2001), [1e-300, -1e-12, 1e-5, 0.0, 2.0, -2.0, 26.0]])
-    got = mg.tensor(xs).erf().numpy()
+    got = mg.tensor(xs).erf().detach().numpy().copy()
     want = np.array([math.erf(v) for v in xs])
     np.testing.assert_allclose(got, want, rtol=2e-14, atol=0)
     assert mg.tensor([np.inf, -np.inf]).erf().tolist() == [1.0, -1.0]
@@ -185,7 +185,7 @@ def test_erf_against_the_standard_library():
 
 def test_atan2_quadrants_and_lerp_exact_ends():
     y, x = mg.tensor([1.0, 1.0, -1.0, -1.0, 0.0]), mg.tensor([1.0, -1.0, -1.0, 1.0, -1.0])
-    np.testing.assert_allclose(mg.atan2(y, x).numpy(), np.arctan2(y.numpy(), x.numpy()), rtol=0, atol=0)
+    np.testing.assert_allclose(mg.atan2(y, x).detach().numpy().copy(), np.arctan2(y.detach().numpy().copy(), x.detach().numpy().copy()), rtol=0, atol=0)
     a, b = mg.tensor([1e16, -3.0], dtype=mg.float64), mg.tensor([1.0, 7.0], dtype=mg.float64)
     assert a.lerp(b, 1.0).tolist() == [1.0, 7.0] and a.lerp(b, 0.0).tolist() == [1e16, -3.0]
     with pytest.raises(RuntimeError, match="expected dtype"):
@@ -197,7 +197,7 @@ def test_isclose_allclose_equal(torch):
     b = mg.tensor([1.0 + 1e-9, np.nan, np.inf, 1.1])
     assert a.isclose(b).tolist() == [True, False, True, False]
     assert a.isclose(b, equal_nan=True).tolist() == [True, True, True, False]
-    assert a.isclose(b).tolist() == torch.isclose(torch.tensor(a.numpy()), torch.tensor(b.numpy())).tolist()
+    assert a.isclose(b).tolist() == torch.isclose(torch.tensor(a.detach().numpy().copy()), torch.tensor(b.detach().numpy().copy())).tolist()
     assert mg.allclose(a[:1], b[:1]) is True and mg.allclose(a, b, equal_nan=True) is False
     assert mg.equal(mg.ones(2), mg.ones(2)) is True and mg.equal(mg.ones(2), mg.ones(3)) is False
     assert mg.equal(a, a) is False  # NaN != NaN, as in torch.equal
@@ -243,11 +243,11 @@ def test_new_ops_replay_under_jit():
 
     rng = np.random.default_rng(0)
     inputs = [mg.tensor(rng.standard_normal(4)) for _ in range(4)]
-    eager = [(step(x).item(), w.grad.numpy().copy()) for x in inputs]
+    eager = [(step(x).item(), w.grad.detach().numpy().copy()) for x in inputs]
     jitted = mg.jit(step)
     for x, (value, grad) in zip(inputs, eager):
         assert jitted(x).item() == value
-        np.testing.assert_array_equal(w.grad.numpy(), grad)
+        np.testing.assert_array_equal(w.grad.detach().numpy().copy(), grad)
 
 
 def test_norm_forms_and_errors(torch):
@@ -257,7 +257,7 @@ def test_norm_forms_and_errors(torch):
     z.norm(dim=1).sum().backward()  # the zero row gets a zero gradient, as in PyTorch
     t = torch.tensor(x, requires_grad=True)
     t.norm(dim=1).sum().backward()
-    np.testing.assert_array_equal(z.grad.numpy(), t.grad.numpy())
+    np.testing.assert_array_equal(z.grad.detach().numpy().copy(), t.grad.detach().numpy().copy())
     with pytest.raises(NotImplementedError, match="matrix norm"):
         mg.tensor(x).norm("nuc")
     with pytest.raises(RuntimeError, match="expected a floating point input"):
@@ -289,8 +289,8 @@ def test_index_arguments_are_replayed_inputs_under_jit(name):
         return loss
 
     inputs = [(mg.tensor(rng.integers(-5, 5, 4)), mg.tensor(rng.random((5, 3)) < 0.5)) for _ in range(5)]
-    eager = [(step(*a).item(), x.grad.numpy().copy()) for a in inputs]
+    eager = [(step(*a).item(), x.grad.detach().numpy().copy()) for a in inputs]
     jitted = mg.jit(step)
     for a, (value, grad) in zip(inputs, eager):
         assert jitted(*a).item() == value
-        np.testing.assert_array_equal(x.grad.numpy(), grad)
+        np.testing.assert_array_equal(x.grad.detach().numpy().copy(), grad)

@@ -118,7 +118,7 @@ def test_each_step_from_torchs_state_matches_torch(torch, backend, name, kwargs)
         topt.step()
         for k in params:
             expected = tparams[k].detach().numpy()
-            np.testing.assert_allclose(params[k].numpy(), expected, rtol=STEP_RTOL,
+            np.testing.assert_allclose(params[k].detach().numpy().copy(), expected, rtol=STEP_RTOL,
                                        atol=STEP_ATOL * np.abs(expected).max(), err_msg=f"{k} at step {step + 1}")
     assert params["w1"].backend == backend
 
@@ -135,15 +135,15 @@ def test_trajectory_and_state_match_torch(torch, name, kwargs):
     _train(opt, loss, 60)
     _train(topt, tloss, 60)
     for k in params:
-        np.testing.assert_allclose(params[k].numpy(), tparams[k].detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=k)
+        np.testing.assert_allclose(params[k].detach().numpy().copy(), tparams[k].detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=k)
     ours, theirs = opt.state_dict(), topt.state_dict()
     assert sorted(ours["state"]) == sorted(theirs["state"])
     for i, s in theirs["state"].items():
         assert set(ours["state"][i]) == set(s), f"state {i} keys"
         for key, value in s.items():
             mine = ours["state"][i][key]
-            mine = mine.numpy() if isinstance(mine, mg.Tensor) else mine
-            np.testing.assert_allclose(mine, value.numpy(), rtol=1e-9, atol=1e-12, err_msg=f"state {i}[{key!r}]")
+            mine = mine.detach().numpy().copy() if isinstance(mine, mg.Tensor) else mine
+            np.testing.assert_allclose(mine, value.detach().numpy().copy(), rtol=1e-9, atol=1e-12, err_msg=f"state {i}[{key!r}]")
     assert ours["param_groups"][0].items() <= theirs["param_groups"][0].items()
 
 
@@ -193,23 +193,23 @@ def test_state_dict_round_trip_continues_exactly(name, kwargs):
     opt = getattr(optim, name)(list(params.values()), **kwargs)
     _train(opt, loss, 4)
     saved = opt.state_dict()
-    frozen = {i: {k: (v.numpy().copy() if isinstance(v, mg.Tensor) else v) for k, v in s.items()}
+    frozen = {i: {k: (v.detach().numpy().copy() if isinstance(v, mg.Tensor) else v) for k, v in s.items()}
               for i, s in saved["state"].items()}
     for s in saved["state"].values():
         assert all(isinstance(v, mg.Tensor) or type(v) in (int, float) for v in s.values())
     _, params2, loss2 = _problem()
     for k in params:
-        params2[k].data = params[k].data.copy()
+        params2[k].data = params[k].detach().clone()
     opt2 = getattr(optim, name)(list(params2.values()))
     opt2.load_state_dict(saved)
     assert opt2.param_groups[0].items() >= {k: v for k, v in kwargs.items()}.items()
     _train(opt, loss, 4)
     _train(opt2, loss2, 4)
     for k in params:
-        np.testing.assert_array_equal(params[k].numpy(), params2[k].numpy(), err_msg=k)
+        np.testing.assert_array_equal(params[k].detach().numpy().copy(), params2[k].detach().numpy().copy(), err_msg=k)
     for i, s in saved["state"].items():
         for k, v in s.items():
-            np.testing.assert_array_equal(v.numpy() if isinstance(v, mg.Tensor) else v, frozen[i][k])
+            np.testing.assert_array_equal(v.detach().numpy().copy() if isinstance(v, mg.Tensor) else v, frozen[i][k])
 
 
 def test_torch_scalar_state_loads_as_numbers(torch):
@@ -273,7 +273,7 @@ def test_jitted_training_step_equals_eager(backend, name):
             return loss
 
         run = mg.jit(step) if jit else step
-        results.append(([run(x, t).item() for x, t in batches], [p.numpy() for p in model.parameters()]))
+        results.append(([run(x, t).item() for x, t in batches], [p.detach().numpy().copy() for p in model.parameters()]))
     assert results[0][0] == results[1][0]
     for a, b in zip(results[0][1], results[1][1]):
         np.testing.assert_array_equal(a, b)

@@ -52,7 +52,7 @@ def test_each_step_from_torchs_state_matches_torch(torch, backend, kwargs):
         first, tfirst = opt.step(closure), topt.step(tclosure)
         assert first.item() == pytest.approx(tfirst.item(), rel=1e-9), f"loss at step {step + 1}"
         for k in params:
-            np.testing.assert_allclose(params[k].numpy(), tparams[k].detach().numpy(), rtol=0, atol=1e-9,
+            np.testing.assert_allclose(params[k].detach().numpy().copy(), tparams[k].detach().numpy(), rtol=0, atol=1e-9,
                                        err_msg=f"{k} after step {step + 1}")
         ours, theirs = opt.state[params["w1"]], topt.state[tparams["w1"]]
         assert (ours["func_evals"], ours["n_iter"]) == (theirs["func_evals"], theirs["n_iter"])
@@ -70,7 +70,7 @@ def test_first_step_is_tight_and_converges(torch):
     opt.step(closure)
     topt.step(tclosure)
     for k in params:
-        np.testing.assert_allclose(params[k].numpy(), tparams[k].detach().numpy(), rtol=0, atol=1e-11, err_msg=k)
+        np.testing.assert_allclose(params[k].detach().numpy().copy(), tparams[k].detach().numpy(), rtol=0, atol=1e-11, err_msg=k)
     for _ in range(4):
         opt.step(closure)
         topt.step(tclosure)
@@ -88,7 +88,7 @@ def test_already_optimal_returns_without_moving():
         return value
 
     assert opt.step(closure).item() == 0
-    np.testing.assert_array_equal(w.numpy(), [0, 0])
+    np.testing.assert_array_equal(w.detach().numpy().copy(), [0, 0])
     assert opt.state[w] == {"func_evals": 1, "n_iter": 0}
 
 
@@ -107,7 +107,7 @@ def test_quadratic_is_solved():
 
     for _ in range(3):
         opt.step(closure)
-    np.testing.assert_allclose(x.numpy(), np.linalg.solve(a.numpy(), b.numpy()), rtol=1e-9)
+    np.testing.assert_allclose(x.detach().numpy().copy(), np.linalg.solve(a.detach().numpy().copy(), b.detach().numpy().copy()), rtol=1e-9)
 
 
 @pytest.mark.parametrize("through_file", [False, True], ids=["in-memory", "mg.save"])
@@ -131,7 +131,7 @@ def test_state_dict_round_trip_continues_exactly(tmp_path, through_file):
         saved = mg.load(tmp_path / "lbfgs.npz")
     _, params2, loss2 = _problem()
     for k in params:
-        params2[k].data = params[k].data.copy()
+        params2[k].data = params[k].detach().clone()
     opt2 = optim.LBFGS(list(params2.values()))
     opt2.load_state_dict(saved)
     assert opt2.param_groups[0]["history_size"] == 5
@@ -139,7 +139,7 @@ def test_state_dict_round_trip_continues_exactly(tmp_path, through_file):
         opt.step(closure_for(opt, loss))
         opt2.step(closure_for(opt2, loss2))
     for k in params:
-        np.testing.assert_array_equal(params[k].numpy(), params2[k].numpy(), err_msg=k)
+        np.testing.assert_array_equal(params[k].detach().numpy().copy(), params2[k].detach().numpy().copy(), err_msg=k)
 
 
 def test_argument_checks():

@@ -86,7 +86,7 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
             o.backward(unit.reshape(o.shape), retain_graph=True)
             for i in checked:
                 g = xs[i].grad
-                analytical[i].append(numpy.zeros(xs[i].numel()) if g is None else g.detach().numpy().reshape(-1))
+                analytical[i].append(numpy.zeros(xs[i].numel()) if g is None else g.detach().numpy().copy().reshape(-1))
 
     jacobians = {}  # per input: the numerical Jacobian, (all output elements, input elements)
     # grad mode stays on: fn may differentiate internally (gradgradcheck's fn calls autograd.grad)
@@ -97,9 +97,9 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
             for j in range(flat.size):
                 orig = flat[j].item()
                 flat[j] = orig + eps
-                plus = [o.detach().numpy().reshape(-1) for o in _outputs(fn(*xs))]
+                plus = [o.detach().numpy().copy().reshape(-1) for o in _outputs(fn(*xs))]
                 flat[j] = orig - eps
-                minus = [o.detach().numpy().reshape(-1) for o in _outputs(fn(*xs))]
+                minus = [o.detach().numpy().copy().reshape(-1) for o in _outputs(fn(*xs))]
                 flat[j] = orig
                 numerical = numpy.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
                 columns.append(numerical)
@@ -111,7 +111,7 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
                         return False
                     where = numpy.unravel_index(j, xs[i].shape)
                     raise GradcheckError(
-                        f"Jacobian mismatch for input {i} (shape {xs[i].shape}) at element {tuple(int(n) for n in where)}, "
+                        f"Jacobian mismatch for input {i} (shape {tuple(xs[i].shape)}) at element {tuple(int(n) for n in where)}, "
                         f"output element {k}: numerical {float(numerical[k])!r}, analytical {float(got[k])!r} "
                         f"(eps={eps}, atol={atol}, rtol={rtol})")
             jacobians[i] = numpy.stack(columns, axis=1) if columns else numpy.zeros((0, 0))
@@ -141,7 +141,7 @@ def _check_random_upstream(outs: tuple[Tensor, ...], xs: list, checked: list[int
     v = numpy.concatenate(vs) if vs else numpy.zeros(0)
     for i in checked:
         g = xs[i].grad
-        got = numpy.zeros(xs[i].numel()) if g is None else g.detach().numpy().reshape(-1)
+        got = numpy.zeros(xs[i].numel()) if g is None else g.detach().numpy().copy().reshape(-1)
         want = v @ jacobians[i] if jacobians[i].size else numpy.zeros(xs[i].numel())
         bad = numpy.abs(got - want) > atol + rtol * numpy.abs(want)
         if bad.any() or not numpy.isfinite(got).all():
@@ -150,7 +150,7 @@ def _check_random_upstream(outs: tuple[Tensor, ...], xs: list, checked: list[int
             j = int(numpy.argmax(bad | ~numpy.isfinite(got)))
             where = numpy.unravel_index(j, xs[i].shape)
             raise GradcheckError(
-                f"backward with a random upstream gradient disagrees for input {i} (shape {xs[i].shape}) at element "
+                f"backward with a random upstream gradient disagrees for input {i} (shape {tuple(xs[i].shape)}) at element "
                 f"{tuple(int(n) for n in where)}: v @ numerical Jacobian {float(want[j])!r}, analytical "
                 f"{float(got[j])!r} (does backward use its incoming gradient?)")
     return True
@@ -168,20 +168,20 @@ def _fast(fn: Callable[..., Any], outs: tuple, xs: list, checked: list[int], eps
     u = numpy.concatenate(us) if us else numpy.zeros(0)
     for i, g in zip(checked, grads):
         v = rng.uniform(0.5, 2.0, xs[i].numel()) * rng.choice((-1.0, 1.0), xs[i].numel())
-        got = 0.0 if g is None else float(g.detach().numpy().reshape(-1) @ v)
+        got = 0.0 if g is None else float(g.detach().numpy().copy().reshape(-1) @ v)
         flat = xs[i]._data.reshape(-1)
         orig = flat.copy()
         vv = function.Tensor(v, dtype=xs[i].dtype, backend=xs[i].backend)._data
         flat[...] = orig + eps * vv
-        plus = numpy.concatenate([o.detach().numpy().reshape(-1) for o in _outputs(fn(*xs))])
+        plus = numpy.concatenate([o.detach().numpy().copy().reshape(-1) for o in _outputs(fn(*xs))])
         flat[...] = orig - eps * vv
-        minus = numpy.concatenate([o.detach().numpy().reshape(-1) for o in _outputs(fn(*xs))])
+        minus = numpy.concatenate([o.detach().numpy().copy().reshape(-1) for o in _outputs(fn(*xs))])
         flat[...] = orig
         want = float(u @ ((plus - minus) / (2 * eps)))
         if not numpy.isfinite(got) or abs(got - want) > atol + rtol * abs(want):
             if not raise_exception:
                 return False
-            raise GradcheckError(f"fast gradcheck: u^T J v for input {i} (shape {xs[i].shape}): numerical {want!r}, "
+            raise GradcheckError(f"fast gradcheck: u^T J v for input {i} (shape {tuple(xs[i].shape)}): numerical {want!r}, "
                                  f"analytical {got!r} (eps={eps}, atol={atol}, rtol={rtol}); run with "
                                  "fast_mode=False to find the element")
     return True
