@@ -424,6 +424,8 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         if STATE.grad_enabled and self._records_into(value):
             out = inplace.IndexPut.apply(self._snapshot("__setitem__"), value, index=_raw_index(index))
+            if out.grad_fn is not None:
+                out.grad_fn.watch(_index_tensors(index))
             self._rebind("__setitem__", out)
             return
         d, v = self._inplace("__setitem__"), _raw(value)
@@ -794,13 +796,17 @@ class Tensor:
         return shape_ops.TakeAlongDim.apply(self, index, axis=d)
 
     def __getitem__(self, index: Any) -> "Tensor":
-        index = _raw_index(index)
+        tensor_index, index = index, _raw_index(index)
         if shape_ops.is_basic_index(index):
             return shape_ops.GetItem.apply(self, index=index)
         split = _split_int_index(index)
         if split is not None:  # ints first, as PyTorch does: x[0, :, idx] is x[0][:, idx]
-            return shape_ops.GetItem.apply(self, index=split[0])[split[1]]
-        return shape_ops.Gather.apply(self, index=index)
+            out = shape_ops.GetItem.apply(self, index=split[0])[split[1]]
+        else:
+            out = shape_ops.Gather.apply(self, index=index)
+        if out.grad_fn is not None:  # backward scatters by the index: an in-place edit of it must be caught
+            out.grad_fn.watch(_index_tensors(tensor_index))
+        return out
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -1017,6 +1023,10 @@ def _raw_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(_raw(i) for i in index)
     return _raw(index)
+
+
+def _index_tensors(index: Any) -> list:
+    return [i for i in (index if isinstance(index, tuple) else (index,)) if isinstance(i, Tensor)]
 
 
 def _split_int_index(index: Any) -> tuple | None:

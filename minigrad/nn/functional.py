@@ -522,6 +522,13 @@ def _constant_arg(t, name: str, input: Tensor, fn: str, shape: tuple | None = No
     return t.data.astype(input.dtype, copy=False)
 
 
+def _watching(out: Tensor, *tensors: Tensor | None) -> Tensor:
+    """Version-check the weight-like tensors an op got as raw keyword arrays: its backward reads them."""
+    if out.grad_fn is not None:
+        out.grad_fn.watch([t for t in tensors if t is not None])
+    return out
+
+
 def _softmax_dim(dim, ndim: int, fn: str) -> int:
     if dim is None:  # PyTorch's legacy implicit choice, with its warning
         _warnings.warn(f"Implicit dimension choice for {fn} has been deprecated. Change the call to include "
@@ -632,11 +639,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *
             raise TypeError(f"{fn}: a target of the input's shape {input.shape} holds class probabilities and "
                             f"must be a float tensor, got dtype {target.dtype} (class indices have shape "
                             f"{input.shape[:1] + input.shape[2:]})")
-        return loss.CrossEntropyProbs.apply(input, _as_input_dtype(target, input), weight=w,
-                                            label_smoothing=float(label_smoothing), reduction=reduction)
+        return _watching(loss.CrossEntropyProbs.apply(input, _as_input_dtype(target, input), weight=w,
+                                                      label_smoothing=float(label_smoothing), reduction=reduction),
+                         weight)
     target = _class_target(input, target, fn, ignore_index)
-    return loss.CrossEntropy.apply(input, target, weight=w, ignore_index=ignore_index,
-                                   label_smoothing=float(label_smoothing), reduction=reduction)
+    return _watching(loss.CrossEntropy.apply(input, target, weight=w, ignore_index=ignore_index,
+                                             label_smoothing=float(label_smoothing), reduction=reduction), weight)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, *, ignore_index: int = -100,
@@ -657,7 +665,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, *, ign
         return _unbatched(input, target, reduction, lambda x, t: nll_loss(
             x, t, weight, ignore_index=ignore_index, reduction=reduction))
     target = _class_target(input, target, fn, ignore_index)
-    return loss.NLLLoss.apply(input, target, weight=w, ignore_index=ignore_index, reduction=reduction)
+    return _watching(loss.NLLLoss.apply(input, target, weight=w, ignore_index=ignore_index, reduction=reduction),
+                     weight)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -675,7 +684,12 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(f"{fn}: all elements of input must be probabilities in [0, 1] (apply sigmoid first, "
                          f"or use binary_cross_entropy_with_logits); got values from {float(x.min())} to "
                          f"{float(x.max())}")
-    return loss.BinaryCrossEntropy.apply(input, _as_input_dtype(target, input), weight=w, reduction=reduction)
+    t = target.data
+    if (~((t >= 0) & (t <= 1))).any():  # PyTorch refuses these too: the loss would be a meaningless number
+        raise ValueError(f"{fn}: all elements of target must be in [0, 1]; got values from {float(t.min())} to "
+                         f"{float(t.max())}")
+    return _watching(loss.BinaryCrossEntropy.apply(input, _as_input_dtype(target, input), weight=w,
+                                                   reduction=reduction), weight)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -689,8 +703,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     _float_input(target, fn, "target")
     w = _constant_arg(weight, "weight", input, fn)
     pw = _constant_arg(pos_weight, "pos_weight", input, fn)
-    return loss.BinaryCrossEntropyWithLogits.apply(input, _as_input_dtype(target, input), weight=w,
-                                                   pos_weight=pw, reduction=reduction)
+    return _watching(loss.BinaryCrossEntropyWithLogits.apply(input, _as_input_dtype(target, input), weight=w,
+                                                             pos_weight=pw, reduction=reduction), weight, pos_weight)
 
 
 def _difference_loss(op, input, target, reduction, fn, param=None):
