@@ -194,6 +194,12 @@ class Tensor:
                 raise RuntimeError(f"gradient is on backend {backend_of(g).name!r} but the tensor is on {self.backend!r}")
             if g.shape != self.shape:
                 raise RuntimeError(f"gradient has shape {tuple(g.shape)} but the tensor has shape {self.shape}")
+            if g.dtype != self._data.dtype:  # PyTorch casts: an int, bool or float64 gradient must not leak
+                g = g.astype(self._data.dtype)  # its dtype into .grad (a later backward would fail to add)
+        if self._retains_grad:  # the root's own gradient is the one given, as in PyTorch
+            if STATE.tracer is not None:
+                STATE.tracer.accumulate(self, g)  # refuses: a replay could not set it
+            autograd.engine._accumulate(self, g)
         autograd.backward(self, g, retain_graph)
 
     def detach(self) -> "Tensor":
@@ -623,6 +629,12 @@ class Tensor:
                             f"{getattr(m, 'dtype', None)}")
         if not _broadcastable(m.shape, self.shape) or len(m.shape) > self.ndim:
             raise ShapeError(f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast to {self.shape}")
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got tensor with "
+                                   f"{value.ndim} dimension(s)")
+            if value._requires_grad:  # an input of the op: its gradient is the sum over the masked places
+                return elementwise.MaskedFill.apply(self, mask, value)
         return elementwise.MaskedFill.apply(self, mask, value=_scalar(value))
 
     def where(self, condition: "Tensor", other: Any) -> "Tensor":
@@ -659,8 +671,13 @@ class Tensor:
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: int | Sequence[int]) -> "Tensor":
-        # NumPy checks the shape (one -1 allowed) and names both sizes in its error
-        return shape_ops.Reshape.apply(self, shape=_int_args(shape, "reshape: shape"))
+        # NumPy checks the shape (one -1 allowed) and names both sizes in its error; it takes any negative
+        # size as the inferred one, PyTorch only -1
+        shape = _int_args(shape, "reshape: shape")
+        for i, n in enumerate(shape):
+            if n < -1:
+                raise RuntimeError(f"reshape: invalid shape dimension {n} at index {i} of shape {list(shape)}")
+        return shape_ops.Reshape.apply(self, shape=shape)
 
     def view(self, *shape: int | Sequence[int]) -> "Tensor":
         return self.reshape(*shape)
@@ -824,7 +841,10 @@ class Tensor:
 
     def __float__(self) -> builtins.float: return builtins.float(self.item())
     def __int__(self) -> int: return int(self.item())
-    def __index__(self) -> int: return int(self.item())
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:  # int() of 1.7 would silently truncate
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
 
     # ----------------------------------------------------------------- repr
     def __repr__(self) -> str:

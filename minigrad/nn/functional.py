@@ -42,6 +42,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     _check_tensor(weight, "weight", "linear")
     if bias is not None:
         _check_tensor(bias, "bias", "linear")
+    if x.ndim == 0:
+        raise ShapeError(f"linear: input must be at least 1-D (..., in_features), but it is 0-D; weight has shape "
+                         f"{weight.shape}")
     if weight.ndim != 2:
         raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if bias is not None and bias.shape != (weight.shape[0],):
@@ -307,9 +310,14 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         return _pad.ConstantPad.apply(input, widths=widths, value=0.0 if value is None else value)
     if value not in (None, 0, 0.0):
         raise _error(fn, f"value={value!r} only applies to mode='constant', not {mode!r}")
+    if any(b < 0 or a < 0 for b, a in pairs):  # PyTorch crops first, then pads what is left
+        for (b, a), n in zip(pairs, input.shape[lead:]):
+            if n + min(b, 0) + min(a, 0) < 0:
+                raise _error(fn, f"pad {tuple(pad)} crops more than the size of the input (shape {input.shape})")
+        input = _pad.ConstantPad.apply(input, widths=((0, 0),) * lead + tuple((min(b, 0), min(a, 0)) for b, a in pairs),
+                                       value=0.0)
+        pairs = [(max(b, 0), max(a, 0)) for b, a in pairs]
     for (b, a), n in zip(pairs, input.shape[lead:]):
-        if b < 0 or a < 0:
-            raise _error(fn, f"negative padding {tuple(pad)} is only supported in mode='constant'")
         limit = n - 1 if mode == "reflect" else n
         if mode != "replicate" and max(b, a) > limit:
             raise _error(fn, f"{mode} padding {tuple(pad)} must be at most {limit} for a dimension of size {n} "

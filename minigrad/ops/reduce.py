@@ -25,6 +25,12 @@ def normalize_axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...
     return axes if ndim else ()
 
 
+def _accumulate_in(a):
+    """The dtype a reduction of ``a`` adds up in: float32 for float16, as PyTorch does (float16 alone loses
+    every addend once the total passes 2048), else None (the array's own)."""
+    return "float32" if a.dtype.itemsize == 2 and a.dtype.kind == "f" else None
+
+
 def _expand(g, shape, axes, keepdims):
     """Broadcast a reduced gradient back over the reduced axes (a read-only view, no copy)."""
     xp = array_module(g)
@@ -36,6 +42,9 @@ def _expand(g, shape, axes, keepdims):
 class Sum(Function):
     def forward(self, a, axis, keepdims):
         self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        acc = _accumulate_in(a)
+        if acc is not None:
+            return array_module(a).asarray(a.sum(axis=axis, keepdims=keepdims, dtype=acc)).astype(a.dtype)
         return a.sum(axis=axis, keepdims=keepdims)
 
     def backward(self, g):
@@ -48,6 +57,9 @@ class Mean(Function):
         self.count = 1
         for i in axis:
             self.count *= a.shape[i]
+        acc = _accumulate_in(a)
+        if acc is not None:
+            return array_module(a).asarray(a.mean(axis=axis, keepdims=keepdims, dtype=acc)).astype(a.dtype)
         return a.mean(axis=axis, keepdims=keepdims)
 
     def backward(self, g):
@@ -104,10 +116,13 @@ class Var(Function):
         n = 1
         for i in axis:
             n *= a.shape[i]
-        self.denom = n - correction
-        self.mean = a.mean(axis=axis, keepdims=True)
+        self.denom = max(0, n - correction)  # PyTorch's rule: no degrees of freedom left gives inf or nan
+        self.mean = a.mean(axis=axis, keepdims=True) if n else xp.zeros_like(a.sum(axis=axis, keepdims=True))
         d = a - self.mean
-        return xp.asarray((d * d).sum(axis=axis, keepdims=keepdims) / self.denom)
+        ss = xp.asarray((d * d).sum(axis=axis, keepdims=keepdims))
+        if self.denom:
+            return xp.asarray(ss / self.denom)
+        return xp.where(ss > 0, xp.asarray(math.inf, dtype=ss.dtype), xp.asarray(math.nan, dtype=ss.dtype))
 
     def backward(self, g):
         if not self.keepdims:
@@ -148,6 +163,9 @@ class CumSum(Function):
 
     def forward(self, a, axis):
         self.axis = axis
+        acc = _accumulate_in(a)
+        if acc is not None:
+            return array_module(a).cumsum(a, axis=axis, dtype=acc).astype(a.dtype)
         return array_module(a).cumsum(a, axis=axis)
 
     def backward(self, g):
