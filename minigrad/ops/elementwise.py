@@ -67,9 +67,7 @@ def _int_power(a, b):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return a ** b
     xp = array_module(b)
-    neg = b < 0
-    if not neg.any():
-        return a ** b
+    neg = b < 0  # no host read of neg.any(): the selection stays on the device
     pos = a ** xp.where(neg, 0, b)
     odd = (b % 2) == 1
     inv = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))

@@ -134,7 +134,8 @@ class Var(Function):
 class Prod(Function):
     """Product over one axis (or all, as a flat axis). Backward multiplies the products of the elements
     before and after each one (exclusive cumulative products), so zeros get their exact gradient instead
-    of out / x = 0 / 0."""
+    of out / x = 0 / 0. Without any zero in the input it is PyTorch's out / x, so a NaN or inf element
+    gets NaN, as there."""
     saves = (0,)
 
     def forward(self, a, axis=None, keepdims=False):
@@ -145,6 +146,10 @@ class Prod(Function):
     def backward(self, g):
         xp = array_module(g)
         a, axis = self.a, self.axis
+        if axis is not None and not self.keepdims:
+            g = xp.expand_dims(g, axis)
+        if a.ndim == 0:
+            return g
         flat = a.reshape(-1) if axis is None else a
         ax = 0 if axis is None else axis
         moved = xp.moveaxis(flat, ax, -1)
@@ -153,8 +158,10 @@ class Prod(Function):
         after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(moved, axis=-1)[..., :-1]], axis=-1), axis=-1),
                         axis=-1)
         others = xp.moveaxis(before * after, -1, ax).reshape(a.shape)
-        if axis is not None and not self.keepdims:
-            g = xp.expand_dims(g, axis)
+        if a.size:  # selected on the device, so no host read (mg.jit captures backward into CUDA graphs)
+            zero, inf = a == 0, xp.isinf(a)
+            div = a.prod(axis=axis, keepdims=axis is not None) / xp.where(zero | inf, 1, a)
+            others = xp.where(zero.any(), others, xp.where(inf, math.nan, div))
         return g * others
 
 
