@@ -78,6 +78,13 @@ def test_backward_casts_the_gradient_to_the_outputs_dtype(gdtype):
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
     (x * 2).sum().backward()  # the next backward adds into a float32 .grad
     assert x.grad.dtype == mg.float32
+    leaf, tleaf = mg.zeros(3, requires_grad=True), torch.zeros(3, requires_grad=True)
+    leaf.backward(mg.tensor(g))  # the root is the leaf: its .grad is the gradient itself, cast
+    tleaf.backward(torch.tensor(g))
+    assert leaf.grad.dtype == mg.float32
+    np.testing.assert_array_equal(leaf.grad.numpy(), tleaf.grad.numpy())
+    leaf.backward(mg.tensor([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(leaf.grad.numpy(), tleaf.grad.numpy() + [1.0, 2.0, 3.0])
 
 
 @FEW
@@ -85,8 +92,11 @@ def test_backward_casts_the_gradient_to_the_outputs_dtype(gdtype):
                                                                                       "float16", "float32", "float64"]))
 def test_the_leaf_grad_keeps_its_dtype_whatever_the_gradients_dtype(out, grad):
     x = mg.ones(2, dtype=out, requires_grad=True)
+    x.backward(mg.tensor(np.array([0, 1]).astype(grad)))  # a leaf as the root: its .grad is made from it
+    assert x.grad.dtype == np.dtype(out)
     (x * 3).backward(mg.tensor(np.array([1, 0]).astype(grad)))
     assert x.grad.dtype == np.dtype(out)
+    np.testing.assert_array_equal(x.grad.numpy(), [3, 1])
 
 
 def test_retain_grad_on_the_root_of_backward():
