@@ -130,6 +130,15 @@ def test_float16_reductions_accumulate_in_float32(op):
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("fn", ["var", "std"])
+def test_float16_var_and_std_accumulate_in_float32(fn):
+    x = (np.random.default_rng(0).standard_normal(5000) * 3 + 100).astype(np.float16)  # squares overflow float16
+    got, want = getattr(mg.tensor(x), fn)().numpy(), getattr(torch.tensor(x), fn)().numpy()
+    assert got.dtype == np.float16 and np.isfinite(got)
+    # both round the float32 result once to float16: at most one float16 step apart
+    assert abs(float(got) - float(want)) <= float(np.spacing(want))
+
+
 def test_float16_sigmoid_and_its_gradient_in_the_tail():
     x, tx = mg.tensor(-12.0, dtype=mg.float16, requires_grad=True), torch.tensor(-12.0, dtype=torch.float16,
                                                                                  requires_grad=True)

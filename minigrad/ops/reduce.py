@@ -117,12 +117,16 @@ class Var(Function):
         for i in axis:
             n *= a.shape[i]
         self.denom = max(0, n - correction)  # PyTorch's rule: no degrees of freedom left gives inf or nan
-        self.mean = a.mean(axis=axis, keepdims=True) if n else xp.zeros_like(a.sum(axis=axis, keepdims=True))
-        d = a - self.mean
+        acc = _accumulate_in(a)  # float16 squares overflow long before their mean does
+        src = a if acc is None else a.astype(acc)
+        self.mean = src.mean(axis=axis, keepdims=True) if n else xp.zeros_like(src.sum(axis=axis, keepdims=True))
+        d = src - self.mean
         ss = xp.asarray((d * d).sum(axis=axis, keepdims=keepdims))
         if self.denom:
-            return xp.asarray(ss / self.denom)
-        return xp.where(ss > 0, xp.asarray(math.inf, dtype=ss.dtype), xp.asarray(math.nan, dtype=ss.dtype))
+            out = xp.asarray(ss / self.denom)
+        else:
+            out = xp.where(ss > 0, xp.asarray(math.inf, dtype=ss.dtype), xp.asarray(math.nan, dtype=ss.dtype))
+        return out if acc is None else out.astype(a.dtype)
 
     def backward(self, g):
         if not self.keepdims:
