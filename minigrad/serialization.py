@@ -23,6 +23,7 @@ import io
 import json
 import math
 import os
+import stat
 import struct
 import tempfile
 import zipfile
@@ -220,9 +221,15 @@ def save(obj: Any, path: PathLike) -> None:
     target = os.path.realpath(target)  # write through a symlink, as open() would, instead of replacing it
     directory = os.path.dirname(target)
     try:
-        mode = os.stat(target).st_mode & 0o7777
+        st = os.stat(target)
     except FileNotFoundError:
         mode = _new_file_mode()
+    else:
+        if not stat.S_ISREG(st.st_mode):  # renaming over a FIFO or a device node would replace the node itself
+            raise ValueError(f"mg.save: {os.fspath(path)!r} is not a regular file (a FIFO, socket or device); "
+                             "mg.save writes regular files only (a zip archive needs a seekable file); save to a "
+                             "regular file and copy that")
+        mode = st.st_mode & 0o7777
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(target)[:64] + ".",
                                 suffix=".tmp")
     try:
@@ -313,7 +320,13 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, total: 
 _LEAF_TAGS = {"tensor", "array", "scalar"}
 
 
-def _decode(node: Any, arrays: dict[int, np.ndarray], backend: str | None, where: str, depth: int = 0) -> Any:
+def _decode(node: Any, arrays: dict[int, np.ndarray], backend: str | None, where: str, depth: int = 0,
+            used: set | None = None) -> Any:
+    """The object a manifest node describes. Each array member may be referred to once (save never writes
+    more): a crafted manifest naming one array many times would make load allocate far more than the file
+    holds, so the total allocated stays bounded by the checked member sizes."""
+    if used is None:
+        used = set()
     if node is None or isinstance(node, (bool, int, str)):
         return node
     if isinstance(node, float):
@@ -331,6 +344,10 @@ def _decode(node: Any, arrays: dict[int, np.ndarray], backend: str | None, where
     if tag in _LEAF_TAGS:
         if isinstance(body, bool) or not isinstance(body, int) or body not in arrays:
             raise ValueError(f"{where}: manifest refers to array {body!r:.80}, which the archive does not hold")
+        if body in used:
+            raise ValueError(f"{where}: manifest refers to array {body} more than once (mg.save writes each array "
+                             "once); refusing to allocate copies the file does not hold")
+        used.add(body)
         arr = arrays[body]
         if tag == "scalar":
             return arr[()]
@@ -350,12 +367,12 @@ def _decode(node: Any, arrays: dict[int, np.ndarray], backend: str | None, where
             if (not isinstance(item, list) or len(item) != 2 or isinstance(item[0], bool)
                     or not isinstance(item[0], (str, int))):
                 raise ValueError(f"{where}: manifest dict item {item!r:.80} is not a [key, value] pair")
-            out[item[0]] = _decode(item[1], arrays, backend, where, depth + 1)
+            out[item[0]] = _decode(item[1], arrays, backend, where, depth + 1, used)
         return out
     if tag in ("list", "tuple"):
         if not isinstance(body, list):
             raise ValueError(f"{where}: manifest {tag} is not a list")
-        items = [_decode(v, arrays, backend, where, depth + 1) for v in body]
+        items = [_decode(v, arrays, backend, where, depth + 1, used) for v in body]
         return items if tag == "list" else tuple(items)
     raise ValueError(f"{where}: manifest entry with unknown tag {tag!r:.80}")
 

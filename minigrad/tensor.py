@@ -226,6 +226,12 @@ class Tensor:
                 raise RuntimeError(f"gradient is on backend {backend_of(g).name!r} but the tensor is on {self.backend!r}")
             if g.shape != self.shape:
                 raise RuntimeError(f"gradient has shape {tuple(g.shape)} but the tensor has shape {self.shape}")
+            if g.dtype != self._data.dtype:  # PyTorch casts: an int, bool or float64 gradient must not leak
+                g = g.astype(self._data.dtype)  # its dtype into .grad (a later backward would fail to add)
+        if self._retains_grad:  # the root's own gradient is the one given, as in PyTorch
+            if STATE.tracer is not None:
+                STATE.tracer.accumulate(self, g)  # refuses: a replay could not set it
+            autograd.engine._accumulate(self, g)
         autograd.engine.backward(self, g, bool(retain_graph))
 
     def register_hook(self, hook: Any) -> Any:
@@ -471,6 +477,8 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         if STATE.grad_enabled and self._records_into(value):
             out = inplace.IndexPut.apply(self._snapshot("__setitem__"), value, index=_raw_index(index))
+            if out.grad_fn is not None:
+                out.grad_fn.watch(_index_tensors(index))
             self._rebind("__setitem__", out)
             return
         d, v = self._inplace("__setitem__"), _raw(value)
@@ -673,6 +681,12 @@ class Tensor:
                             f"{getattr(m, 'dtype', None)}")
         if not _broadcastable(m.shape, self.shape) or len(m.shape) > self.ndim:
             raise ShapeError(f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast to {self.shape}")
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got tensor with "
+                                   f"{value.ndim} dimension(s)")
+            if value._requires_grad:  # an input of the op: its gradient is the sum over the masked places
+                return elementwise.MaskedFill.apply(self, mask, value)
         return elementwise.MaskedFill.apply(self, mask, value=_scalar(value))
 
     def where(self, condition: "Tensor", other: Any) -> "Tensor":
@@ -709,8 +723,13 @@ class Tensor:
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: int | Sequence[int]) -> "Tensor":
-        # NumPy checks the shape (one -1 allowed) and names both sizes in its error
-        return shape_ops.Reshape.apply(self, shape=_int_args(shape, "reshape: shape"))
+        # NumPy checks the shape (one -1 allowed) and names both sizes in its error; it takes any negative
+        # size as the inferred one, PyTorch only -1
+        shape = _int_args(shape, "reshape: shape")
+        for i, n in enumerate(shape):
+            if n < -1:
+                raise RuntimeError(f"reshape: invalid shape dimension {n} at index {i} of shape {list(shape)}")
+        return shape_ops.Reshape.apply(self, shape=shape)
 
     def view(self, *shape: int | Sequence[int]) -> "Tensor":
         return self.reshape(*shape)
@@ -846,13 +865,17 @@ class Tensor:
         return shape_ops.TakeAlongDim.apply(self, index, axis=d)
 
     def __getitem__(self, index: Any) -> "Tensor":
-        index = _raw_index(index)
+        tensor_index, index = index, _raw_index(index)
         if shape_ops.is_basic_index(index):
             return shape_ops.GetItem.apply(self, index=index)
         split = _split_int_index(index)
         if split is not None:  # ints first, as PyTorch does: x[0, :, idx] is x[0][:, idx]
-            return shape_ops.GetItem.apply(self, index=split[0])[split[1]]
-        return shape_ops.Gather.apply(self, index=index)
+            out = shape_ops.GetItem.apply(self, index=split[0])[split[1]]
+        else:
+            out = shape_ops.Gather.apply(self, index=index)
+        if out.grad_fn is not None:  # backward scatters by the index: an in-place edit of it must be caught
+            out.grad_fn.watch(_index_tensors(tensor_index))
+        return out
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -870,7 +893,10 @@ class Tensor:
 
     def __float__(self) -> builtins.float: return builtins.float(self.item())
     def __int__(self) -> int: return int(self.item())
-    def __index__(self) -> int: return int(self.item())
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:  # int() of 1.7 would silently truncate
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
 
     # ----------------------------------------------------------------- repr
     def __repr__(self) -> str:
@@ -1078,6 +1104,10 @@ def _raw_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(_raw(i) for i in index)
     return _raw(index)
+
+
+def _index_tensors(index: Any) -> list:
+    return [i for i in (index if isinstance(index, tuple) else (index,)) if isinstance(i, Tensor)]
 
 
 def _split_int_index(index: Any) -> tuple | None:

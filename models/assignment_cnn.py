@@ -12,18 +12,16 @@ step the tests and the benchmark compare against). Run with ``--help`` for every
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make `import models...` (and the repo's minigrad) importable
-    _here, _root = str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]  # models/x.py must not shadow x
-    sys.path.insert(0, _root)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from models import cli
+    cli.bootstrap(__file__)
 
 import minigrad as mg  # noqa: E402
-import minigrad.nn as nn  # noqa: E402
 from models import cli  # noqa: E402
 from models.assignment_net import VARIANTS, build  # noqa: E402
 from models.audit import audit, draw_graph, format_audit, trace  # noqa: E402
@@ -42,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=cli.positive_float, default=0.01, help="learning rate")
     p.add_argument("--threshold", type=cli.positive_float, default=1e-4, help="stop when E < threshold")
     p.add_argument("--max-steps", type=cli.non_negative_int, default=1_000_000, help="give up after this many updates")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=cli.seed, default=0,
                    help="notebook: RandomState(seed).randn init; pytorch: mg.manual_seed(seed)")
     p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
                    help="run the training step through mg.jit (capture once, then replay); --no-jit runs it "
@@ -72,18 +70,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def check_outputs(args: argparse.Namespace) -> Any:
-    """Every output the run will write, checked before training; returns pyplot when --plot is given."""
-    if args.save is not None:
-        cli.check_output_path(args.save, "--save")
-    if args.plot is not None:
-        cli.check_output_path(args.plot, "--plot", cli.PLOT_FORMATS)
-    if args.graph is not None:
-        cli.check_graph_path(args.graph)
-    cli.check_distinct({"--save": args.save, "--plot": args.plot, "--graph": args.graph})
-    return cli.pyplot() if args.plot else None
-
-
 def save_plot(plt: Any, history: list[float], threshold: float, path: str, title: str, ylabel: str = "E") -> None:
     """Loss per update step (log scale) with the threshold line, written to exactly `path`."""
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -98,15 +84,6 @@ def save_plot(plt: Any, history: list[float], threshold: float, path: str, title
         fig.savefig(path, dpi=120, format=cli.plot_format(path))
     finally:
         plt.close(fig)
-
-
-def load_weights(model: nn.Module, path: str, backend: str) -> None:
-    """Load a state dict saved by --save into `model`; any problem becomes one clear SystemExit."""
-    try:
-        model.load_state_dict(mg.load(path, backend=backend))  # casts to the model's dtype
-    except (OSError, ValueError, KeyError, RuntimeError, TypeError) as e:
-        raise SystemExit(f"error: cannot load weights from {path!r} into the {type(model).__name__} model: "
-                         f"{e}") from None
 
 
 def _summary(result: dict[str, Any], args: argparse.Namespace, backend: str) -> str:
@@ -133,10 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         print(cli.dumps(result, indent=1) if args.json else format_audit(result))
         return cli.EXIT_OK if result["fd_agrees"] else cli.EXIT_AUDIT_MISMATCH
 
-    plt = check_outputs(args)  # fail before training, not after
+    plt = cli.check_outputs(args)  # fail before training, not after
     model, x, target = build(args.variant, args.seed, dtype, backend)
     if args.load:
-        load_weights(model, args.load, backend)
+        cli.load_weights(model, args.load, backend)
 
     if args.graph:
         try:
@@ -157,27 +134,10 @@ def main(argv: list[str] | None = None) -> int:
                   seed=args.seed, max_steps=args.max_steps)
     # The summary first: a write that still fails (disk full) must not lose the run's numbers.
     print(cli.dumps(result) if args.json else _summary(result, args, backend), flush=True)
-    failed = False
-    if args.save:
-        try:
-            mg.save(model.state_dict(), args.save)
-            if not args.json:
-                print(f"weights saved to {args.save}")
-        except (OSError, ValueError, TypeError) as e:
-            print(f"error: --save {args.save!r} failed after training: {e}", file=sys.stderr)
-            failed = True
-    if plt is not None:
-        ylabel = "E (sum of squared errors)" if args.variant == "notebook" else "loss (mean squared error)"
-        try:
-            save_plot(plt, history, args.threshold, args.plot,
-                      f"{args.variant} variant, {backend} {args.dtype}, lr {args.lr:g}: {result['steps']:,} steps",
-                      ylabel)
-            if not args.json:
-                print(f"loss curve saved to {args.plot}")
-        except (OSError, ValueError) as e:
-            print(f"error: --plot {args.plot!r} failed after training: {e}", file=sys.stderr)
-            failed = True
-    if failed:
+    ylabel = "E (sum of squared errors)" if args.variant == "notebook" else "loss (mean squared error)"
+    title = f"{args.variant} variant, {backend} {args.dtype}, lr {args.lr:g}: {result['steps']:,} steps"
+    if not cli.write_outputs(args, model, lambda path: save_plot(plt, history, args.threshold, path, title, ylabel),
+                             saved="weights saved to", plotted="loss curve saved to"):
         return cli.EXIT_ERROR
     if result["diverged"]:
         return cli.EXIT_DIVERGED

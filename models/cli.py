@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import tempfile
 from typing import Any, Callable
 
@@ -156,6 +157,17 @@ def non_negative_int(text: str) -> int:
     return _number(text, int, lambda v: v >= 0, ">= 0")
 
 
+def non_negative_float(text: str) -> float:
+    return _number(text, float, lambda v: v >= 0 and math.isfinite(v), "a finite number >= 0")
+
+
+SEED_MAX = 2**32 - 1  # numpy.random.RandomState, which seeds the notebook's init, takes [0, 2**32)
+
+
+def seed(text: str) -> int:
+    return _number(text, int, lambda v: 0 <= v <= SEED_MAX, f"in [0, {SEED_MAX}]")
+
+
 def positive_float(text: str) -> float:
     return _number(text, float, lambda v: v > 0 and math.isfinite(v), "a positive finite number")
 
@@ -171,3 +183,61 @@ def backend_name(name: str) -> str:
         return mg.backend.get_backend(name).name
     except mg.BackendError as e:
         raise SystemExit(f"error: backend {name!r} is not usable here: {e}") from None
+
+
+# ------------------------------------------------------------------------------------------ the scripts' shape
+def bootstrap(script: str) -> None:
+    """Called by a script in models/ run as ``python models/x.py``, right after it has put the repository root
+    on sys.path to import this module: drop the script's own directory from sys.path, so models/x.py never
+    shadows a module x that minigrad or a library imports."""
+    here = os.path.dirname(os.path.abspath(script))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+
+
+def check_outputs(args: argparse.Namespace) -> Any:
+    """Every output a run will write (``--save``, ``--plot`` and, where the script has it, ``--graph``),
+    checked before training; returns pyplot when --plot is given, else None."""
+    graph = getattr(args, "graph", None)
+    if args.save is not None:
+        check_output_path(args.save, "--save")
+    if args.plot is not None:
+        check_output_path(args.plot, "--plot", PLOT_FORMATS)
+    if graph is not None:
+        check_graph_path(graph)
+    check_distinct({"--save": args.save, "--plot": args.plot, "--graph": graph})
+    return pyplot() if args.plot else None
+
+
+def load_weights(model: Any, path: str, backend: str) -> None:
+    """Load a state dict saved by --save into `model`; any problem becomes one clear SystemExit."""
+    import minigrad as mg
+    try:
+        model.load_state_dict(mg.load(path, backend=backend))  # casts to the model's dtype
+    except (OSError, ValueError, KeyError, RuntimeError, TypeError) as e:
+        raise SystemExit(f"error: cannot load weights from {path!r} into the {type(model).__name__} model: "
+                         f"{e}") from None
+
+
+def write_outputs(args: argparse.Namespace, model: Any, plot: Callable[[str], None] | None,
+                  saved: str = "weights saved to", plotted: str = "plot saved to") -> bool:
+    """After the summary is printed: write ``--save`` (the model's state dict) and then ``--plot`` (``plot(path)``),
+    each failure reported on stderr without losing the other. Returns whether everything requested was written."""
+    import minigrad as mg
+    ok = True
+    if args.save:
+        try:
+            mg.save(model.state_dict(), args.save)
+            if not args.json:
+                print(f"{saved} {args.save}")
+        except (OSError, ValueError, TypeError) as e:
+            print(f"error: --save {args.save!r} failed after training: {e}", file=sys.stderr)
+            ok = False
+    if args.plot and plot is not None:
+        try:
+            plot(args.plot)
+            if not args.json:
+                print(f"{plotted} {args.plot}")
+        except (OSError, ValueError) as e:
+            print(f"error: --plot {args.plot!r} failed after training: {e}", file=sys.stderr)
+            ok = False
+    return ok

@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 if __package__ in (None, ""):  # run as a script: make `import models...` (and the repo's minigrad) importable
-    _here, _root = str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]  # models/x.py must not shadow x
-    sys.path.insert(0, _root)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from models import cli
+    cli.bootstrap(__file__)
 
 import numpy as np  # noqa: E402
 
@@ -236,9 +235,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--epochs", type=cli.non_negative_int, default=12, help="training epochs (0: only evaluate)")
     p.add_argument("--batch-size", type=cli.positive_int, default=64, help="training batch size")
     p.add_argument("--lr", type=cli.positive_float, default=3e-3, help="AdamW's initial learning rate (cosine decay)")
-    p.add_argument("--weight-decay", type=float, default=1e-2, help="AdamW's decoupled weight decay")
+    p.add_argument("--weight-decay", type=cli.non_negative_float, default=1e-2, help="AdamW's decoupled weight decay")
     p.add_argument("--dropout", type=cli.fraction, default=0.25, help="dropout probability in the classifier")
-    p.add_argument("--seed", type=int, default=0, help="seeds the split, the init, the shuffling and dropout")
+    p.add_argument("--seed", type=cli.seed, default=0, help="seeds the split, the init, the shuffling and dropout")
     p.add_argument("--limit", type=cli.positive_int, default=None, help="train on only the first N training images")
     p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"], help="array backend")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point type")
@@ -255,7 +254,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--load", metavar="PATH", help="start from a state dict saved with --save")
     p.add_argument("--plot", metavar="PATH", help="save loss and accuracy curves and the test confusion matrix as "
                                                   "an image, PNG unless the extension says otherwise (matplotlib)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.plot is not None and args.epochs == 0:  # no epoch, no curve: refuse rather than write nothing
+        p.error("--plot draws per-epoch curves and needs --epochs >= 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,22 +265,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     backend = cli.backend_name(args.backend)
     # Everything that can fail is checked before training: outputs, the plot extra, the data set's package.
-    if args.save is not None:
-        cli.check_output_path(args.save, "--save")
-    if args.plot is not None:
-        cli.check_output_path(args.plot, "--plot", cli.PLOT_FORMATS)
-    cli.check_distinct({"--save": args.save, "--plot": args.plot})
-    plt = cli.pyplot() if args.plot else None
+    plt = cli.check_outputs(args)
     data = load_digits_split(args.seed, limit=args.limit)
     dtype = {"float32": mg.float32, "float64": mg.float64}[args.dtype]
 
     mg.manual_seed(args.seed)
     model = DigitsCNN(args.dropout, dtype=dtype, backend=backend)
     if args.load:
-        try:
-            model.load_state_dict(mg.load(args.load, backend=backend))
-        except (OSError, ValueError, KeyError, RuntimeError, TypeError) as e:
-            raise SystemExit(f"error: cannot load {args.load!r} into DigitsCNN: {e}") from None
+        cli.load_weights(model, args.load, backend)
     verbose = not (args.quiet or args.json)
     with _blas_threads(args.threads):
         result = train(model, data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -297,25 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"test accuracy {result['test_acc']:.4f} ({summary['test_correct']}/{summary['test_size']}) after "
               f"{args.epochs} epochs in {result['seconds']:.1f} s (backend {backend}, {args.dtype}, "
               f"jit {'on' if result['jit'] else 'off'})", flush=True)
-    failed = False
-    if args.save:
-        try:
-            mg.save(model.state_dict(), args.save)
-            if not args.json:
-                print(f"model saved to {args.save}")
-        except (OSError, ValueError, TypeError) as e:
-            print(f"error: --save {args.save!r} failed after training: {e}", file=sys.stderr)
-            failed = True
-    if plt is not None and result["history"]:
-        try:
-            save_figure(plt, result["history"], cm, args.plot,
-                        f"minigrad DigitsCNN on scikit-learn digits: test accuracy {result['test_acc']:.4f}")
-            if not args.json:
-                print(f"curves and confusion matrix saved to {args.plot}")
-        except (OSError, ValueError) as e:
-            print(f"error: --plot {args.plot!r} failed after training: {e}", file=sys.stderr)
-            failed = True
-    if failed:
+    title = f"minigrad DigitsCNN on scikit-learn digits: test accuracy {result['test_acc']:.4f}"
+    if not cli.write_outputs(args, model, lambda path: save_figure(plt, result["history"], cm, path, title),
+                             saved="model saved to", plotted="curves and confusion matrix saved to"):
         return cli.EXIT_ERROR
     return cli.EXIT_DIVERGED if result["diverged"] else cli.EXIT_OK
 

@@ -1103,3 +1103,38 @@ OPS += [
            lambda dtype: _expand_sample(dtype).map(lambda s: sample(
                s.args[0], s.args[1] if len(s.args) == 2 and isinstance(s.args[1], tuple) else tuple(s.args[1:])))),
 ]
+
+
+# --------------------------------------------------------------------------------------------- NaN samples
+# Every reduction follows one rule, PyTorch's: a NaN in a reduced slice makes that slice's result NaN (max
+# and min included, whose gradient goes to the NaN; all/any count NaN as true), and gradients are PyTorch's
+# formulas evaluated there (NaN where they read the NaN, finite where they don't, as for sum and mean).
+# nan_samples(op) plants NaNs into the float arrays of the entry's own samples, so every reduction in the
+# registry (here and in opinfo_losses.py: logsumexp) is checked against PyTorch with NaN inputs.
+REDUCTIONS = ("sum", "mean", "max", "min", "var", "std", "mg.var", "prod", "cumsum", "all", "any", "sum_axis",
+              "mean_axis", "max_axis", "mg.sum", "F.logsumexp", "logsumexp_method")
+
+
+# A full max()/min() splits its gradient among tied maxima in PyTorch and not in minigrad (README, Differences),
+# and two NaNs tie: these entries get exactly one NaN, so the NaN rule is what is compared.
+ONE_NAN = ("max", "min")
+
+
+def nan_samples(op: OpInfo, dtype: str = "float64") -> st.SearchStrategy:
+    """The entry's samples with NaN at some positions of every float array argument (at least one NaN)."""
+    @st.composite
+    def draw_one(draw):
+        s = draw(op.samples(dtype))
+        seed = draw(st.integers(0, 2**16))
+        rng = np.random.default_rng(seed)
+        args = list(s.args)
+        for i, a in enumerate(args):
+            if isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.size:
+                a = a.copy()
+                flat = a.reshape(-1)
+                if op.name not in ONE_NAN:
+                    flat[rng.random(flat.size) < 0.3] = np.nan
+                flat[rng.integers(flat.size)] = np.nan
+                args[i] = a
+        return replace(s, args=tuple(args))
+    return draw_one()

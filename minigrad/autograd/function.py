@@ -41,19 +41,24 @@ class Function:
 
     ``backward`` returns one gradient per positional input (a tuple when there are several), each either an
     array of any shape broadcastable to that input's shape, or None. Class attributes declare what the
-    in-place guard must watch: ``saves`` lists the inputs whose data backward reads, ``saves_output`` says
-    backward reads the output; ``is_view`` says the output shares memory (and so a version counter) with
-    input 0.
+    in-place guard must watch: ``saves`` lists the inputs whose data backward reads (float or integer: an
+    index tensor counts too), ``saves_all`` says backward reads every input (ops with a variable number of
+    inputs), ``saves_output`` says backward reads the output; ``is_view`` says the output shares memory (and
+    so a version counter) with input 0, unless forward set ``self.copied`` (a reshape that had to copy gets
+    its own counter). Tensors that reach forward inside a keyword argument (an index) are added with
+    :meth:`watch`.
     """
     saves: tuple[int, ...] = ()
+    saves_all: bool = False
     saves_output: bool = False
     is_view: bool = False
+    copied: bool = False
     differentiable: bool = True  # False: results never require grad (comparisons, argmax, ...)
     versions: tuple = ()  # (version cell, version at forward) pairs, filled per node when watched
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
-        cls._watch = bool(cls.saves or cls.saves_output)
+        cls._watch = bool(cls.saves or cls.saves_all or cls.saves_output)
         if isinstance(cls.__dict__.get("forward"), staticmethod):
             _make_ctx_style(cls)
 
@@ -79,7 +84,7 @@ class Function:
         tracer = STATE.tracer
         if tracer is not None:
             tracer.forward(node, args, kwargs, raw, out)
-        if cls.is_view:
+        if cls.is_view and not node.copied:
             out._vc = args[0]._vc
         if requires and STATE.grad_enabled and cls.differentiable:
             out._requires_grad = True  # a differentiable op's output is floating: no check needed
@@ -87,11 +92,18 @@ class Function:
             node.inputs = args
             node.seq = _next_seq()
             if cls._watch:
-                watched = [args[i] for i in cls.saves if isinstance(args[i], Tensor)]
+                watched = [a for a in (args if cls.saves_all else (args[i] for i in cls.saves))
+                           if isinstance(a, Tensor)]
                 if cls.saves_output:
                     watched.append(out)
                 node.versions = [(t._vc, t._vc[0]) for t in watched]
         return out
+
+    def watch(self, tensors) -> None:
+        """Also version-check ``tensors`` (an index given to forward as a keyword argument) at backward: an
+        in-place edit of them would make backward read other values than forward did."""
+        if getattr(self, "inputs", None) is not None:  # recorded: otherwise there is no backward to guard
+            self.versions = [*self.versions, *((t._vc, t._vc[0]) for t in tensors)]
 
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` wants a gradient: lets backward skip work nobody asked for."""

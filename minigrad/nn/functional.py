@@ -43,6 +43,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     _check_tensor(weight, "weight", "linear")
     if bias is not None:
         _check_tensor(bias, "bias", "linear")
+    if x.ndim == 0:
+        raise ShapeError(f"linear: input must be at least 1-D (..., in_features), but it is 0-D; weight has shape "
+                         f"{weight.shape}")
     if weight.ndim != 2:
         raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if bias is not None and bias.shape != (weight.shape[0],):
@@ -311,9 +314,14 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         return _pad.ConstantPad.apply(input, widths=widths, value=0.0 if value is None else value)
     if value not in (None, 0, 0.0):
         raise _error(fn, f"value={value!r} only applies to mode='constant', not {mode!r}")
+    if any(b < 0 or a < 0 for b, a in pairs):  # PyTorch crops first, then pads what is left
+        for (b, a), n in zip(pairs, input.shape[lead:]):
+            if n + min(b, 0) + min(a, 0) < 0:
+                raise _error(fn, f"pad {tuple(pad)} crops more than the size of the input (shape {input.shape})")
+        input = _pad.ConstantPad.apply(input, widths=((0, 0),) * lead + tuple((min(b, 0), min(a, 0)) for b, a in pairs),
+                                       value=0.0)
+        pairs = [(max(b, 0), max(a, 0)) for b, a in pairs]
     for (b, a), n in zip(pairs, input.shape[lead:]):
-        if b < 0 or a < 0:
-            raise _error(fn, f"negative padding {tuple(pad)} is only supported in mode='constant'")
         limit = n - 1 if mode == "reflect" else n
         if mode != "replicate" and max(b, a) > limit:
             raise _error(fn, f"{mode} padding {tuple(pad)} must be at most {limit} for a dimension of size {n} "
@@ -548,6 +556,13 @@ def _constant_arg(t, name: str, input: Tensor, fn: str, shape: tuple | None = No
     return w._data
 
 
+def _watching(out: Tensor, *tensors: Tensor | None) -> Tensor:
+    """Version-check the weight-like tensors an op got as raw keyword arrays: its backward reads them."""
+    if out.grad_fn is not None:
+        out.grad_fn.watch([t for t in tensors if t is not None])
+    return out
+
+
 def _softmax_dim(dim, ndim: int, fn: str) -> int:
     if dim is None:  # PyTorch's legacy implicit choice, with its warning
         _warnings.warn(f"Implicit dimension choice for {fn} has been deprecated. Change the call to include "
@@ -625,6 +640,12 @@ def _probabilities(x, fn: str) -> None:
                          f"{float(x.max())}")
 
 
+def _unit_targets(t, fn: str) -> None:
+    if (~((t >= 0) & (t <= 1))).any():  # PyTorch refuses these too: the loss would be a meaningless number
+        raise ValueError(f"{fn}: all elements of target must be in [0, 1]; got values from {float(t.min())} to "
+                         f"{float(t.max())}")
+
+
 def _class_input(input, fn: str) -> None:
     _float_input(input, fn)
     if input.ndim == 0:
@@ -668,11 +689,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, *
             raise TypeError(f"{fn}: a target of the input's shape {input.shape} holds class probabilities and "
                             f"must be a float tensor, got dtype {target.dtype} (class indices have shape "
                             f"{input.shape[:1] + input.shape[2:]})")
-        return loss.CrossEntropyProbs.apply(input, _as_input_dtype(target, input), weight=w,
-                                            label_smoothing=float(label_smoothing), reduction=reduction)
+        return _watching(loss.CrossEntropyProbs.apply(input, _as_input_dtype(target, input), weight=w,
+                                                      label_smoothing=float(label_smoothing), reduction=reduction),
+                         weight)
     target = _class_target(input, target, fn, ignore_index)
-    return loss.CrossEntropy.apply(input, target, weight=w, ignore_index=ignore_index,
-                                   label_smoothing=float(label_smoothing), reduction=reduction)
+    return _watching(loss.CrossEntropy.apply(input, target, weight=w, ignore_index=ignore_index,
+                                             label_smoothing=float(label_smoothing), reduction=reduction), weight)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, *, ignore_index: int = -100,
@@ -693,7 +715,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, *, ign
         return _unbatched(input, target, reduction, lambda x, t: nll_loss(
             x, t, weight, ignore_index=ignore_index, reduction=reduction))
     target = _class_target(input, target, fn, ignore_index)
-    return loss.NLLLoss.apply(input, target, weight=w, ignore_index=ignore_index, reduction=reduction)
+    return _watching(loss.NLLLoss.apply(input, target, weight=w, ignore_index=ignore_index, reduction=reduction),
+                     weight)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -707,7 +730,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     _float_input(target, fn, "target")
     w = _constant_arg(weight, "weight", input, fn)
     _value_check(_functools.partial(_probabilities, fn=fn), input)
-    return loss.BinaryCrossEntropy.apply(input, _as_input_dtype(target, input), weight=w, reduction=reduction)
+    _value_check(_functools.partial(_unit_targets, fn=fn), target)
+    return _watching(loss.BinaryCrossEntropy.apply(input, _as_input_dtype(target, input), weight=w,
+                                                   reduction=reduction), weight)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -721,8 +746,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     _float_input(target, fn, "target")
     w = _constant_arg(weight, "weight", input, fn)
     pw = _constant_arg(pos_weight, "pos_weight", input, fn)
-    return loss.BinaryCrossEntropyWithLogits.apply(input, _as_input_dtype(target, input), weight=w,
-                                                   pos_weight=pw, reduction=reduction)
+    return _watching(loss.BinaryCrossEntropyWithLogits.apply(input, _as_input_dtype(target, input), weight=w,
+                                                             pos_weight=pw, reduction=reduction), weight, pos_weight)
 
 
 def _difference_loss(op, input, target, reduction, fn, param=None):

@@ -164,8 +164,9 @@ class Conv2d(Function):
 
 class ConvTranspose2d(Function):
     """x (N, Cin, H, W) and weight (Cin, Cout/groups, kh, kw) [+ bias (Cout,)] -> (N, Cout, Ho, Wo) with
-    Ho = (H-1)*stride - 2*padding + dilation*(kh-1) + output_padding + 1: the adjoint of conv2d."""
-    saves = (1,)
+    Ho = (H-1)*stride - 2*padding + dilation*(kh-1) + output_padding + 1: the adjoint of conv2d. Backward
+    reads x through ``x2``, which is a view of x when x has conv2d's output memory order, so x is watched."""
+    saves = (0, 1)
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), dilation=(1, 1),
                 groups=1):

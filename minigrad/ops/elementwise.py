@@ -54,6 +54,26 @@ class Neg(Function):
         return -g
 
 
+def _is_int(v) -> bool:
+    kind = getattr(v, "dtype", None)
+    return (kind.kind in "iu") if kind is not None else isinstance(v, int)
+
+
+def _int_power(a, b):
+    """Integer a ** b as PyTorch computes it: a negative exponent of a tensor gives 1 / a^|b| truncated (1 for
+    a = 1, +-1 for a = -1, else 0), where NumPy raises; a negative Python-int exponent is refused, as there."""
+    if not hasattr(b, "dtype"):
+        if b < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return a ** b
+    xp = array_module(b)
+    neg = b < 0  # no host read of neg.any(): the selection stays on the device
+    pos = a ** xp.where(neg, 0, b)
+    odd = (b % 2) == 1
+    inv = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(neg, inv, pos).astype(pos.dtype, copy=False)
+
+
 class Pow(Function):
     """a ** b, either side a tensor or a Python scalar. At the edges the gradients are PyTorch's: a zero
     exponent has zero d/da (not 0 * inf = nan at a = 0); d/db at a zero base is 0 for b >= 0 and -inf for
@@ -64,7 +84,7 @@ class Pow(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        self.out = a ** b
+        self.out = _int_power(a, b) if _is_int(a) and _is_int(b) else a ** b
         return self.out
 
     def backward(self, g):
@@ -145,8 +165,11 @@ class Sigmoid(Function):
 
     def forward(self, a):
         xp = array_module(a)
+        low = a.dtype.itemsize == 2  # float16: 1 + exp(12) overflows it; compute in float32 as PyTorch does
         with ignore_overflow(xp):
-            self.out = 1 / (1 + xp.exp(-a))
+            self.out = 1 / (1 + xp.exp(-(a.astype("float32") if low else a)))
+        if low:
+            self.out = self.out.astype(a.dtype)
         return self.out
 
     def backward(self, g):
@@ -250,7 +273,9 @@ class Minimum(Maximum):
 
 
 class MaskedFill(Function):
-    """a with ``value`` wherever the bool ``mask`` (broadcast to a) is True; no gradient flows there."""
+    """a with ``value`` wherever the bool ``mask`` (broadcast to a) is True; no gradient flows to a there.
+    ``value`` is a number, or a 0-d array given as input 2 when it wants a gradient: the sum of the upstream
+    gradient over the masked places."""
     saves = (1,)
 
     def forward(self, a, mask, value):
@@ -260,7 +285,11 @@ class MaskedFill(Function):
 
     def backward(self, g):
         xp = array_module(g)
-        return xp.where(self.mask, xp.zeros((), dtype=g.dtype), g), None
+        ga = xp.where(self.mask, xp.zeros((), dtype=g.dtype), g)
+        if len(self.inputs) < 3:
+            return ga, None
+        gv = xp.where(self.mask, g, xp.zeros((), dtype=g.dtype)).sum() if self.needs_grad(2) else None
+        return ga, None, gv
 
 
 class Sin(Function):

@@ -103,7 +103,7 @@ class Einsum(Function):
     einsum of the upstream gradient with the other operands; a letter repeated in operand i (a diagonal)
     gets a fresh letter tied to it by an identity matrix, a letter summed away only from operand i gets a
     ones vector, so every case is one einsum call."""
-    # No in-place guard: the operands are a variable number of inputs, and `saves` names fixed ones.
+    saves_all = True  # each operand's gradient reads every other operand
 
     def forward(self, *arrays, subs, out):
         self.arrays, self.subs, self.out = arrays, subs, out

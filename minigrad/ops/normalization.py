@@ -54,6 +54,8 @@ class BatchNorm(Function):
         self.invstd = _channel((1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False), nd)
         self.xhat = d * self.invstd
         self.weight = weight
+        if weight is None and bias is None:  # backward reads xhat: the output must not be the same array
+            return self.xhat.copy()
         out = self.xhat if weight is None else self.xhat * _channel(weight, nd)
         return out if bias is None else out + _channel(bias, nd)
 

@@ -112,6 +112,19 @@ def _window_index(xp, patches, out):
     return idx
 
 
+def _skip_padding(xp, out, idx, hw, kernel_size, stride, padding, dilation, bottom, right):
+    """A window whose real elements are all -inf ties with its padding: PyTorch then picks the window's first
+    real element (padding is never a candidate), so the gradient reaches the input."""
+    neg = out == -xp.inf
+    if _on_host(xp) and not neg.any():
+        return idx
+    (h, w), (kh, kw), (ph, pw) = hw, kernel_size, padding
+    real = _pad_planes(xp.ones((1, h, w, 1), dtype=bool), ph, bottom, pw, right, False)
+    ho, wo = out.shape[1:3]
+    first = xp.stack([real[:, rows, cs] for _, _, rows, cs in taps(kh, kw, ho, wo, *stride, *dilation)]).argmax(axis=0)
+    return xp.where(neg, first, idx)
+
+
 class MaxPool2d(Function):
     """Max over each kh*kw window (dilated by ``dilation``) of x (N, C, H, W) -> (N, C, Ho, Wo); padding
     counts as -inf. With overlapping windows a position collects the gradient of every window it wins.
@@ -132,6 +145,8 @@ class MaxPool2d(Function):
             patches = xp.stack([vpad[:, rows, cs] for _, _, rows, cs in taps(kh, kw, ho, wo, sh, sw, dh, dw)])
         out = patches.max(axis=0)
         self.idx = _window_index(xp, patches, out)
+        if not tiled and x.dtype.kind == "f" and (ph or pw or bottom or right):
+            self.idx = _skip_padding(xp, out, self.idx, (h, w), kernel_size, stride, padding, dilation, bottom, right)
         self.geom = (v.shape, ho, wo, kernel_size, stride, padding, dilation, bottom, right, tiled)
         if indices_out is not None:
             rows = (self.idx // kw) * dh + (xp.arange(ho) * sh - ph).reshape(1, ho, 1, 1)

@@ -25,6 +25,12 @@ def normalize_axes(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...
     return axes if ndim else ()
 
 
+def _accumulate_in(a):
+    """The dtype a reduction of ``a`` adds up in: float32 for float16, as PyTorch does (float16 alone loses
+    every addend once the total passes 2048), else None (the array's own)."""
+    return "float32" if a.dtype.itemsize == 2 and a.dtype.kind == "f" else None
+
+
 def _expand(g, shape, axes, keepdims):
     """Broadcast a reduced gradient back over the reduced axes (a read-only view, no copy)."""
     xp = array_module(g)
@@ -36,6 +42,9 @@ def _expand(g, shape, axes, keepdims):
 class Sum(Function):
     def forward(self, a, axis, keepdims):
         self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        acc = _accumulate_in(a)
+        if acc is not None:
+            return array_module(a).asarray(a.sum(axis=axis, keepdims=keepdims, dtype=acc)).astype(a.dtype)
         return a.sum(axis=axis, keepdims=keepdims)
 
     def backward(self, g):
@@ -48,6 +57,9 @@ class Mean(Function):
         self.count = 1
         for i in axis:
             self.count *= a.shape[i]
+        acc = _accumulate_in(a)
+        if acc is not None:
+            return array_module(a).asarray(a.mean(axis=axis, keepdims=keepdims, dtype=acc)).astype(a.dtype)
         return a.mean(axis=axis, keepdims=keepdims)
 
     def backward(self, g):
@@ -104,10 +116,17 @@ class Var(Function):
         n = 1
         for i in axis:
             n *= a.shape[i]
-        self.denom = n - correction
-        self.mean = a.mean(axis=axis, keepdims=True)
-        d = a - self.mean
-        return xp.asarray((d * d).sum(axis=axis, keepdims=keepdims) / self.denom)
+        self.denom = max(0, n - correction)  # PyTorch's rule: no degrees of freedom left gives inf or nan
+        acc = _accumulate_in(a)  # float16 squares overflow long before their mean does
+        src = a if acc is None else a.astype(acc)
+        self.mean = src.mean(axis=axis, keepdims=True) if n else xp.zeros_like(src.sum(axis=axis, keepdims=True))
+        d = src - self.mean
+        ss = xp.asarray((d * d).sum(axis=axis, keepdims=keepdims))
+        if self.denom:
+            out = xp.asarray(ss / self.denom)
+        else:
+            out = xp.where(ss > 0, xp.asarray(math.inf, dtype=ss.dtype), xp.asarray(math.nan, dtype=ss.dtype))
+        return out if acc is None else out.astype(a.dtype)
 
     def derive(self, inputs):
         """create_graph: the mean as a function of the input (see ops/tensor_xp.py)."""
@@ -123,7 +142,8 @@ class Var(Function):
 class Prod(Function):
     """Product over one axis (or all, as a flat axis). Backward multiplies the products of the elements
     before and after each one (exclusive cumulative products), so zeros get their exact gradient instead
-    of out / x = 0 / 0."""
+    of out / x = 0 / 0. Without any zero in the input it is PyTorch's out / x, so a NaN or inf element
+    gets NaN, as there."""
     saves = (0,)
 
     def forward(self, a, axis=None, keepdims=False):
@@ -134,6 +154,10 @@ class Prod(Function):
     def backward(self, g):
         xp = array_module(g)
         a, axis = self.a, self.axis
+        if axis is not None and not self.keepdims:
+            g = xp.expand_dims(g, axis)
+        if a.ndim == 0:
+            return g
         flat = a.reshape(-1) if axis is None else a
         ax = 0 if axis is None else axis
         moved = xp.moveaxis(flat, ax, -1)
@@ -142,8 +166,10 @@ class Prod(Function):
         after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(moved, axis=-1)[..., :-1]], axis=-1), axis=-1),
                         axis=-1)
         others = xp.moveaxis(before * after, -1, ax).reshape(a.shape)
-        if axis is not None and not self.keepdims:
-            g = xp.expand_dims(g, axis)
+        if a.size:  # selected on the device, so no host read (mg.jit captures backward into CUDA graphs)
+            zero, inf = a == 0, xp.isinf(a)
+            div = a.prod(axis=axis, keepdims=axis is not None) / xp.where(zero | inf, 1, a)
+            others = xp.where(zero.any(), others, xp.where(inf, math.nan, div))
         return g * others
 
 
@@ -152,6 +178,9 @@ class CumSum(Function):
 
     def forward(self, a, axis):
         self.axis = axis
+        acc = _accumulate_in(a)
+        if acc is not None:
+            return array_module(a).cumsum(a, axis=axis, dtype=acc).astype(a.dtype)
         return array_module(a).cumsum(a, axis=axis)
 
     def backward(self, g):

@@ -12,10 +12,13 @@ class Reshape(Function):
     def forward(self, a, shape):
         self.shape = a.shape
         try:
-            return a.reshape(shape)
+            out = a.reshape(shape)
         except (ValueError, OverflowError) as e:  # NumPy's message names neither call nor sizes the PyTorch way
             raise ShapeError(f"reshape: shape {tuple(shape)} is invalid for input of shape {a.shape} "
                              f"(size {a.size})") from e
+        if not a.flags.c_contiguous and out.size > 1 and not array_module(a).may_share_memory(out, a):
+            self.copied = True  # not a view: an in-place edit of one must not count as an edit of the other
+        return out
 
     def backward(self, g):
         return g.reshape(self.shape)
@@ -120,6 +123,7 @@ class Flip(Function):
 class TakeAlongDim(Function):
     """torch.gather: out[i][j][k] = a[i][index[i][j][k]][k] for dim 1 (likewise for any dim). The index may
     be smaller than ``a`` in the other dims, as PyTorch allows; backward adds into the picked places."""
+    saves = (1,)  # backward scatters by the index
 
     def forward(self, a, index, axis):
         xp = array_module(a)

@@ -72,8 +72,9 @@ class LogSumExp(Function):
         else:
             m = _shift(xp, x, axis)
             s = xp.exp(x - m).sum(axis=axis, keepdims=True)
-            pos = s > 0  # an all -inf slice sums to 0: its log is -inf, without a divide-by-zero warning
-            out = xp.where(pos, xp.log(xp.where(pos, s, 1)), -xp.inf).astype(x.dtype, copy=False) + m
+            empty = s == 0  # an all -inf slice sums to 0: its log is -inf, without a divide-by-zero warning;
+            # a NaN sum stays NaN (a slice holding a NaN), and so do its gradients
+            out = xp.where(empty, -xp.inf, xp.log(xp.where(empty, 1, s))).astype(x.dtype, copy=False) + m
         self.kept = out.shape
         # the returned array itself is kept (saves_output): create_graph maps it to the output tensor
         self.out = out if keepdims else out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axis))

@@ -8,6 +8,7 @@ from ..backend import array_module
 class Embedding(Function):
     """weight (V, D) and integer indices (*) -> (*, D). The gradient of row v sums the upstream gradients of
     every position that picked v; the ``padding_idx`` row gets none (PyTorch's rule)."""
+    saves = (1,)  # backward scatters by the indices
 
     def forward(self, weight, indices, padding_idx=None):
         self.indices, self.wshape, self.padding_idx = indices, weight.shape, padding_idx
