@@ -51,7 +51,7 @@ _trees = st.recursive(_leaves, lambda kids: st.one_of(st.lists(kids, max_size=4)
 
 def _nbytes(obj) -> int:
     if isinstance(obj, mg.Tensor):
-        return obj.numpy().nbytes
+        return obj.detach().numpy().copy().nbytes
     if isinstance(obj, np.ndarray):
         return obj.nbytes
     if isinstance(obj, dict):

@@ -35,7 +35,7 @@ def _tensors(s):
 
 def _rolled(t: mg.Tensor) -> np.ndarray:
     """The same values in another order: an index stays in range and a value stays in the op's domain."""
-    return np.roll(t.numpy().reshape(-1), 1).reshape(t.shape)
+    return np.roll(t.detach().numpy().copy().reshape(-1), 1).reshape(t.shape)
 
 
 def _grads(op, s, edit=None):
@@ -54,7 +54,7 @@ def _grads(op, s, edit=None):
                 return None
     rng = np.random.default_rng(0)
     out.backward(mg.tensor(rng.standard_normal(out.shape), dtype=out.dtype))
-    return [a.grad.numpy() if a.grad is not None else None for a in args if isinstance(a, mg.Tensor)]
+    return [a.grad.detach().numpy().copy() if a.grad is not None else None for a in args if isinstance(a, mg.Tensor)]
 
 
 @pytest.mark.parametrize("op", [pytest.param(op, id=op.name) for op in DIFFERENTIABLE])
@@ -149,7 +149,7 @@ def test_a_reshape_that_copies_has_its_own_version():
     flat = y.T.reshape(-1)  # not contiguous: a copy
     flat.mul_(0)  # recorded into the copy, not an edit of y
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), np.exp(x.detach().numpy()))
+    np.testing.assert_allclose(x.grad.detach().numpy().copy(), np.exp(x.detach().numpy()))
     with mg.no_grad():
         x.T.reshape(-1).mul_(0)  # a copy: x itself stays as it is
     assert x._version == 0 and np.all(x.detach().numpy() != 0)

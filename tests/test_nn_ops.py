@@ -251,11 +251,11 @@ def test_max_pool2d_nan_matches_torch(backend):
         out, idx = F.max_pool2d(t, 3, 2, 1, return_indices=True)
         tout, tidx = torch.nn.functional.max_pool2d(tt, 3, 2, 1, return_indices=True)
         np.testing.assert_array_equal(_np(out), tout.detach().numpy())
-        np.testing.assert_array_equal(_np(idx), tidx.numpy())
+        np.testing.assert_array_equal(_np(idx), tidx.detach().numpy().copy())
         g = rng.standard_normal(out.shape)
         out.backward(_t(g, backend))
         tout.backward(torch.tensor(g))
-        np.testing.assert_allclose(_np(t.grad), tt.grad.numpy(), rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(_np(t.grad), tt.grad.detach().numpy().copy(), rtol=1e-14, atol=1e-15)
 
 
 def test_max_pool2d_return_indices_and_int_input(backend):
@@ -321,7 +321,7 @@ def test_activation_matches_torch_including_kinks_and_tails(backend, name, dtype
     # float32: 1 + tanh(z) near tanh = -1 cancels differently from PyTorch's kernel; 1e-5 is float32 eps at 30
     tol = dict(rtol=1e-12, atol=1e-14) if dtype == "float64" else dict(rtol=2e-6, atol=1e-5)
     np.testing.assert_allclose(_np(out), tout.detach().numpy(), **tol)
-    np.testing.assert_allclose(_np(t.grad), tt.grad.numpy(), **tol)
+    np.testing.assert_allclose(_np(t.grad), tt.grad.detach().numpy().copy(), **tol)
 
 
 def test_normal_cdf_accuracy():
@@ -381,7 +381,7 @@ def test_one_hot(backend):
     for n in (-1, 6):
         out = F.one_hot(_t(idx, backend), n)
         assert out.dtype == np.int64 and not out.requires_grad
-        np.testing.assert_array_equal(_np(out), torch.nn.functional.one_hot(torch.tensor(idx), n).numpy())
+        np.testing.assert_array_equal(_np(out), torch.nn.functional.one_hot(torch.tensor(idx), n).detach().numpy().copy())
     assert F.one_hot(_t(np.zeros((0,), np.int64), backend), 3).shape == (0, 3)
 
 
@@ -443,7 +443,7 @@ def test_matches_torch(backend, name, dtype):
     tol = dict(rtol=1e-10, atol=1e-12) if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(_np(out), tout.detach().numpy(), **tol)
     for t, tt in zip(ts, tts):
-        np.testing.assert_allclose(_np(t.grad), tt.grad.numpy(), **tol)
+        np.testing.assert_allclose(_np(t.grad), tt.grad.detach().numpy().copy(), **tol)
 
 
 # --------------------------------------------------------------------------------------------- caches

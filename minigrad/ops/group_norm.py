@@ -29,6 +29,7 @@ class LayerNorm(Function):
     """y = (x - mean) / sqrt(var + eps) * weight + bias over the last ``ndim`` dims of x; weight and bias (or
     None) have those dims' shape. Inputs: x, weight, bias."""
     saves = (1,)
+    saves_output = True  # backward reads the returned array: an in-place edit of the result must be caught
 
     def forward(self, x, weight, bias, ndim, eps):
         self.axes = tuple(range(x.ndim - ndim, x.ndim))
@@ -58,6 +59,7 @@ class GroupNorm(Function):
     """x (N, C, *) split into ``groups`` groups of C / groups channels; each (sample, group) standardised over
     its channels and positions, then y = xhat * weight[c] + bias[c] (weight, bias (C,) or None)."""
     saves = (1,)
+    saves_output = True  # backward reads the returned array: an in-place edit of the result must be caught
 
     def forward(self, x, weight, bias, groups, eps):
         self.shape = x.shape

@@ -18,6 +18,7 @@ class Cumprod(Function):
         i > z:  0                                               (every product holds x[z] = 0)
     """
     saves = (0,)
+    saves_output = True  # backward reads the returned array: an in-place edit of the result must be caught
 
     def forward(self, x, axis):
         xp = array_module(x)

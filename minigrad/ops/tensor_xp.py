@@ -102,6 +102,15 @@ class Box:
     def mean(self, axis: Any = None, keepdims: bool = False) -> "Box":
         return self._apply(reduce.Mean, self, _axes(axis, self.ndim), keepdims)
 
+    def any(self, axis: Any = None, keepdims: bool = False) -> "Box":
+        return self._const(self.t._data.any(axis=axis, keepdims=keepdims))
+
+    def all(self, axis: Any = None, keepdims: bool = False) -> "Box":
+        return self._const(self.t._data.all(axis=axis, keepdims=keepdims))
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> "Box":
+        return self._apply(reduce.Prod, self, axis, keepdims)
+
     def max(self, axis: Any = None, keepdims: bool = False) -> "Box":
         return self._apply(reduce.Max, self, _axes(axis, self.ndim), keepdims)
 
@@ -213,6 +222,7 @@ class Namespace:
 
     def isfinite(self, a): return self._const(self.real.isfinite(_raw(a)))
     def isnan(self, a): return self._const(self.real.isnan(_raw(a)))
+    def isinf(self, a): return self._const(self.real.isinf(_raw(a)))
 
     # ------------------------------------------------------------------ elementwise
     def where(self, cond, x, y):

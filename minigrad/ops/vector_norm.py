@@ -11,6 +11,7 @@ class VectorNorm(Function):
     (PyTorch's choice: a zero vector gets a zero gradient, not nan); for +-inf the gradient is split evenly
     between the elements that attain the extreme, as PyTorch's amax backward does."""
     saves = (0,)
+    saves_output = True  # backward reads the returned array: an in-place edit of the result must be caught
 
     def forward(self, x, p, axes, keepdim):
         xp = array_module(x)
