@@ -2,7 +2,7 @@
 
 Backends: every test that takes the ``backend`` fixture runs once per selected backend. Select with
 ``--backends numpy,strict,cupy`` or ``MINIGRAD_TEST_BACKENDS=numpy,cupy`` (default: numpy and strict, plus cupy
-when CuPy and a GPU are present). "strict" is a test-only backend (tests/strict_backend.py): NumPy underneath,
+when CuPy and a GPU are present). "strict" is a test-only backend (tests/support/strict_backend.py): NumPy underneath,
 CuPy's refusals on top (no implicit host conversion, arrays where CuPy needs arrays, 0-d reductions), so code
 that only works because NumPy is lenient fails here instead of on a GPU. It is registered here and nowhere else.
 A selected backend that can't run here is skipped with the reason.
@@ -12,6 +12,8 @@ Pick with HYPOTHESIS_PROFILE=thorough.
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -19,7 +21,10 @@ from hypothesis import HealthCheck, settings
 import minigrad
 from minigrad.backend import BackendError, get_backend, register_backend
 
-import strict_backend
+# The test registries and references (tests/support/) are imported by name from every test directory.
+sys.path.insert(0, str(Path(__file__).parent / "support"))
+
+import strict_backend  # noqa: E402
 
 register_backend(strict_backend.BACKEND)
 

@@ -1,4 +1,4 @@
-"""Against PyTorch, what the op registry (tests/opinfo.py, run by tests/test_opinfo.py) does not cover:
+"""Against PyTorch, what the op registry (tests/support/opinfo.py, run by tests/ops/test_opinfo.py) does not cover:
 compositions of ops, gradients at edge points and kinks, and result dtypes of mixed operands.
 
 Each composite case is written once as `fn(F, *tensors)` and run twice: with minigrad tensors and
@@ -36,7 +36,7 @@ def away_from_zero(*shape):
     return lambda rng: rng.uniform(0.05, 3.0, shape) * rng.choice([-1.0, 1.0], shape)
 
 
-# name -> (fn(F, *tensors) -> tensor, [input makers]). Single ops are in the registry (tests/opinfo.py); what
+# name -> (fn(F, *tensors) -> tensor, [input makers]). Single ops are in the registry (tests/support/opinfo.py); what
 # stays here are compositions, which check that ops chain (dtypes, shapes, accumulation) as in PyTorch.
 CASES = {
     # a small composite, like one step of the assignment network

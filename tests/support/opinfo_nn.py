@@ -1,8 +1,8 @@
-"""Registry entries (see tests/opinfo.py) for the nn ops: conv2d with groups and dilation, conv_transpose2d,
+"""Registry entries (see tests/support/opinfo.py) for the nn ops: conv2d with groups and dilation, conv_transpose2d,
 max_pool2d with dilation / ceil_mode / return_indices, avg_pool2d, adaptive_avg_pool2d, pad, the activations,
-dropout, one_hot and embedding. tests/test_opinfo.py runs gradcheck, PyTorch forward/backward per dtype, one
+dropout, one_hot and embedding. tests/ops/test_opinfo.py runs gradcheck, PyTorch forward/backward per dtype, one
 large input and backend parity on each. The special cases (NaN and ties in max pooling, the many-windows
-branch against the loop reference, dropout's statistics, caches) are in tests/test_nn_ops.py.
+branch against the loop reference, dropout's statistics, caches) are in tests/nn/test_conv_and_pool.py.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The op registry: one :class:`OpInfo` per op drives every generic op test (tests/test_opinfo.py).
+"""The op registry: one :class:`OpInfo` per op drives every generic op test (tests/ops/test_opinfo.py).
 
 In the spirit of PyTorch's OpInfo and MyGrad's backprop test factory, an entry says once
 
@@ -10,8 +10,8 @@ In the spirit of PyTorch's OpInfo and MyGrad's backprop test factory, an entry s
 
 and test_opinfo.py derives from it: gradcheck in float64 with a random upstream gradient, the forward and
 backward against PyTorch per dtype, the large input against PyTorch, and parity of every backend with numpy.
-Adding an op is a Function, its public names, and one entry here (or in tests/opinfo_nn.py /
-tests/opinfo_losses.py, which define their own ``OPS`` list).
+Adding an op is a Function, its public names, and one entry here (or in tests/support/opinfo_nn.py /
+tests/support/opinfo_losses.py, which define their own ``OPS`` list).
 
 Values come from a NumPy generator seeded by hypothesis, not element by element: every draw is a generic
 point in the op's domain (no runs of 0.0 that a shrinker likes), while hypothesis explores shapes, dims

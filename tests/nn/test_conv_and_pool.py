@@ -2,7 +2,7 @@
 return_indices, NaN), avg_pool2d, adaptive_avg_pool2d, pad, the activations, dropout, one_hot, embedding.
 
 - gradcheck (float64, hypothesis-drawn geometry) for every differentiable op;
-- forward against the plain loops in tests/reference.py where there is one (conv2d, max_pool2d);
+- forward against the plain loops in tests/support/reference.py where there is one (conv2d, max_pool2d);
 - forward and backward against PyTorch on fixed cases in float64 and float32;
 - max_pool2d's many-windows branch (> 4096 outputs) value-checked against the loop reference, with ties and
   NaNs, and small vs large inputs agreeing on NaN windows;

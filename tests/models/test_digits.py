@@ -22,7 +22,7 @@ pytest.importorskip("sklearn", reason="scikit-learn is not installed (pip instal
 import minigrad as mg  # noqa: E402
 from models import digits_cnn  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "models" / "digits_cnn.py"
 SHORT = ["--epochs", "2", "--limit", "512", "--quiet"]
 

@@ -1,4 +1,4 @@
-"""The softmax family and the losses beyond the registry (tests/opinfo_losses.py): edge values against
+"""The softmax family and the losses beyond the registry (tests/support/opinfo_losses.py): edge values against
 PyTorch (huge and infinite logits, clamped logs, all targets ignored, empty batches), with no NumPy warning,
 and every bad argument refused with an error that names it."""
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Forward values against plain-loop references, clear shape errors, numerical behaviour.
 
-- conv2d and max_pool2d forward vs the loops in tests/reference.py over drawn configs;
+- conv2d and max_pool2d forward vs the loops in tests/support/reference.py over drawn configs;
 - wrong shapes raise an error whose message names the problem;
 - sigmoid stays exact and silent at +-1e4; float32 stays float32 through every op.
 """

@@ -1,9 +1,9 @@
 """Gradient tests that the op registry cannot express: the tie rules, exactly.
 
 The generic gradchecks of every op (hypothesis shapes and values, float64, random upstream gradient) are
-derived from the registry in tests/opinfo.py and live in tests/test_opinfo.py. A gradient check at a tie is
+derived from the registry in tests/support/opinfo.py and live in tests/ops/test_opinfo.py. A gradient check at a tie is
 meaningless, so the registry draws tie-free inputs; the tie rule of max and max_pool2d is tested here, with
-exact ties and integer-valued gradients, against the loop references in tests/reference.py.
+exact ties and integer-valued gradients, against the loop references in tests/support/reference.py.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from models.numpy_reference import (NumpyStep, finite_difference_grads, notebook
                                     train_reference)
 from models.training import train
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "models" / "assignment_cnn.py"
 
 

@@ -1,4 +1,4 @@
-"""Registry entries (see tests/opinfo.py) for the softmax family, the losses and batch_norm.
+"""Registry entries (see tests/support/opinfo.py) for the softmax family, the losses and batch_norm.
 
 Every sample is built from a NumPy generator whose seed hypothesis draws, while hypothesis picks the shapes
 and arguments. Inputs stay away from the kinks of the piecewise losses (|input - target| not near 0 or beta),

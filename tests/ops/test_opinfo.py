@@ -1,4 +1,4 @@
-"""Generic op tests, derived from the registry (tests/opinfo.py, tests/opinfo_nn.py, tests/opinfo_losses.py).
+"""Generic op tests, derived from the registry (tests/support/opinfo.py, tests/support/opinfo_nn.py, tests/support/opinfo_losses.py).
 
 For every entry:
 - test_gradcheck: ``mg.gradcheck`` in float64 on drawn samples (the full Jacobian, unit upstream gradients),
