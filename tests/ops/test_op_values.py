@@ -1,6 +1,5 @@
-"""Paths the mutation run (README, "Mutation testing") found executed but unchecked: float32 outputs of ops that
-build constants, frozen operands, einsum's parsing and diagonal gradients, index assignment broadcasting,
-empty reductions. Each test names what a wrong line would change."""
+"""Op values a wrong line would change: float32 outputs of ops that build constants, frozen operands, einsum's
+parsing and diagonal gradients, index assignment broadcasting, empty reductions, activation defaults."""
 
 from __future__ import annotations
 
