@@ -8,13 +8,13 @@ import json
 import numpy as np
 import pytest
 
+from bench import WORKLOADS
 from bench.harness import Config
 from models.notebook import INPUT_5X5 as NOTEBOOK_INPUT
 from models.notebook import TARGETS as NOTEBOOK_TARGETS
 from models.numpy_reference import NumpyStep, check_against_finite_differences
 from models.numpy_reference import reference_params as notebook_init
 
-WORKLOADS = ["assignment-step", "assignment-train", "lenet-step", "ops", "memory"]
 
 
 def tiny_config(**kw) -> Config:
@@ -26,15 +26,18 @@ def tiny_config(**kw) -> Config:
     return cfg
 
 
-def test_bench_uses_the_notebook_data_and_reference_from_models():
-    """One home for the notebook network: bench/ re-exports models/, it keeps no copies."""
+def test_bench_uses_the_notebook_network_data_and_reference_from_models():
+    """One home for the notebook network: bench/ imports models/ (the model, its loss, the hand-written step)."""
+    import bench.assignment
     import bench.nets
-    import bench.numpy_step
+    import models.assignment_net
     import models.numpy_reference
 
     assert bench.nets.NOTEBOOK_INPUT is NOTEBOOK_INPUT
     assert bench.nets.NOTEBOOK_TARGETS.tolist() == list(NOTEBOOK_TARGETS)
-    assert bench.numpy_step.NumpyStep is models.numpy_reference.NumpyStep
+    assert bench.assignment.NumpyStep is models.numpy_reference.NumpyStep
+    net = bench.nets.MinigradAssignment(notebook_init())
+    assert type(net.model) is models.assignment_net.AssignmentCNN
     for k, v in bench.nets.notebook_init().items():
         np.testing.assert_array_equal(v, notebook_init()[k])
 
