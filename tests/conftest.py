@@ -5,7 +5,9 @@ Backends: every test that takes the ``backend`` fixture runs once per selected b
 when CuPy and a GPU are present). "strict" is a test-only backend (tests/support/strict_backend.py): NumPy underneath,
 CuPy's refusals on top (no implicit host conversion, arrays where CuPy needs arrays, 0-d reductions), so code
 that only works because NumPy is lenient fails here instead of on a GPU. It is registered here and nowhere else.
-A selected backend that can't run here is skipped with the reason.
+A selected backend that can't run here is skipped with the reason. A test marked ``torch_reference`` (a comparison
+with PyTorch) runs on numpy alone when numpy is selected: the registry's backend-parity test holds the other
+backends to numpy, so comparing each of them with PyTorch again checks nothing more.
 Hypothesis: profile "ci" (default) keeps the suite to a few minutes on 2 cores; "thorough" draws more.
 Pick with HYPOTHESIS_PROFILE=thorough.
 """
@@ -36,6 +38,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "subprocess: starts a fresh Python; mutation runs leave these out (pyproject.toml)")
+    config.addinivalue_line("markers", "slow: the slowest tier (full training runs, whole-script runs); "
+                                       "`pytest -m 'not slow'` is the fast tier, .ci/run runs everything")
+    config.addinivalue_line("markers", "torch_reference: compares with PyTorch; runs on numpy only when numpy is "
+                                       "selected, since backend parity holds every other backend to numpy")
 
 
 def pytest_addoption(parser):
@@ -52,7 +58,10 @@ def _selected(config) -> list[str]:
 
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", _selected(metafunc.config), indirect=True)
+        selected = _selected(metafunc.config)
+        if metafunc.definition.get_closest_marker("torch_reference") and "numpy" in selected:
+            selected = ["numpy"]
+        metafunc.parametrize("backend", selected, indirect=True)
 
 
 @pytest.fixture

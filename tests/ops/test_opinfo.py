@@ -200,6 +200,7 @@ def test_gradcheck(backend, op: OpInfo, data):
 WITH_REF = [op for op in ALL if op.ref is not None]
 
 
+@pytest.mark.torch_reference  # backend parity (below) holds other backends to numpy
 @pytest.mark.parametrize("op, dtype", _params(WITH_REF, with_dtypes=True))
 @FIXTURE_OK
 @given(data=st.data())
