@@ -10,6 +10,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn, optim
+from optim_steps import step_from_torchs_state
 
 
 @pytest.fixture
@@ -274,74 +275,7 @@ OPTIMIZERS = [
 ]
 
 
-# Each step starts from torch's state (parameters, optimizer state, gradients), so what is compared is one step of
-# the optimizer's own arithmetic, never rounding accumulated over a trajectory (which depends on the CPU and BLAS:
-# torch's kernels fuse multiply-adds where NumPy does not). One step rounds each element at most ROUNDINGS times
-# (the longest formula, Adam with weight decay, amsgrad and bias corrections, has about a dozen operations), each
-# by eps of float64 relative to the terms it combines; every term of a step is bounded by |old| + |new| (a linear
-# combination a*old + c*x has |c*x| <= |new| + |a*old|). Two subtractions can cancel and amplify that:
-# g + weight_decay*p, by (|g| + wd|p|) / |g + wd p|, and centered RMSprop's square_avg - grad_avg**2, by
-# (sa + ga**2) / (sa - ga**2).
-EPS = float(np.finfo(np.float64).eps)
-ROUNDINGS = 16
 STEPS = 60
-
-
-def _sync_from_torch(opt, topt, params, tparams, backend: str) -> dict:
-    """Our parameters and optimizer state := torch's; returns torch's state before the step, as arrays."""
-    for k in params:
-        params[k].data = mg.tensor(tparams[k].detach().numpy().copy(), backend=backend)._data
-    sd = topt.state_dict()
-    state = {i: {key: v.numpy().copy() for key, v in s.items() if v is not None} for i, s in sd["state"].items()}
-    opt.load_state_dict({"state": state, "param_groups": sd["param_groups"]})
-    return state
-
-
-def _one_step_bound(group: dict, grad, p_old, new_state: dict):
-    """Per element: how far two correct float64 implementations of this step may differ, relative to the scale
-    |old| + |new| of the value compared (see the comment above)."""
-    cond = np.ones_like(grad)
-    wd = group.get("weight_decay", 0.0)
-    if wd and not group.get("decoupled_weight_decay", False) and "AdamW" not in group.get("_name", ""):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cond = (np.abs(grad) + wd * np.abs(p_old)) / np.abs(grad + wd * p_old)
-    if group.get("centered"):
-        sa, ga = new_state["square_avg"], new_state["grad_avg"]
-        cond = cond * (sa + ga ** 2) / (sa - ga ** 2)
-    return ROUNDINGS * EPS * np.nan_to_num(cond, nan=np.inf, posinf=np.inf)
-
-
-def _step_from_torchs_state(opt, topt, params, tparams, tloss, backend: str, where: str) -> None:
-    """One step of each optimizer from the same state and the same gradients; parameters and state compared."""
-    old_state = _sync_from_torch(opt, topt, params, tparams, backend)
-    topt.zero_grad()
-    tloss().backward()
-    old_p = {k: tparams[k].detach().numpy().copy() for k in params}
-    for k in params:
-        params[k].grad = mg.tensor(tparams[k].grad.numpy().copy(), backend=backend)
-    opt.step()
-    topt.step()
-    ours = opt.state_dict()["state"]
-    theirs = topt.state_dict()["state"]
-    index = {id(p): i for i, p in enumerate(p for g in opt.param_groups for p in g["params"])}
-    for group, tgroup in zip(opt.param_groups, topt.param_groups):
-        group = dict(group, _name=type(opt).__name__)
-        for p, tp in zip(group["params"], tgroup["params"]):
-            i, k = index[id(p)], next(k for k in params if params[k] is p)
-            new = {key: v.numpy() for key, v in theirs.get(i, {}).items() if v is not None}
-            bound = _one_step_bound(group, tp.grad.numpy(), old_p[k], new)
-            pairs = [(k, p.numpy(), tp.detach().numpy(), old_p[k])]
-            pairs += [(f"state {i}[{key!r}] of {k}", mg.tensor(ours[i][key]).numpy(), v,
-                       old_state.get(i, {}).get(key, np.zeros_like(v)))
-                      for key, v in new.items() if v.ndim]
-            for what, a, b, old in pairs:
-                allowed = bound * (np.abs(old) + np.abs(b))
-                bad = ~(np.abs(a - b) <= allowed)
-                assert not bad.any(), (f"{what} {where}: {a[bad]} vs torch's {b[bad]} "
-                                       f"(one step's rounding allows {allowed[bad]})")
-            for key, v in new.items():
-                if not v.ndim:  # step counts
-                    assert float(ours[i][key]) == v.item(), f"state {i}[{key!r}] {where}"
 
 
 @pytest.mark.parametrize("name, kwargs", OPTIMIZERS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(OPTIMIZERS)])
@@ -351,7 +285,7 @@ def test_trajectory_matches_torch(torch, backend, name, kwargs):
     opt = getattr(optim, name)(list(params.values()), **kwargs)
     topt = getattr(torch.optim, name)(list(tparams.values()), **kwargs)
     for step in range(STEPS):
-        _step_from_torchs_state(opt, topt, params, tparams, tloss, backend, f"at step {step + 1}")
+        step_from_torchs_state(opt, topt, params, tparams, tloss, backend, f"at step {step + 1}")
     assert params["w1"].backend == backend
     # the state has PyTorch's names (step counts as Python ints, where torch keeps 0-d tensors)
     ours, theirs = opt.state_dict(), topt.state_dict()
@@ -416,7 +350,7 @@ def test_param_groups_with_their_own_options_match_torch(torch, name, defaults, 
         if step == 20:
             opt.add_param_group({"params": [params["b2"]], "lr": 0.003})
             topt.add_param_group({"params": [tparams["b2"]], "lr": 0.003})
-        _step_from_torchs_state(opt, topt, params, tparams, tloss, "numpy", f"at step {step + 1}")
+        step_from_torchs_state(opt, topt, params, tparams, tloss, "numpy", f"at step {step + 1}")
     assert not np.array_equal(params["b2"].numpy(), arrays["b2"])  # the late group did train
 
 
@@ -599,7 +533,7 @@ def test_torch_state_dict_converted_to_arrays_loads(torch):
     assert opt.param_groups[0]["lr"] == 0.02 and opt.param_groups[0]["amsgrad"]
     # every step loads torch's converted state the same way, then steps from it (see the trajectories)
     for step in range(10):
-        _step_from_torchs_state(opt, topt, params, tparams, tloss, "numpy", f"at step {step + 1} after loading")
+        step_from_torchs_state(opt, topt, params, tparams, tloss, "numpy", f"at step {step + 1} after loading")
 
 
 # --------------------------------------------------------------------------- under mg.jit
