@@ -86,6 +86,7 @@ def test_train_to_threshold_counts_updates_before_the_passing_forward():
     assert stop.value.value == (3, 0.5, True)  # three updates applied before the forward with E = 0.5
 
 
+@pytest.mark.slow  # each workload for real, a few steps: seconds each
 @pytest.mark.parametrize("name", WORKLOADS)
 def test_workload_runs(name):
     from bench.run import run_workloads

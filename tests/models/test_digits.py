@@ -97,6 +97,7 @@ def test_eval_mode_is_deterministic(data):
     assert not model.training
 
 
+@pytest.mark.slow  # trains, saves, loads and plots
 def test_save_load_round_trip_and_plot(tmp_path, capsys):
     pytest.importorskip("matplotlib", reason="matplotlib is not installed: --plot cannot write anything")
     w, png = tmp_path / "digits.npz", tmp_path / "digits.png"
@@ -137,6 +138,7 @@ def test_bad_arguments_exit_2(argv, capsys):
     assert exc.value.code == 2 and "error:" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # the whole script in a fresh Python
 def test_runs_as_a_script(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run([sys.executable, str(SCRIPT), "--epochs", "1", "--limit", "128", "--json"],
