@@ -44,6 +44,16 @@ def pytest_configure(config):
                                        "selected, since backend parity holds every other backend to numpy")
 
 
+def pytest_collection_finish(session):
+    """A test module may define ``start_background(item)``: it is called for each of its selected tests once
+    collection ends, so that long runs in a fresh Python (tests/models/test_assignment_cnn.py's full training
+    runs) overlap the rest of the suite on another core instead of waiting their turn."""
+    for item in session.items:
+        start = getattr(getattr(item, "module", None), "start_background", None)
+        if start is not None:
+            start(item)
+
+
 def pytest_addoption(parser):
     parser.addoption("--backends", default=None,
                      help="comma-separated backends to run backend tests on (default: numpy,strict, plus cupy if usable)")

@@ -209,15 +209,36 @@ def test_numpy_reference_matches_a_short_minigrad_run():
     assert steps == r["steps"] == 500 and e == pytest.approx(r["loss"], rel=1e-12)
 
 
+_STARTED: dict[str, subprocess.Popen] = {}
+
+
+def _start(code: str) -> None:
+    if code not in _STARTED:
+        env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        _STARTED[code] = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+
+
 def _in_a_fresh_python(code: str) -> dict:
     """Run `code`, which prints one JSON object last, in a fresh interpreter and return that object. The long runs
-    go there so that they run at full speed outside coverage's tracer (several times slower under it); the values
-    checked are the same."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
-                          timeout=1800)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    go there so that they run at full speed outside coverage's tracer (several times slower under it), started
+    at collection (`start_background`) so that they overlap the rest of the suite; the values checked are the
+    same."""
+    _start(code)
+    out, err = _STARTED[code].communicate(timeout=1800)
+    assert _STARTED[code].returncode == 0, err
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def start_background(item: pytest.Item) -> None:
+    """Called by conftest at collection for each selected test of this module: the full runs start now."""
+    if os.environ.get("MINIGRAD_SKIP_FULL_RUN") == "1":
+        return
+    if item.originalname == "test_full_training_run_converges":
+        _start(_FULL_RUN.format(jit=item.callspec.params["jit"]))
+        _start(_REFERENCE_RUN.format(update="gradient"))
+    elif item.originalname == "test_notebooks_364024_comes_from_its_own_update_rule":
+        _start(_REFERENCE_RUN.format(update="notebook"))
 
 
 _FULL_RUN = """
