@@ -35,7 +35,7 @@ def _one_step_bound(group: dict, grad: np.ndarray, p_old: np.ndarray, new_state:
     |old| + |new| of the value compared (see the comment above)."""
     cond = np.ones_like(grad)
     wd = group.get("weight_decay", 0.0)
-    if wd and not group.get("decoupled_weight_decay", False) and "AdamW" not in group.get("_name", ""):
+    if wd and not group.get("decoupled_weight_decay", False):  # decoupled decay scales p: no cancellation
         with np.errstate(divide="ignore", invalid="ignore"):
             cond = (np.abs(grad) + wd * np.abs(p_old)) / np.abs(grad + wd * p_old)
     if group.get("centered"):
@@ -61,7 +61,6 @@ def step_from_torchs_state(opt: Any, topt: Any, params: dict[str, Any], tparams:
     theirs = topt.state_dict()["state"]
     index = {id(p): i for i, p in enumerate(p for g in opt.param_groups for p in g["params"])}
     for group, tgroup in zip(opt.param_groups, topt.param_groups):
-        group = dict(group, _name=type(opt).__name__)
         for p, tp in zip(group["params"], tgroup["params"]):
             i, k = index[id(p)], next(k for k in params if params[k] is p)
             new = {key: v.numpy() for key, v in theirs.get(i, {}).items() if v is not None}
