@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-WORKLOADS = ["assignment-step", "assignment-train", "lenet-step", "ops", "memory"]
+from bench import WORKLOADS
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -13,8 +13,8 @@ from bench.device import Device
 from bench.harness import Competitor, Config, Table, WorkloadResult, fmt_ratio, fmt_time, time_interleaved, timing_raw
 from bench.nets import (NOTEBOOK_INPUT, NOTEBOOK_TARGETS, TRAIN_LR, TRAIN_THRESHOLD, MinigradAssignment,
                         TorchAssignment, notebook_init)
-from bench.numpy_step import NumpyStep
 from bench.threads import set_threads_for
+from models.numpy_reference import NumpyStep
 
 GRAD_TOL = 1e-12
 

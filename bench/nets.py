@@ -1,10 +1,11 @@
 """The benchmarked networks, built the same way for every framework from the same NumPy arrays.
 
-Assignment network (the notebook's; its data comes from models/notebook.py, its shapes are in
-models/numpy_reference.py): built for minigrad from the public API only (``minigrad.nn.functional``), and for
-PyTorch from ``torch.nn.functional``.
-LeNet-like network (issue 4): batch of 1x8x8 float32 images, two conv/ReLU/pool stages, two linear layers,
-MSE against one-hot targets.
+Assignment network (the notebook's): for minigrad the model users train, ``models.assignment_net.AssignmentCNN``
+with ``models.assignment_net.loss_fn``; for PyTorch the same layers from ``torch.nn.functional``; its data and
+init come from models/ (``models.notebook``, ``models.numpy_reference``), whose hand-written NumPy step is the
+floor minigrad is measured against.
+LeNet-like network: batch of 1x8x8 float32 images, two conv/ReLU/pool stages, two linear layers, MSE against
+one-hot targets.
 """
 from __future__ import annotations
 
@@ -27,33 +28,32 @@ def notebook_init(seed: int = 0) -> dict[str, np.ndarray]:
     return reference_params(seed=seed)
 
 
+# The model's parameter names for the reference layout's arrays (shapes in PyTorch's layout).
+_MODEL_NAMES = {"w_conv": ("conv.weight", (1, 1, 2, 2)), "W1": ("hidden.weight", (2, 4)), "W2": ("out.weight", (2, 2))}
+
+
 # --------------------------------------------------------------------------------------------- minigrad
 class MinigradAssignment:
-    """The notebook network in minigrad; ``step_sgd`` uses mg.optim.SGD, ``step_manual`` a no_grad update."""
+    """The notebook network (``models.assignment_net.AssignmentCNN``) trained in minigrad; ``step_sgd`` uses
+    mg.optim.SGD, ``step_manual`` a no_grad update."""
 
     def __init__(self, init: dict[str, np.ndarray], lr: float = TRAIN_LR, backend: str = "numpy") -> None:
         import minigrad as mg
         import minigrad.nn.functional as F
         import minigrad.optim
+        from models.assignment_net import build, loss_fn
 
         self.mg, self.F, self.lr = mg, F, lr
-        f64 = mg.float64
-        self.x = mg.tensor(NOTEBOOK_INPUT.reshape(1, 1, 5, 5), dtype=f64, backend=backend)
-        self.t = mg.tensor(NOTEBOOK_TARGETS.reshape(1, 2), dtype=f64, backend=backend)
-        self.w_conv = mg.tensor(init["w_conv"].reshape(1, 1, 2, 2), dtype=f64, requires_grad=True, backend=backend)
-        self.W1 = mg.tensor(init["W1"], dtype=f64, requires_grad=True, backend=backend)
-        self.W2 = mg.tensor(init["W2"], dtype=f64, requires_grad=True, backend=backend)
+        self.model, self.x, self.t = build("notebook", 0, mg.float64, backend)
+        self.model.load_state_dict({name: init[key].reshape(shape) for key, (name, shape) in _MODEL_NAMES.items()})
+        self._loss_fn = loss_fn
+        named = dict(self.model.named_parameters())
+        self.w_conv, self.W1, self.W2 = (named[_MODEL_NAMES[k][0]] for k in ("w_conv", "W1", "W2"))
         self.params = [self.w_conv, self.W1, self.W2]
         self.opt = minigrad.optim.SGD(self.params, lr=lr)
 
     def loss(self) -> Any:
-        F = self.F
-        feature_map = F.conv2d(self.x, self.w_conv)              # (1, 1, 4, 4)
-        pooled = F.max_pool2d(feature_map, 2)                    # (1, 1, 2, 2)
-        a = F.sigmoid(pooled.flatten(1))                         # (1, 4)
-        h = F.sigmoid(F.linear(a, self.W1))                      # (1, 2)  H1, H2
-        o = F.sigmoid(F.linear(h, self.W2))                      # (1, 2)  O1, O2
-        return F.mse_loss(o, self.t, reduction="sum")            # E = E1 + E2
+        return self._loss_fn(self.model, self.model(self.x), self.t)   # E = E1 + E2
 
     def step_sgd(self) -> float:
         self.opt.zero_grad()

@@ -6,6 +6,7 @@ import sys
 import time
 from typing import Callable
 
+from bench import WORKLOADS
 from bench.device import Device, resolve
 from bench.harness import Config, WorkloadResult, markdown_report, metadata, write_json
 from bench.threads import thread_report
@@ -17,8 +18,10 @@ def _registry() -> dict[str, Callable[[Config, Device], WorkloadResult]]:
     from bench.memory import memory
     from bench.ops import ops
 
-    return {"assignment-step": assignment_step, "assignment-train": assignment_train, "lenet-step": lenet_step,
-            "ops": ops, "memory": memory}
+    registry = {"assignment-step": assignment_step, "assignment-train": assignment_train, "lenet-step": lenet_step,
+                "ops": ops, "memory": memory}
+    assert tuple(registry) == WORKLOADS, "bench.WORKLOADS and the registry list the same workloads in one order"
+    return registry
 
 
 def run_workloads(cfg: Config, names: list[str], log: Callable[[str], None] | None = None,

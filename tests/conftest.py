@@ -2,10 +2,12 @@
 
 Backends: every test that takes the ``backend`` fixture runs once per selected backend. Select with
 ``--backends numpy,strict,cupy`` or ``MINIGRAD_TEST_BACKENDS=numpy,cupy`` (default: numpy and strict, plus cupy
-when CuPy and a GPU are present). "strict" is a test-only backend (tests/strict_backend.py): NumPy underneath,
+when CuPy and a GPU are present). "strict" is a test-only backend (tests/support/strict_backend.py): NumPy underneath,
 CuPy's refusals on top (no implicit host conversion, arrays where CuPy needs arrays, 0-d reductions), so code
 that only works because NumPy is lenient fails here instead of on a GPU. It is registered here and nowhere else.
-A selected backend that can't run here is skipped with the reason.
+A selected backend that can't run here is skipped with the reason. A test marked ``torch_reference`` (a comparison
+with PyTorch) runs on numpy alone when numpy is selected: the registry's backend-parity test holds the other
+backends to numpy, so comparing each of them with PyTorch again checks nothing more.
 Hypothesis: profile "ci" (default) keeps the suite to a few minutes on 2 cores; "thorough" draws more.
 Pick with HYPOTHESIS_PROFILE=thorough.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -20,7 +23,10 @@ from hypothesis import HealthCheck, settings
 import minigrad
 from minigrad.backend import BackendError, get_backend, register_backend
 
-import strict_backend
+# The test registries and references (tests/support/) are imported by name from every test directory.
+sys.path.insert(0, str(Path(__file__).parent / "support"))
+
+import strict_backend  # noqa: E402
 
 register_backend(strict_backend.BACKEND)
 
@@ -36,6 +42,20 @@ sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "subprocess: starts a fresh Python; mutation runs leave these out (pyproject.toml)")
+    config.addinivalue_line("markers", "slow: the slowest tier (full training runs, whole-script runs); "
+                                       "`pytest -m 'not slow'` is the fast tier, .ci/run runs everything")
+    config.addinivalue_line("markers", "torch_reference: compares with PyTorch; runs on numpy only when numpy is "
+                                       "selected, since backend parity holds every other backend to numpy")
+
+
+def pytest_collection_finish(session):
+    """A test module may define ``start_background(item)``: it is called for each of its selected tests once
+    collection ends, so that long runs in a fresh Python (tests/models/test_assignment_cnn.py's full training
+    runs) overlap the rest of the suite on another core instead of waiting their turn."""
+    for item in session.items:
+        start = getattr(getattr(item, "module", None), "start_background", None)
+        if start is not None:
+            start(item)
 
 
 def pytest_addoption(parser):
@@ -52,7 +72,10 @@ def _selected(config) -> list[str]:
 
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", _selected(metafunc.config), indirect=True)
+        selected = _selected(metafunc.config)
+        if metafunc.definition.get_closest_marker("torch_reference") and "numpy" in selected:
+            selected = ["numpy"]
+        metafunc.parametrize("backend", selected, indirect=True)
 
 
 @pytest.fixture

@@ -270,7 +270,7 @@ def test_strict_backend_catches_the_scalar_where_bug(backend_name):
     y = _WhereWithPythonBool.apply(x, 2)
     if backend == "numpy":
         y.sum().backward()
-        np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+        np.testing.assert_allclose(x.grad.detach().numpy().copy(), [2.0, 4.0])
     else:
         with pytest.raises(TypeError, match="xp.where"):
             y.sum().backward()
@@ -293,13 +293,13 @@ def test_to_moves_between_backends_with_values_and_gradients():
     assert w.backend == "numpy" and w.item() == pytest.approx(1 + 40 + 900)
     w.backward()
     assert x.grad.backend == "numpy"
-    np.testing.assert_allclose(x.grad.numpy(), [2.0, -40.0, 600.0])  # 2 * x * scale, back on numpy
+    np.testing.assert_allclose(x.grad.detach().numpy().copy(), [2.0, -40.0, 600.0])  # 2 * x * scale, back on numpy
     assert repr(y).endswith("backend='strict', dtype=minigrad.float64, grad_fn=<ToBackendBackward>)")
 
 
 def test_module_state_and_files_move_through_the_backend(tmp_path):
     lin = mg.nn.Linear(3, 2, dtype=mg.float64)
-    ref = {k: v.numpy() for k, v in lin.state_dict().items()}
+    ref = {k: v.detach().numpy().copy() for k, v in lin.state_dict().items()}
     lin.to("strict")
     assert all(p.backend == "strict" for p in lin.parameters())
     out = lin(mg.ones(1, 3, dtype=mg.float64, backend="strict"))
@@ -307,7 +307,7 @@ def test_module_state_and_files_move_through_the_backend(tmp_path):
     mg.save(lin.state_dict(), tmp_path / "w.npz")
     loaded = mg.load(tmp_path / "w.npz", backend="strict")
     assert loaded["weight"].backend == "strict"
-    np.testing.assert_array_equal(loaded["weight"].numpy(), ref["weight"])
+    np.testing.assert_array_equal(loaded["weight"].detach().numpy().copy(), ref["weight"])
     raw = {k: v.data for k, v in loaded.items()}  # raw strict arrays, saved and loaded into a numpy module
     mg.save(raw, tmp_path / "raw.npz")
     fresh = mg.nn.Linear(3, 2, dtype=mg.float64)
@@ -323,7 +323,7 @@ def test_strict_tensor_surface():
     with mg.no_grad():
         t2.copy_(np.ones((2, 2)))  # copy_ moves host data explicitly
         t2 += t
-    np.testing.assert_array_equal(t2.numpy(), [[2.0, 3.0], [4.0, 5.0]])
+    np.testing.assert_array_equal(t2.detach().numpy().copy(), [[2.0, 3.0], [4.0, 5.0]])
     assert mg.randn(3, backend="strict").backend == "strict"
     assert np.array(t).tolist() == [[1.0, 2.0], [3.0, 4.0]]  # Tensor.__array__ goes through to_host
 

@@ -34,7 +34,7 @@ def test_round_trip_model_state(tmp_path, backend):
     for (name, value), (_, p) in zip(loaded.items(), src.state_dict().items()):
         assert isinstance(value, mg.Tensor) and value.backend == backend and not value.requires_grad
         assert value.dtype == p.dtype, name
-        np.testing.assert_array_equal(value.numpy(), p.numpy(), err_msg=name)
+        np.testing.assert_array_equal(value.detach().numpy().copy(), p.detach().numpy().copy(), err_msg=name)
     dst = _model(backend)
     dst.load_state_dict(loaded)
     x = mg.randn(2, 1, 3, 3, backend=backend)
@@ -67,8 +67,8 @@ def test_dtypes_shapes_and_key_order_survive(tmp_path):
     loaded = mg.load(path)
     assert list(loaded) == list(state)
     for name, value in state.items():
-        expected = value.numpy() if isinstance(value, mg.Tensor) else value
-        got = loaded[name].numpy()
+        expected = value.detach().numpy().copy() if isinstance(value, mg.Tensor) else value
+        got = loaded[name].detach().numpy().copy()
         assert got.dtype == expected.dtype and got.shape == expected.shape, name
         np.testing.assert_array_equal(got, expected, err_msg=name)
 
@@ -80,7 +80,7 @@ def test_file_is_a_plain_npz(tmp_path):
         assert archive.files == ["0.weight"]
         np.testing.assert_array_equal(archive["0.weight"], np.eye(2))
     np.savez(tmp_path / "numpy.npz", w=np.ones(3))  # and files numpy writes load too
-    np.testing.assert_array_equal(mg.load(tmp_path / "numpy.npz")["w"].numpy(), np.ones(3))
+    np.testing.assert_array_equal(mg.load(tmp_path / "numpy.npz")["w"].detach().numpy().copy(), np.ones(3))
 
 
 def test_file_objects(tmp_path):
@@ -175,7 +175,7 @@ def test_nested_checkpoint_round_trip(tmp_path, backend):
     for k, v in opt.state_dict()["state"][0].items():
         if isinstance(v, mg.Tensor):
             assert state[0][k].backend == backend
-            np.testing.assert_array_equal(state[0][k].numpy(), v.numpy())
+            np.testing.assert_array_equal(state[0][k].detach().numpy().copy(), v.detach().numpy().copy())
         else:
             assert state[0][k] == v
     opt2 = mg.optim.Adam(nn.Linear(3, 2, backend=backend).parameters())
@@ -429,7 +429,7 @@ _trees = st.recursive(_leaves, lambda inner: st.one_of(
 def _same(a, b) -> bool:
     if isinstance(a, mg.Tensor):
         return (isinstance(b, mg.Tensor) and a.dtype == b.dtype and a.shape == b.shape
-                and np.array_equal(a.numpy(), b.numpy()))
+                and np.array_equal(a.detach().numpy().copy(), b.detach().numpy().copy()))
     if isinstance(a, np.ndarray):
         return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
     if isinstance(a, float) and np.isnan(a):
@@ -448,8 +448,8 @@ def test_any_nested_checkpoint_round_trips(tmp_path_factory, tree):
     mg.save(obj, path)
     back = mg.load(path)
     if isinstance(tree, (mg.Tensor, np.ndarray)):  # a flat state dict: arrays come back as Tensors
-        want = tree.numpy() if isinstance(tree, mg.Tensor) else tree
-        got = back["root"].numpy()
+        want = tree.detach().numpy().copy() if isinstance(tree, mg.Tensor) else tree
+        got = back["root"].detach().numpy().copy()
         assert got.dtype == want.dtype and np.array_equal(got, want)
     else:
         assert _same(obj, back), (obj, back)

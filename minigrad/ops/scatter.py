@@ -91,6 +91,8 @@ class MaskedSelect(Function):
     """The elements of x where ``mask`` (broadcast to x's shape) is True, as a 1-D array in row-major order;
     backward puts each gradient back in its place."""
 
+    saves = (1,)  # backward scatters through the mask: an in-place edit of it must be caught
+
     def forward(self, x, mask):
         mask = array_module(x).broadcast_to(mask, x.shape)
         self.shape, self.mask = x.shape, mask
