@@ -29,7 +29,13 @@ def _tie(a, b) -> bool:
 
 # Where an op's first derivative jumps, its second derivative does not exist and finite differences of the
 # backward measure the jump: draws on such a kink are left out (the tie rule itself is tested elsewhere).
-KINK = {"maximum": _tie, "minimum": _tie, "mg.maximum": _tie, "mg.max_binary": _tie}
+def _near(a, b) -> bool:
+    """x1 - x2 + 1e-6 within 1e-3 of 0: |d| has its kink at d = 0 (p = 1), and the p-norm's curvature there
+    grows as 1 / |d|, which the 1e-6 steps of finite differences can't resolve."""
+    return bool(np.any(np.abs(np.subtract(*np.broadcast_arrays(a, b)) + 1e-6) < 1e-3))
+
+
+KINK = {"maximum": _tie, "minimum": _tie, "mg.maximum": _tie, "mg.max_binary": _tie, "F.pairwise_distance": _near}
 
 
 def _inputs(s, backend):

@@ -25,6 +25,10 @@ class Cumprod(Function):
         self.out = xp.cumprod(x, axis=axis, dtype=x.dtype)
         return self.out
 
+    def derive(self, inputs):
+        """create_graph: the running products as a function of x."""
+        self.out = array_module(inputs[0]).cumprod(inputs[0], axis=self.axis)
+
     def backward(self, g):
         xp = array_module(g)
         axis = self.axis
