@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import opinfo
+from minigrad.backend import array_module
 
 ALL = list(opinfo.OPS)
 for _mod in ("opinfo_nn", "opinfo_losses"):
@@ -98,3 +99,66 @@ def test_create_graph_on_every_backend_matches_numpy(backend):
         return [t.numpy() for t in mg.autograd.grad((gx * gx).sum() + gw.sum(), (x, w))]
     for got, want in zip(second(backend), second("numpy")):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+class _Cube(mg.autograd.Function):
+    """x**3 with backward 3 * sq * g, where sq = x * x is a saved intermediate of x."""
+    saves = (0,)
+
+    def forward(self, x):
+        self.sq = x * x
+        return self.sq * x
+
+    def backward(self, g):
+        return 3 * self.sq * g
+
+
+def test_create_graph_refuses_a_saved_intermediate_of_the_input():
+    """Without derive, sq would become a constant and d2/dx2 x**3 would read 3 x**2 's derivative as 0."""
+    x = mg.tensor([0.5, -2.0], dtype=mg.float64, requires_grad=True)
+    g, = mg.autograd.grad(_Cube.apply(x).sum(), x)  # first order reads the array as it is
+    np.testing.assert_allclose(g.numpy(), 3 * x.numpy() ** 2, rtol=1e-15)
+    with pytest.raises(RuntimeError, match=r"create_graph=True: _CubeBackward saved the floating-point array "
+                                           r"_Cube\.sq, which is neither its input nor its output; recompute it "
+                                           r"from the inputs in a derive\(self, inputs\) method, or list 'sq' in "
+                                           r"_Cube\.constants"):
+        mg.autograd.grad(_Cube.apply(x).sum(), x, create_graph=True)
+
+
+def test_create_graph_accepts_a_derived_or_declared_intermediate():
+    x = mg.tensor([0.5, -2.0], dtype=mg.float64, requires_grad=True)
+
+    class Derived(_Cube):
+        def derive(self, inputs):
+            self.sq = inputs[0] * inputs[0]
+
+    g, = mg.autograd.grad(Derived.apply(x).sum(), x, create_graph=True)
+    h, = mg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * x.numpy(), rtol=1e-15)
+
+    class Declared(_Cube):  # a (wrong) declaration is taken at its word: sq is a constant, the gradient too
+        constants = ("sq",)
+
+    g, = mg.autograd.grad(Declared.apply(x).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.numpy(), 3 * x.numpy() ** 2, rtol=1e-15)
+    assert not g.requires_grad
+
+
+def test_create_graph_takes_inputs_without_grad_and_integer_arrays_as_constants():
+    """A saved input that doesn't require grad (here the weight w) and a saved index array need no declaration."""
+    x = mg.tensor([0.5, -2.0, 1.5], dtype=mg.float64, requires_grad=True)
+    w = mg.tensor([2.0, 3.0, 4.0], dtype=mg.float64)
+
+    class Scaled(mg.autograd.Function):
+        saves = (0, 1)
+
+        def forward(self, x, w):
+            self.x, self.w, self.order = x, w, array_module(x).argsort(x)
+            return x * x * w
+
+        def backward(self, g):
+            return 2 * self.x * self.w * g, None
+
+    g, = mg.autograd.grad(Scaled.apply(x, w).sum(), x, create_graph=True)
+    h, = mg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 2 * w.numpy(), rtol=1e-15)
