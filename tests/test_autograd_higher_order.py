@@ -136,6 +136,26 @@ def test_create_graph_accepts_a_derived_or_declared_intermediate():
     h, = mg.autograd.grad(g.sum(), x)
     np.testing.assert_allclose(h.numpy(), 6 * x.numpy(), rtol=1e-15)
 
+    class ScaledCube(mg.autograd.Function):  # x**3 * w; derive names sq when it leaves it: x needs no grad
+        saves = (0, 1)
+
+        def forward(self, x, w):
+            self.x, self.w, self.sq = x, w, x * x
+            return self.sq * x * w
+
+        def derive(self, inputs):
+            if not self.needs_grad(0):
+                return ("sq",)
+            self.sq = inputs[0] * inputs[0]
+
+        def backward(self, g):
+            return 3 * self.sq * self.w * g, self.sq * self.x * g
+
+    w = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    g, = mg.autograd.grad(ScaledCube.apply(x.detach(), w * w).sum(), w, create_graph=True)
+    h, = mg.autograd.grad(g.sum(), w)
+    np.testing.assert_allclose(h.numpy(), 2 * x.numpy() ** 3, rtol=1e-15)
+
     class Declared(_Cube):  # a (wrong) declaration is taken at its word: sq is a constant, the gradient too
         constants = ("sq",)
 

@@ -198,23 +198,27 @@ def _graph_call(node: Function, g):
     proxy.inputs = inputs
     derive = getattr(cls, "derive", None)
     try:
+        kept = ()
         if derive is not None:
-            proxy.derive([_input_box(a, mapped, const) for a in inputs])
-        _check_constants(node, saved, proxy.__dict__, {*mapped, *(id(a._data) for a in inputs if isinstance(a, Tensor))})
+            kept = proxy.derive([_input_box(a, mapped, const) for a in inputs]) or ()
+        _check_constants(node, saved, proxy.__dict__, kept, {*mapped, *(id(a._data if isinstance(a, Tensor) else a)
+                                                                   for a in inputs)})
         res = cls.backward(proxy, g)
     except (AttributeError, TypeError, NotImplementedError) as e:
         raise RuntimeError(f"create_graph=True: the backward of {node.name()} can't be differentiated: {e}") from e
     return res
 
 
-def _check_constants(node: Function, saved: dict, now: dict, known: set) -> None:
+def _check_constants(node: Function, saved: dict, now: dict, kept, known: set) -> None:
     """Refuse a saved floating-point array that would silently become a constant: one that is not the node's
-    input (those that don't require grad are constants) or output, not recomputed by ``derive``, and not listed in the op's ``constants`` (attribute names
-    whose values don't depend on the inputs: interpolation weights from sizes, dropout scales). Such an array
+    input (inputs that don't require grad, and raw arrays passed as inputs, are constants) or output, not
+    recomputed by ``derive``, and not listed in the op's ``constants`` (attribute names whose values don't
+    depend on the inputs: interpolation weights from sizes, dropout scales), nor among the names ``derive``
+    returned (those it left alone this time because what they depend on doesn't require grad). Such an array
     may depend on the inputs, and treating it as a constant would give a wrong second derivative."""
     declared = getattr(type(node), "constants", ())
     for k, v in node.__dict__.items():
-        if k == "inputs" or k in declared or now.get(k) is not saved[k] or not _has_float(v, known):
+        if k == "inputs" or k in declared or k in kept or now.get(k) is not saved[k] or not _has_float(v, known):
             continue
         raise RuntimeError(
             f"create_graph=True: {node.name()} saved the floating-point array {type(node).__name__}.{k}, which is "

@@ -59,7 +59,10 @@ class BatchNorm(Function):
 
     def derive(self, inputs):
         """create_graph: the normalized input and its statistics as functions of the inputs (the running
-        statistics, in eval mode, are inputs that never require grad: constants)."""
+        statistics, in eval mode, are inputs that never require grad: constants). An x that doesn't require grad
+        keeps them, as constants."""
+        if not self.needs_grad(0):
+            return ("mean", "invstd", "xhat")
         x = inputs[0]
         xp, nd = array_module(x), x.ndim
         if self.training:
