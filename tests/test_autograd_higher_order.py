@@ -182,3 +182,20 @@ def test_create_graph_takes_inputs_without_grad_and_integer_arrays_as_constants(
     g, = mg.autograd.grad(Scaled.apply(x, w).sum(), x, create_graph=True)
     h, = mg.autograd.grad(g.sum(), x)
     np.testing.assert_allclose(h.numpy(), 2 * w.numpy(), rtol=1e-15)
+
+
+@pytest.mark.skipif(torch is None, reason=NO_TORCH)
+def test_cumprod_second_derivative_at_zeros_matches_torch(backend):
+    """cumprod's first-order rule picks a case by where x is zero; its second derivative must not (the
+    gradient after a zero is 0 there, but depends on that zero)."""
+    a = np.array([[1.5, 0.0, -2.0, 0.5], [0.0, 3.0, 0.0, -1.0]])
+    g = np.array([[0.3, -1.2, 0.7, 2.0], [1.1, 0.4, -0.6, 0.9]])
+    x = mg.tensor(a, requires_grad=True, backend=backend)
+    gx, = mg.autograd.grad(x.cumprod(1), x, mg.tensor(g, backend=backend), create_graph=True)
+    h, = mg.autograd.grad((gx * gx).sum(), x)
+    tx = torch.tensor(a, requires_grad=True)
+    tgx, = torch.autograd.grad(tx.cumprod(1), tx, torch.tensor(g), create_graph=True)
+    th, = torch.autograd.grad((tgx * tgx).sum(), tx)
+    np.testing.assert_allclose(gx.numpy(), tgx.detach().numpy(), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-13, atol=1e-14)
+    assert mg.autograd.gradgradcheck(lambda t: t.cumprod(1), (x,))
