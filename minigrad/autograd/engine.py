@@ -193,16 +193,47 @@ def _graph_call(node: Function, g):
         return v
 
     proxy = cls.__new__(cls)
-    proxy.__dict__.update({k: sub(v) for k, v in node.__dict__.items() if k != "inputs"})
+    saved = {k: sub(v) for k, v in node.__dict__.items() if k != "inputs"}
+    proxy.__dict__.update(saved)
     proxy.inputs = inputs
     derive = getattr(cls, "derive", None)
     try:
+        kept = ()
         if derive is not None:
-            proxy.derive([_input_box(a, mapped, const) for a in inputs])
+            kept = proxy.derive([_input_box(a, mapped, const) for a in inputs]) or ()
+        _check_constants(node, saved, proxy.__dict__, kept, {*mapped, *(id(a._data if isinstance(a, Tensor) else a)
+                                                                   for a in inputs)})
         res = cls.backward(proxy, g)
     except (AttributeError, TypeError, NotImplementedError) as e:
         raise RuntimeError(f"create_graph=True: the backward of {node.name()} can't be differentiated: {e}") from e
     return res
+
+
+def _check_constants(node: Function, saved: dict, now: dict, kept, known: set) -> None:
+    """Refuse a saved floating-point array that would silently become a constant: one that is not the node's
+    input (inputs that don't require grad, and raw arrays passed as inputs, are constants) or output, not
+    recomputed by ``derive``, and not listed in the op's ``constants`` (attribute names whose values don't
+    depend on the inputs: interpolation weights from sizes, dropout scales), nor among the names ``derive``
+    returned (those it left alone this time because what they depend on doesn't require grad). Such an array
+    may depend on the inputs, and treating it as a constant would give a wrong second derivative."""
+    declared = getattr(type(node), "constants", ())
+    for k, v in node.__dict__.items():
+        if k == "inputs" or k in declared or k in kept or now.get(k) is not saved[k] or not _has_float(v, known):
+            continue
+        raise RuntimeError(
+            f"create_graph=True: {node.name()} saved the floating-point array {type(node).__name__}.{k}, which is "
+            "neither its input nor its output; recompute it from the inputs in a derive(self, inputs) method, or "
+            f"list {k!r} in {type(node).__name__}.constants if it does not depend on the inputs")
+
+
+def _has_float(v, known: set) -> bool:
+    """Whether v holds a floating-point array (or NumPy float scalar) whose id is not in ``known``."""
+    kind = type(v)
+    if kind in ARRAY_TYPES or isinstance(v, numpy.generic):
+        return v.dtype.kind in "fc" and id(v) not in known
+    if kind is tuple or kind is list:
+        return any(_has_float(x, known) for x in v)
+    return False
 
 
 def _input_box(a, mapped: dict, const):

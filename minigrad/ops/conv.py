@@ -138,12 +138,14 @@ class Conv2d(Function):
         return out.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
 
     def derive(self, inputs):
-        """create_graph: the columns as a function of x (the same im2col, over Boxes; see ops/tensor_xp.py)."""
-        if self.needs_grad(0):
-            (n, c, h, wd), ho, wo, stride, (ph, pw), dilation, groups = self.geom
-            kh, kw = self.w.shape[2:]
-            self.cols = im2col(to_chwn(inputs[0], ph, pw), kh, kw, ho, wo, stride, dilation).reshape(
-                c * kh * kw, ho * wo * n)
+        """create_graph: the columns as a function of x (the same im2col, over Boxes; see ops/tensor_xp.py).
+        An x that doesn't require grad (a network's data) keeps its columns, as a constant."""
+        if not self.needs_grad(0):
+            return ("cols",)
+        (n, c, h, wd), ho, wo, stride, (ph, pw), dilation, groups = self.geom
+        kh, kw = self.w.shape[2:]
+        self.cols = im2col(to_chwn(inputs[0], ph, pw), kh, kw, ho, wo, stride, dilation).reshape(
+            c * kh * kw, ho * wo * n)
 
     def backward(self, g):
         (n, c, h, wd), ho, wo, stride, (ph, pw), dilation, groups = self.geom
@@ -186,9 +188,11 @@ class ConvTranspose2d(Function):
         return out.transpose(3, 0, 1, 2)
 
     def derive(self, inputs):
-        """create_graph: x's rows as a function of x (see ops/tensor_xp.py)."""
-        if self.needs_grad(0):
-            self.x2 = _as_rows(inputs[0])
+        """create_graph: x's rows as a function of x (see ops/tensor_xp.py); a constant when x doesn't require
+        grad."""
+        if not self.needs_grad(0):
+            return ("x2",)
+        self.x2 = _as_rows(inputs[0])
 
     def backward(self, g):
         (n, cin, h, wd), hp, wp, stride, (ph, pw), dilation, groups = self.geom

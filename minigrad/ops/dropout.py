@@ -14,6 +14,7 @@ class Dropout(Function):
     the same sequence as eager. A CUDA graph could not (it would replay one mask), so ``host_random`` tells the
     jit to replay programs holding this op without graphs."""
     host_random = True
+    constants = ("mask",)  # drawn, not computed from x
 
     def forward(self, x, p):
         keep = factories.op_generator().random(x.shape) >= p

@@ -32,11 +32,15 @@ class LayerNorm(Function):
     saves_output = True  # backward reads the returned array: an in-place edit of the result must be caught
 
     def forward(self, x, weight, bias, ndim, eps):
-        self.axes = tuple(range(x.ndim - ndim, x.ndim))
+        self.axes, self.eps = tuple(range(x.ndim - ndim, x.ndim)), eps
         self.xhat, self.invstd = _normalize(x, self.axes, eps)
         self.weight = weight
         out = self.xhat if weight is None else self.xhat * weight
         return out if bias is None else out + bias
+
+    def derive(self, inputs):
+        """create_graph: xhat and invstd as functions of x."""
+        self.xhat, self.invstd = _normalize(inputs[0], self.axes, self.eps)
 
     def backward(self, g):
         lead = tuple(range(g.ndim - len(self.axes)))
@@ -62,13 +66,19 @@ class GroupNorm(Function):
     saves_output = True  # backward reads the returned array: an in-place edit of the result must be caught
 
     def forward(self, x, weight, bias, groups, eps):
-        self.shape = x.shape
+        self.shape, self.groups, self.eps = x.shape, groups, eps
         grouped = x.reshape(x.shape[0], groups, -1)
         xhat, self.invstd = _normalize(grouped, (2,), eps)
         self.xhat = xhat.reshape(x.shape)
         self.weight = weight
         out = self.xhat if weight is None else self.xhat * _per_channel(weight, x.ndim)
         return out if bias is None else out + _per_channel(bias, x.ndim)
+
+    def derive(self, inputs):
+        """create_graph: xhat and invstd as functions of x."""
+        x = inputs[0]
+        xhat, self.invstd = _normalize(x.reshape(x.shape[0], self.groups, -1), (2,), self.eps)
+        self.xhat = xhat.reshape(x.shape)
 
     def backward(self, g):
         axes = (0,) + tuple(range(2, g.ndim))

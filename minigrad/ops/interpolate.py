@@ -121,6 +121,7 @@ class Interpolate(Function):
     """x (N, C, *spatial) resized to ``size`` (one int per spatial dim) with ``mode`` "nearest",
     "nearest-exact", "linear" (bilinear, trilinear), "cubic" (bicubic) or "area"; ``scales`` are the user's
     scale factors (None: from the sizes), used as PyTorch uses them for the source index."""
+    constants = ("matrices",)  # made from the sizes alone: linear in x, so its second derivative is 0
 
     def forward(self, x, size, mode, scales, align_corners):
         xp = array_module(x)

@@ -132,6 +132,7 @@ def _weighted_mean(xp, total, den):
 
 class _ClassLoss(Function):
     """Shared reduction of a per-sample class loss; the mean divides by ``self.den`` (set by forward)."""
+    constants = ("den",)  # from the target, the class weights and the sizes, never from x
 
     def _finish(self, xp, loss, reduction):
         self.reduction = reduction
@@ -153,6 +154,7 @@ class _ClassLoss(Function):
 class NLLLoss(_ClassLoss):
     """-weight[y] * logp[y] per sample (0 where y == ignore_index); the mean divides by the summed weights of
     the samples not ignored (PyTorch's weighted mean)."""
+    constants = ("den", "wy")  # the target's class weights
 
     def forward(self, logp, y, weight=None, ignore_index=-100, reduction="mean"):
         xp = array_module(logp)
@@ -171,6 +173,7 @@ class CrossEntropy(_ClassLoss):
     logits is (sum_c coef_c) * softmax - coef, with coef the per-class weights of that sum: one pass, no
     softmax Jacobian.
     """
+    constants = ("den", "coef")  # from the target and the class weights
 
     def forward(self, x, y, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
         xp = array_module(x)
@@ -202,6 +205,7 @@ class CrossEntropyProbs(_ClassLoss):
     t' = (1 - eps) t + eps / C; the mean divides by the number of samples (not by weights), as in PyTorch.
     Differentiable with respect to the target too."""
     saves = (1,)
+    constants = ("den", "wc")  # the class weights and the sample count (coef depends on t: derive remakes it)
 
     def forward(self, x, t, weight=None, label_smoothing=0.0, reduction="mean"):
         xp = array_module(x)
@@ -246,6 +250,7 @@ class BinaryCrossEntropy(Function):
     d/dx = w (x - t) / max(x (1 - x), eps) with PyTorch's eps; d/dt = w (log(1 - x) - log x) with the same
     clamped logs."""
     saves = (0, 1)
+    constants = ("w",)  # the weight, not differentiated (as in PyTorch)
 
     def forward(self, x, t, weight=None, reduction="mean"):
         xp = array_module(x)
@@ -278,6 +283,7 @@ class BinaryCrossEntropyWithLogits(Function):
     softplus(-x) = log1p(exp(-|x|)) + max(-x, 0). d/dx = (1 - t) - (1 + (p - 1) t) sigmoid(-x);
     d/dt = -x + (p - 1) softplus(-x)."""
     saves = (0, 1)
+    constants = ("w", "pw")  # weight and pos_weight, not differentiated (as in PyTorch)
 
     def forward(self, x, t, weight=None, pos_weight=None, reduction="mean"):
         xp = array_module(x)

@@ -60,17 +60,21 @@ class BatchNorm(Function):
         return out if bias is None else out + _channel(bias, nd)
 
     def derive(self, inputs):
-        """create_graph: the normalized input (and, training, its statistics) as functions of x."""
+        """create_graph: the normalized input and its statistics as functions of the inputs (the running
+        statistics, in eval mode, are inputs that never require grad: constants). An x that doesn't require grad
+        keeps them, as constants."""
         if not self.needs_grad(0):
-            return
+            return ("mean", "invstd", "xhat")
         x = inputs[0]
         xp, nd = array_module(x), x.ndim
         if self.training:
-            d = x - _channel(x.mean(axis=self.axes), nd)
-            var = (d * d).mean(axis=self.axes)
-            self.invstd = _channel((1 / xp.sqrt(var + self.eps)).astype(x.dtype), nd)
-        else:
+            self.mean = x.mean(axis=self.axes)
             d = x - _channel(self.mean, nd)
+            var = (d * d).mean(axis=self.axes)
+        else:
+            self.mean, var = inputs[3].astype(x.dtype), inputs[4].astype(x.dtype)
+            d = x - _channel(self.mean, nd)
+        self.invstd = _channel((1 / xp.sqrt(var + self.eps)).astype(x.dtype), nd)
         self.xhat = d * self.invstd
 
     def backward(self, g):

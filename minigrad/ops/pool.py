@@ -183,6 +183,7 @@ def _avg_divisor(size: int, k: int, s: int, p: int, n_out: int, include_pad: boo
 
 class AvgPool2d(Function):
     """Mean over each kh*kw window of x (N, C, H, W) -> (N, C, Ho, Wo), with PyTorch's divisor rules."""
+    constants = ("scale",)  # the divisors: from the window geometry alone
 
     def forward(self, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), ceil_mode=False,
                 count_include_pad=True, divisor_override=None):
@@ -236,6 +237,7 @@ def adaptive_matrix(xp, size: int, n_out: int, dtype):
 class AdaptiveAvgPool2d(Function):
     """x (N, C, H, W) -> (N, C, Ho, Wo). A window's mean is separable (mean over its rows of the means over
     its columns), so the op is two small matrix products: Ph (Ho, H) @ x @ Pw.T (W, Wo)."""
+    constants = ("ph", "pw")  # from the sizes alone
 
     def forward(self, x, output_size=(1, 1)):
         xp = array_module(x)

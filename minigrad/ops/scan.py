@@ -26,6 +26,23 @@ class Cumprod(Function):
         self.out = xp.cumprod(x, axis=axis, dtype=x.dtype)
         return self.out
 
+    def derive(self, inputs):
+        """create_graph: the running products as a function of x, and the division-free backward (the rule
+        above picks its case by where x is zero, which is right for the first derivative only: the third case's
+        0 still depends on x[z])."""
+        self.out = array_module(inputs[0]).cumprod(inputs[0], axis=self.axis)
+        self.graph = True
+
+    def _graph_backward(self, xp, x, out, g):
+        """sum_{j >= i} g[j] prod_{k <= j, k != i} x[k] = prod_{k < i} x[k] * S[i], with S[n-1] = g[n-1] and
+        S[i] = g[i] + x[i+1] S[i+1]: O(n) products, no division, so every case is one polynomial."""
+        n = x.shape[-1]
+        s = [g[..., n - 1:n]]
+        for i in range(n - 2, -1, -1):
+            s.append(g[..., i:i + 1] + x[..., i + 1:i + 2] * s[-1])
+        before = xp.concatenate([xp.ones_like(x[..., :1]), out[..., :n - 1]], axis=-1)
+        return before * xp.concatenate(s[::-1], axis=-1)
+
     def backward(self, g):
         xp = array_module(g)
         axis = self.axis
@@ -34,6 +51,8 @@ class Cumprod(Function):
         n = x.shape[-1]
         if n == 0:
             return xp.moveaxis(xp.zeros_like(g), -1, axis)
+        if self.__dict__.get("graph"):
+            return xp.moveaxis(self._graph_backward(xp, x, out, g), -1, axis)
         zero = x == 0
         z = xp.where(zero.any(axis=-1, keepdims=True), xp.argmax(zero, axis=-1)[..., None], n)
         pos = xp.arange(n)

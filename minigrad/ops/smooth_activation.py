@@ -49,6 +49,11 @@ class Mish(Function):
         self.x, self.t = x, xp.tanh(_softplus(xp, x))
         return x * self.t
 
+    def derive(self, inputs):
+        """create_graph: tanh(softplus(x)) as a function of x."""
+        xp = array_module(inputs[0])
+        self.t = xp.tanh(_softplus(xp, inputs[0]))
+
     def backward(self, g):
         xp = array_module(g)
         t = self.t
@@ -74,6 +79,10 @@ class Softsign(Function):
         self.d = 1 + array_module(x).abs(x)
         return x / self.d
 
+    def derive(self, inputs):
+        """create_graph: 1 + |x| as a function of x."""
+        self.d = 1 + array_module(inputs[0]).abs(inputs[0])
+
     def backward(self, g):
         return g / (self.d * self.d)
 
@@ -84,6 +93,10 @@ class Tanhshrink(Function):
     def forward(self, x):
         self.t = array_module(x).tanh(x)
         return x - self.t
+
+    def derive(self, inputs):
+        """create_graph: tanh(x) as a function of x."""
+        self.t = array_module(inputs[0]).tanh(inputs[0])
 
     def backward(self, g):
         return g * (self.t * self.t)

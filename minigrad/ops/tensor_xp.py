@@ -102,12 +102,6 @@ class Box:
     def mean(self, axis: Any = None, keepdims: bool = False) -> "Box":
         return self._apply(reduce.Mean, self, _axes(axis, self.ndim), keepdims)
 
-    def any(self, axis: Any = None, keepdims: bool = False) -> "Box":
-        return self._const(self.t._data.any(axis=axis, keepdims=keepdims))
-
-    def all(self, axis: Any = None, keepdims: bool = False) -> "Box":
-        return self._const(self.t._data.all(axis=axis, keepdims=keepdims))
-
     def prod(self, axis: Any = None, keepdims: bool = False) -> "Box":
         return self._apply(reduce.Prod, self, axis, keepdims)
 
@@ -164,6 +158,12 @@ class Box:
     def __rand__(self, o): return self._const(_raw(o) & self.t._data)
     def __or__(self, o): return self._const(self.t._data | _raw(o))
     def __invert__(self): return self._const(~self.t._data)
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> "Box":
+        return self._const(self.t._data.any(axis=axis, keepdims=keepdims))
+
+    def all(self, axis: Any = None, keepdims: bool = False) -> "Box":
+        return self._const(self.t._data.all(axis=axis, keepdims=keepdims))
     __hash__ = object.__hash__
 
 
@@ -223,6 +223,11 @@ class Namespace:
     def isfinite(self, a): return self._const(self.real.isfinite(_raw(a)))
     def isnan(self, a): return self._const(self.real.isnan(_raw(a)))
     def isinf(self, a): return self._const(self.real.isinf(_raw(a)))
+    def argmax(self, a, axis=None, keepdims=False):
+        return self._const(self.real.argmax(_raw(a), axis=axis, keepdims=keepdims))
+
+    def argmin(self, a, axis=None, keepdims=False):
+        return self._const(self.real.argmin(_raw(a), axis=axis, keepdims=keepdims))
 
     # ------------------------------------------------------------------ elementwise
     def where(self, cond, x, y):
@@ -244,6 +249,19 @@ class Namespace:
     def clip(self, a, lo, hi): return self.apply(el.Clamp, a, lo, hi)
     def sigmoid(self, a): return self.apply(el.Sigmoid, a)
 
+    def logaddexp(self, a, b):
+        """log(exp(a) + exp(b)) as max(a, b) + log1p(exp(-|a - b|)): no overflow, as NumPy's."""
+        hi = self.maximum(a, b)
+        return hi + self.log1p(self.exp(-self.abs(self._b(a) - b)))
+
+    def tril(self, a, k=0): return self._triangle(a, k, self.real.tril)
+    def triu(self, a, k=0): return self._triangle(a, k, self.real.triu)
+
+    def _triangle(self, a, k, keep):
+        """a times a constant 0/1 mask of the triangle of its last two dims."""
+        mask = keep(self.real.ones(a.shape[-2:], dtype=a.dtype), k)
+        return self._b(a) * self._const(mask)
+
     # ------------------------------------------------------------------ shapes and reductions
     def sum(self, a, axis=None, keepdims=False): return self._b(a).sum(axis, keepdims)
     def reshape(self, a, shape_): return self._b(a).reshape(shape_)
@@ -260,9 +278,49 @@ class Namespace:
 
     def moveaxis(self, a, src, dst):
         nd = a.ndim
-        order = [i for i in range(nd) if i != src % nd]
-        order.insert(dst % nd, src % nd)
+        src = [s % nd for s in ((src,) if isinstance(src, int) else src)]
+        dst = [d % nd for d in ((dst,) if isinstance(dst, int) else dst)]
+        order = [i for i in range(nd) if i not in src]
+        for d, s_ in sorted(zip(dst, src)):  # NumPy's rule: insert at the destinations in increasing order
+            order.insert(d, s_)
         return self._b(a).transpose(order)
+
+    def roll(self, a, shift, axis=None):
+        """Cyclic shift as a concatenation of two slices per axis (axis None: of the flattened array)."""
+        a = self._b(a)
+        if axis is None:
+            return self.roll(a.reshape(-1), shift, 0).reshape(a.shape)
+        shifts = (shift,) if isinstance(shift, int) else tuple(shift)
+        axes = (axis,) if isinstance(axis, int) else tuple(axis)
+        if len(shifts) == 1 and len(axes) > 1:
+            shifts = shifts * len(axes)
+        for s_, ax in zip(shifts, axes):
+            ax %= a.ndim
+            n = a.shape[ax]
+            if n == 0 or s_ % n == 0:
+                continue
+            cut = n - s_ % n
+            lead = (slice(None),) * ax
+            a = self.concatenate([a[lead + (slice(cut, None),)], a[lead + (slice(0, cut),)]], axis=ax)
+        return a
+
+    def tensordot(self, a, b, axes=2):
+        """NumPy's tensordot as an einsum: contract ``axes`` (an int: a's last and b's first that many dims, or
+        two lists of dims)."""
+        a, b = self._b(a), self._b(b)
+        if isinstance(axes, int):
+            ia, ib = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+        else:
+            ia, ib = ([axes[0]] if isinstance(axes[0], int) else list(axes[0]),
+                      [axes[1]] if isinstance(axes[1], int) else list(axes[1]))
+        ia, ib = [i % a.ndim for i in ia], [i % b.ndim for i in ib]
+        letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        sa = [next(letters) for _ in range(a.ndim)]
+        sb = [next(letters) for _ in range(b.ndim)]
+        for i, j in zip(ia, ib):
+            sb[j] = sa[i]
+        out = [c for i, c in enumerate(sa) if i not in ia] + [c for j, c in enumerate(sb) if j not in ib]
+        return self.einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", a, b)
 
     def flip(self, a, axis=None):
         axes = _axes(axis, a.ndim)
@@ -284,7 +342,7 @@ class Namespace:
             a, axis = self._b(a).reshape(-1), 0
         return self.apply(reduce.CumSum, a, axis % a.ndim)
 
-    def cumprod(self, a, axis):
+    def cumprod(self, a, axis, dtype=None):
         """Running product as a chain of multiplications (differentiable; only the create_graph path uses it)."""
         moved = self.moveaxis(a, axis, -1)
         n = moved.shape[-1]

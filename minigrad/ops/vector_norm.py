@@ -32,6 +32,26 @@ class VectorNorm(Function):
         self.norm = out = xp.asarray(out, dtype=x.dtype)
         return out if keepdim else out.reshape(tuple(n for i, n in enumerate(out.shape) if i not in axes))
 
+    def derive(self, inputs):
+        """create_graph: the norm as a function of x (for p = 0 a count of nonzeros, piecewise constant)."""
+        x, p, axes = inputs[0], self.p, self.axes
+        xp = array_module(x)
+        a = xp.abs(x)
+        if p == 0:
+            self.norm = (a != 0).astype(x.dtype).sum(axis=axes, keepdims=True)
+        elif x.size == 0:
+            self.norm = xp.zeros(self.norm.shape, dtype=x.dtype)
+        elif p == float("inf"):
+            self.norm = a.max(axis=axes, keepdims=True)
+        elif p == float("-inf"):
+            self.norm = -((-a).max(axis=axes, keepdims=True))
+        elif p == 1:
+            self.norm = a.sum(axis=axes, keepdims=True)
+        elif p == 2:
+            self.norm = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
+        else:
+            self.norm = (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+
     def backward(self, g):
         xp = array_module(g)
         x, p, norm = self.x, self.p, self.norm

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import opinfo
+from minigrad.backend import array_module
 
 ALL = list(opinfo.OPS)
 for _mod in ("opinfo_nn", "opinfo_losses"):
@@ -29,7 +30,13 @@ def _tie(a, b) -> bool:
 
 # Where an op's first derivative jumps, its second derivative does not exist and finite differences of the
 # backward measure the jump: draws on such a kink are left out (the tie rule itself is tested elsewhere).
-KINK = {"maximum": _tie, "minimum": _tie, "mg.maximum": _tie, "mg.max_binary": _tie}
+def _near(a, b) -> bool:
+    """x1 - x2 + 1e-6 within 1e-3 of 0: |d| has its kink at d = 0 (p = 1), and the p-norm's curvature there
+    grows as 1 / |d|, which the 1e-6 steps of finite differences can't resolve."""
+    return bool(np.any(np.abs(np.subtract(*np.broadcast_arrays(a, b)) + 1e-6) < 1e-3))
+
+
+KINK = {"maximum": _tie, "minimum": _tie, "mg.maximum": _tie, "mg.max_binary": _tie, "F.pairwise_distance": _near}
 
 
 def _inputs(s, backend):
@@ -92,3 +99,103 @@ def test_create_graph_on_every_backend_matches_numpy(backend):
         return [t.detach().numpy().copy() for t in mg.autograd.grad((gx * gx).sum() + gw.sum(), (x, w))]
     for got, want in zip(second(backend), second("numpy")):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+class _Cube(mg.autograd.Function):
+    """x**3 with backward 3 * sq * g, where sq = x * x is a saved intermediate of x."""
+    saves = (0,)
+
+    def forward(self, x):
+        self.sq = x * x
+        return self.sq * x
+
+    def backward(self, g):
+        return 3 * self.sq * g
+
+
+def test_create_graph_refuses_a_saved_intermediate_of_the_input():
+    """Without derive, sq would become a constant and d2/dx2 x**3 would read 3 x**2 's derivative as 0."""
+    x = mg.tensor([0.5, -2.0], dtype=mg.float64, requires_grad=True)
+    g, = mg.autograd.grad(_Cube.apply(x).sum(), x)  # first order reads the array as it is
+    np.testing.assert_allclose(g.numpy(), 3 * x.numpy() ** 2, rtol=1e-15)
+    with pytest.raises(RuntimeError, match=r"create_graph=True: _CubeBackward saved the floating-point array "
+                                           r"_Cube\.sq, which is neither its input nor its output; recompute it "
+                                           r"from the inputs in a derive\(self, inputs\) method, or list 'sq' in "
+                                           r"_Cube\.constants"):
+        mg.autograd.grad(_Cube.apply(x).sum(), x, create_graph=True)
+
+
+def test_create_graph_accepts_a_derived_or_declared_intermediate():
+    x = mg.tensor([0.5, -2.0], dtype=mg.float64, requires_grad=True)
+
+    class Derived(_Cube):
+        def derive(self, inputs):
+            self.sq = inputs[0] * inputs[0]
+
+    g, = mg.autograd.grad(Derived.apply(x).sum(), x, create_graph=True)
+    h, = mg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * x.numpy(), rtol=1e-15)
+
+    class ScaledCube(mg.autograd.Function):  # x**3 * w; derive names sq when it leaves it: x needs no grad
+        saves = (0, 1)
+
+        def forward(self, x, w):
+            self.x, self.w, self.sq = x, w, x * x
+            return self.sq * x * w
+
+        def derive(self, inputs):
+            if not self.needs_grad(0):
+                return ("sq",)
+            self.sq = inputs[0] * inputs[0]
+
+        def backward(self, g):
+            return 3 * self.sq * self.w * g, self.sq * self.x * g
+
+    w = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    g, = mg.autograd.grad(ScaledCube.apply(x.detach(), w * w).sum(), w, create_graph=True)
+    h, = mg.autograd.grad(g.sum(), w)
+    np.testing.assert_allclose(h.numpy(), 2 * x.numpy() ** 3, rtol=1e-15)
+
+    class Declared(_Cube):  # a (wrong) declaration is taken at its word: sq is a constant, the gradient too
+        constants = ("sq",)
+
+    g, = mg.autograd.grad(Declared.apply(x).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.numpy(), 3 * x.numpy() ** 2, rtol=1e-15)
+    assert not g.requires_grad
+
+
+def test_create_graph_takes_inputs_without_grad_and_integer_arrays_as_constants():
+    """A saved input that doesn't require grad (here the weight w) and a saved index array need no declaration."""
+    x = mg.tensor([0.5, -2.0, 1.5], dtype=mg.float64, requires_grad=True)
+    w = mg.tensor([2.0, 3.0, 4.0], dtype=mg.float64)
+
+    class Scaled(mg.autograd.Function):
+        saves = (0, 1)
+
+        def forward(self, x, w):
+            self.x, self.w, self.order = x, w, array_module(x).argsort(x)
+            return x * x * w
+
+        def backward(self, g):
+            return 2 * self.x * self.w * g, None
+
+    g, = mg.autograd.grad(Scaled.apply(x, w).sum(), x, create_graph=True)
+    h, = mg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 2 * w.numpy(), rtol=1e-15)
+
+
+@pytest.mark.skipif(torch is None, reason=NO_TORCH)
+def test_cumprod_second_derivative_at_zeros_matches_torch(backend):
+    """cumprod's first-order rule picks a case by where x is zero; its second derivative must not (the
+    gradient after a zero is 0 there, but depends on that zero)."""
+    a = np.array([[1.5, 0.0, -2.0, 0.5], [0.0, 3.0, 0.0, -1.0]])
+    g = np.array([[0.3, -1.2, 0.7, 2.0], [1.1, 0.4, -0.6, 0.9]])
+    x = mg.tensor(a, requires_grad=True, backend=backend)
+    gx, = mg.autograd.grad(x.cumprod(1), x, mg.tensor(g, backend=backend), create_graph=True)
+    h, = mg.autograd.grad((gx * gx).sum(), x)
+    tx = torch.tensor(a, requires_grad=True)
+    tgx, = torch.autograd.grad(tx.cumprod(1), tx, torch.tensor(g), create_graph=True)
+    th, = torch.autograd.grad((tgx * tgx).sum(), tx)
+    np.testing.assert_allclose(gx.numpy(), tgx.detach().numpy(), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-13, atol=1e-14)
+    assert mg.autograd.gradgradcheck(lambda t: t.cumprod(1), (x,))

@@ -50,6 +50,23 @@ CASES = {
     "setitem-and-add.at": (lambda xp, a: _scatter(xp, a), (A,)),
     "full-and-full_like": (lambda xp, a: a * xp.full((2, 3), 2.0) + xp.full_like(a, 0.5) + xp.empty_like(a) * 0, (A,)),
     "masks": (lambda xp, a, b: a * ((a > 1) | ~(b < 0)) + a * ((a != 1) & (b >= 0)), (A, B)),
+    "tril": (lambda xp, a: xp.tril(a), (A,)),
+    "triu-offset": (lambda xp, a: xp.triu(a[None] * 1.0, -1), (A,)),
+    "roll": (lambda xp, a: xp.roll(a, 2, axis=1), (A,)),
+    "roll-negative-multi-axis": (lambda xp, a: xp.roll(a, (-1, 4), axis=(0, -1)), (A,)),
+    "roll-one-shift-many-axes": (lambda xp, a: xp.roll(a, 1, axis=(0, 1)), (A,)),
+    "roll-flat": (lambda xp, a: xp.roll(a, -4), (A,)),
+    "roll-zero-shift": (lambda xp, a: xp.roll(a, 3, axis=1), (A,)),
+    "tensordot-axes-lists": (lambda xp, a, b: xp.tensordot(a, b, axes=([1], [1])), (A, B)),
+    "tensordot-int": (lambda xp, a, b: xp.tensordot(a, b.T, axes=1), (A, B)),
+    "tensordot-int-2": (lambda xp, a, b: xp.tensordot(a, b, axes=2), (A, B)),
+    "logaddexp": (lambda xp, a, b: xp.logaddexp(a * 300, b), (A, B)),  # exp(600) would overflow
+    "logaddexp-scalar-first": (lambda xp, a: xp.logaddexp(0, a), (B,)),
+    "moveaxis-several": (lambda xp, a: xp.moveaxis(a[None], (0, 2), (-1, 0)), (A,)),
+    "moveaxis-several-unsorted": (lambda xp, a: xp.moveaxis(a[None, :, None], (3, 0), (1, 2)), (A,)),
+    "any-all-argmax-argmin": (lambda xp, a, b: a * (b > 0).any(axis=1, keepdims=True)
+                              + a * (b > -2).all(axis=0) + a * xp.argmax(b, axis=1)[:, None]
+                              + a * xp.argmin(b, axis=0, keepdims=True), (A, B)),
 }
 
 
