@@ -36,7 +36,8 @@ class LayerNorm(Function):
         self.xhat, self.invstd = _normalize(x, self.axes, eps)
         self.weight = weight
         out = self.xhat if weight is None else self.xhat * weight
-        return out if bias is None else out + bias
+        self.out = out if bias is None else out + bias  # the returned array (saves_output)
+        return self.out
 
     def derive(self, inputs):
         """create_graph: xhat and invstd as functions of x."""
@@ -72,7 +73,8 @@ class GroupNorm(Function):
         self.xhat = xhat.reshape(x.shape)
         self.weight = weight
         out = self.xhat if weight is None else self.xhat * _per_channel(weight, x.ndim)
-        return out if bias is None else out + _per_channel(bias, x.ndim)
+        self.out = out if bias is None else out + _per_channel(bias, x.ndim)  # the returned array (saves_output)
+        return self.out
 
     def derive(self, inputs):
         """create_graph: xhat and invstd as functions of x."""

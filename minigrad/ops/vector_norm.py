@@ -30,7 +30,9 @@ class VectorNorm(Function):
         else:
             out = (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
         self.norm = out = xp.asarray(out, dtype=x.dtype)
-        return out if keepdim else out.reshape(tuple(n for i, n in enumerate(out.shape) if i not in axes))
+        # the returned array (saves_output): an in-place edit of it changes norm, which backward reads
+        self.out = out if keepdim else out.reshape(tuple(n for i, n in enumerate(out.shape) if i not in axes))
+        return self.out
 
     def derive(self, inputs):
         """create_graph: the norm as a function of x (for p = 0 a count of nonzeros, piecewise constant)."""

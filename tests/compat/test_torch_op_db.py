@@ -35,14 +35,30 @@ KNOWN = {
     "nn.functional.hardtanh": "integer inputs refused",
     "nn.functional.avg_pool2d": "one-element padding tuples and integer inputs refused",
     "nn.functional.batch_norm": "negative momentum and a zero-size batch refused",
-    "nn.functional.pad.circular": "negative padding refused outside mode='constant'",
     "nn.functional.pad.replicate_negative": "negative padding refused outside mode='constant'",
     "gather": "an index with a zero-size dim, or a 0-d input, refused",
+    "nn.functional.avg_pool1d": "integer inputs refused",
+    "nn.functional.softsign": "integer inputs refused",
+    "nn.functional.tanhshrink": "integer inputs refused",
+    "nn.functional.relu6": "integer inputs refused",
+    "nn.functional.threshold": "integer inputs refused",
+    "nn.functional.pairwise_distance": "integer inputs refused",
+    "nn.functional.layer_norm": "a negative eps refused (PyTorch computes with it)",
+    "nn.functional.group_norm": "a negative eps refused (PyTorch computes with it)",
+    "nn.functional.hardshrink": "a negative lambd refused (PyTorch computes with it)",
+    "nn.functional.instance_norm": "use_input_stats with running statistics (updating them) is not implemented",
+    "nn.functional.normalize": "a 0-d input refused (PyTorch normalizes it over dim 0)",
+    "nn.functional.cosine_similarity": "0-d inputs raise NumPy's AxisError (PyTorch computes)",
+    "norm.nuc": "the nuclear (matrix) norm is not implemented",
+    "scatter": "reduce= is not implemented, and the backward of a 0-d src fails",
     "masked_fill": "a value tensor that requires grad gets no gradient (taken as a number)",
     # results that differ
-    "__rpow__": "integer ** negative integer raises NumPy's ValueError (PyTorch computes an integer power)",
     "div.no_rounding_mode": "float32 gradient of a quotient by a near-zero divisor differs by rounding (float64 agrees)",
     "pow": "float32 gradient of a large power differs by rounding (float64 agrees)",
+    "nn.functional.scaled_dot_product_attention": "some samples' values differ (attention with a mask or dropout: not yet reconciled)",
+    "topk": "int64 inputs: the indices of tied values differ (minigrad's order is stable)",
+    "sort": "bool input: the indices of tied values differ (minigrad's order is stable)",
+    "argsort": "bool input: the indices of tied values differ (minigrad's order is stable)",
 }
 
 OPS = torch_db.present_ops()
@@ -78,6 +94,7 @@ OPTIMS, MISSING_OPTIMS = torch_db.optim_infos()
 KNOWN_OPTIM = {
     "SGD": "a tensor lr is refused (minigrad's optimizers take a Python number)",
     "Adagrad": "a tensor lr is refused (minigrad's optimizers take a Python number)",
+    "LBFGS": "a tensor lr is refused (minigrad's optimizers take a Python number)",
 }
 
 

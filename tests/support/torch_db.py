@@ -305,13 +305,17 @@ def run_optim(info: Any) -> tuple[int, list[tuple[str, str]]]:
             failures.append((inp.desc, f"no error where torch raises {type(t_err).__name__}"))
             continue
         ta, tt, ma, mt = torch.tensor(a), torch.tensor(target), mg.tensor(a), mg.tensor(target)
+        def closure(opt, x, w, b, t):  # every optimizer takes one; LBFGS needs it (it re-evaluates the loss)
+            def run():
+                opt.zero_grad()
+                loss = (((x @ w + b) - t) ** 2).mean()
+                loss.backward()
+                return loss
+            return run
+        tclosure, mclosure = closure(topt, ta, tw, tb, tt), closure(mopt, ma, mw, mb, mt)
         for step in range(OPTIM_STEPS):
-            topt.zero_grad()
-            mopt.zero_grad()
-            (((ta @ tw + tb) - tt) ** 2).mean().backward()
-            (((ma @ mw + mb) - mt) ** 2).mean().backward()
-            topt.step()
-            mopt.step()
+            topt.step(tclosure)
+            mopt.step(mclosure)
             bad = _same(mw, tw, f"step {step} weight") or _same(mb, tb, f"step {step} bias")
             if bad:
                 failures.append((inp.desc, bad))
