@@ -34,7 +34,7 @@ class Size(tuple):
 
     def __getitem__(self, i: Any) -> Any:
         r = tuple.__getitem__(self, i)
-        return Size(r) if isinstance(i, slice) else r
+        return tuple.__new__(Size, r) if isinstance(i, slice) else r  # a slice of ints: no checks needed
 
     def __add__(self, other: Any) -> "Size":
         if not isinstance(other, tuple):

@@ -92,8 +92,8 @@ class Function:
             node.inputs = args
             node.seq = _next_seq()
             if cls._watch:
-                watched = [a for a in (args if cls.saves_all else (args[i] for i in cls.saves))
-                           if isinstance(a, Tensor)]
+                saved = args if cls.saves_all else [args[i] for i in cls.saves]
+                watched = [a for a in saved if isinstance(a, Tensor)]
                 if cls.saves_output:
                     watched.append(out)
                 node.versions = [(t._vc, t._vc[0]) for t in watched]
