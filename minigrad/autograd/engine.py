@@ -35,12 +35,16 @@ _FREED = ("Trying to backward through the graph a second time (or to use its sav
           "freed). Pass retain_graph=True to the first backward() to keep the graph.")
 
 
-def _topo_order(root: Function) -> list[Function]:
-    """Every node reachable from ``root``, newest first. A node is always created after the nodes that made
-    its inputs, so reverse creation order is a valid order for backward (PyTorch's engine uses the same
-    sequence numbers); collecting is one loop with no recursion, and the sort is in C."""
-    nodes = [root]
-    seen = {root}
+def _topo_order(roots) -> list[Function]:
+    """Every node reachable from ``roots`` (graph nodes, duplicates allowed), newest first. A node is always
+    created after the nodes that made its inputs, so reverse creation order is a valid order for backward
+    (PyTorch's engine uses the same sequence numbers); collecting is one loop with no recursion, and the sort
+    is in C."""
+    nodes, seen = [], set()
+    for root in roots:
+        if root not in seen:
+            seen.add(root)
+            nodes.append(root)
     for node in nodes:  # grows while we walk it
         inputs = node.inputs
         if inputs is None:
@@ -76,7 +80,7 @@ def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
         return
     grads = {root.grad_fn: grad}
     pop, get = grads.pop, grads.get
-    for node in _topo_order(root.grad_fn):
+    for node in _topo_order((root.grad_fn,)):
         g = pop(node, None)
         inputs = node.inputs
         if g is not None:  # None: no path into this node carried a gradient
@@ -279,7 +283,7 @@ def run_backward(roots, grads, retain_graph: bool | None = None, create_graph: b
         prev = grads_of.get(r.grad_fn)
         grads_of[r.grad_fn] = g if prev is None else prev + g
         tops.append(r.grad_fn)
-    order = _topo_many(tops)
+    order = _topo_order(tops)
     expand = None
     if inputs is not None:  # prune: run only the nodes through which some wanted tensor gets a gradient
         needed, expand = set(), set()
@@ -419,24 +423,3 @@ def _check_nan(node: Function, in_grads: tuple, graph: bool) -> None:
             else:
                 msg += " (No forward traceback: the op was created outside detect_anomaly().)"
             raise RuntimeError(msg)
-
-
-def _topo_many(tops: list) -> list:
-    nodes, seen = [], set()
-    for root in tops:
-        if root in seen:
-            continue
-        seen.add(root)
-        nodes.append(root)
-    for node in nodes:
-        inputs = node.inputs
-        if inputs is None:
-            raise RuntimeError(_FREED)
-        for a in inputs:
-            if isinstance(a, Tensor):
-                fn = a.grad_fn
-                if fn is not None and fn not in seen:
-                    seen.add(fn)
-                    nodes.append(fn)
-    nodes.sort(key=_seq, reverse=True)
-    return nodes
