@@ -68,7 +68,12 @@ def _check_size(fn: str, size: Any) -> tuple[int, ...]:
     out = tuple(int(n) for n in dims)
     if any(n < 0 for n in out):
         raise ValueError(f"{fn}(): size must be non-negative, got {out}")
+    if math.prod(out) > _MAX_ELEMENTS:  # NumPy's own refusal ("Maximum allowed dimension exceeded") names nothing
+        raise MemoryError(f"{fn}(): size {out} has {math.prod(out)} elements, more than any array can hold")
     return out
+
+
+_MAX_ELEMENTS = numpy.iinfo(numpy.intp).max
 
 
 def _check_dtype(fn: str, dtype: Any, floating: bool = False) -> numpy.dtype:
@@ -133,7 +138,13 @@ def _float(dtype: Any, fn: str = "factory", floating: bool = False) -> numpy.dty
 
 def _filled(size: Sequence[int], value: Any, dtype: Any, requires_grad: bool, where: Backend) -> Tensor:
     xp = where.xp
-    t = _recorded(wrap(xp.full(size, value, dtype=dtype)), xp.full, size, value, dtype)
+    if math.prod(size) * numpy.dtype(dtype).itemsize > _MAX_ELEMENTS:
+        raise MemoryError(f"cannot allocate a {numpy.dtype(dtype)} tensor of size {tuple(size)}: "
+                          f"{math.prod(size) * numpy.dtype(dtype).itemsize} bytes")
+    try:
+        t = _recorded(wrap(xp.full(size, value, dtype=dtype)), xp.full, size, value, dtype)
+    except OverflowError:  # PyTorch: "value cannot be converted to type int64_t without overflow"
+        raise ValueError(f"fill_value {value!r} cannot be converted to {numpy.dtype(dtype)} without overflow") from None
     return t.requires_grad_() if requires_grad else t
 
 
@@ -258,7 +269,14 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
     if dtype is None:
         integral = all(isinstance(v, int) for v in (start, end, step))
         dtype = numpy.int64 if integral else dtypes.get_default_dtype()
-    return _make(numpy.arange(start, end, step, dtype=_check_dtype("arange", dtype)), requires_grad, where)
+    dtype = _check_dtype("arange", dtype)
+    n = math.ceil((end - start) / step)
+    if n * dtype.itemsize > _MAX_ELEMENTS:
+        raise MemoryError(f"arange(): {start} -> {end} by {step} has {n} elements, more than any array can hold")
+    try:
+        return _make(numpy.arange(start, end, step, dtype=dtype), requires_grad, where)
+    except OverflowError:
+        raise ValueError(f"arange(): {start} -> {end} by {step} does not fit in {dtype}") from None
 
 
 def from_numpy(array: numpy.ndarray) -> Tensor:

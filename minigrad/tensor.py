@@ -75,7 +75,7 @@ class Tensor:
         value = value._data if isinstance(value, Tensor) else value
         if type(value) not in ARRAY_TYPES:
             try:
-                value = _coerce(value)
+                value = _coerce(_detached(value) if isinstance(value, (list, tuple)) else value)
             except (ValueError, TypeError, OverflowError) as e:
                 raise ValueError(f"Tensor.data: can't make an array from {type(value).__name__} data: {e}") from None
         if value.dtype.kind not in _DATA_KINDS:
@@ -221,7 +221,10 @@ class Tensor:
             if STATE.tracer is not None:
                 STATE.tracer.factory(g, self.xp.ones_like, self._data)
         else:
-            g = gradient._data if isinstance(gradient, Tensor) else _to_array(gradient, self.dtype, self.backend)
+            try:
+                g = gradient._data if isinstance(gradient, Tensor) else _to_array(gradient, self.dtype, self.backend)
+            except (ValueError, TypeError) as e:
+                raise type(e)(f"backward(): gradient must be a tensor of shape {self.shape}: {e}") from None
             if backend_of(g) != self.backend:
                 raise RuntimeError(f"gradient is on backend {backend_of(g).name!r} but the tensor is on {self.backend!r}")
             if g.shape != self.shape:
@@ -404,28 +407,40 @@ class Tensor:
         if STATE.grad_enabled and self._records_into(other):
             return self._rebind("add_", self._snapshot("add_") + (other if alpha == 1 else other * alpha))
         d, o = self._inplace("add_"), _raw(other)
-        d += o if alpha == 1 else alpha * o
+        try:
+            d += o if alpha == 1 else alpha * o
+        except (ValueError, TypeError) as e:
+            raise _bad_operand("add_", other, self, e) from None
         return self
 
     def sub_(self, other: Any, alpha: float = 1) -> "Tensor":
         if STATE.grad_enabled and self._records_into(other):
             return self._rebind("sub_", self._snapshot("sub_") - (other if alpha == 1 else other * alpha))
         d, o = self._inplace("sub_"), _raw(other)
-        d -= o if alpha == 1 else alpha * o
+        try:
+            d -= o if alpha == 1 else alpha * o
+        except (ValueError, TypeError) as e:
+            raise _bad_operand("sub_", other, self, e) from None
         return self
 
     def mul_(self, other: Any) -> "Tensor":
         if STATE.grad_enabled and self._records_into(other):
             return self._rebind("mul_", self._snapshot("mul_") * other)
         d = self._inplace("mul_")
-        d *= _raw(other)
+        try:
+            d *= _raw(other)
+        except (ValueError, TypeError) as e:
+            raise _bad_operand("mul_", other, self, e) from None
         return self
 
     def div_(self, other: Any) -> "Tensor":
         if STATE.grad_enabled and self._records_into(other):
             return self._rebind("div_", self._snapshot("div_") / other)
         d = self._inplace("div_")
-        d /= _raw(other)
+        try:
+            d /= _raw(other)
+        except (ValueError, TypeError) as e:
+            raise _bad_operand("div_", other, self, e) from None
         return self
 
     def zero_(self) -> "Tensor":
@@ -487,6 +502,9 @@ class Tensor:
         except (ValueError, TypeError) as e:  # NumPy's text names neither the index nor the value
             raise type(e)(f"__setitem__: can't assign value {value!r:.80} at index {index!r:.80} of a tensor of "
                           f"shape {self.shape} and dtype {self.dtype}: {e}") from None
+        except OverflowError:
+            raise IndexError(f"__setitem__: index {index!r:.80} is out of range for a tensor of shape "
+                             f"{self.shape}") from None
 
     # ----------------------------------------------------------------- arithmetic
     def __add__(self, other): return _binary(elementwise.Add, self, other)
@@ -974,6 +992,16 @@ def _coerce(a: Any):
     return array_module(a).asarray(a)
 
 
+def _detached(data: Any) -> Any:
+    """Nested lists with tensors in them, the tensors' values on the host (NumPy's ``__array__`` protocol would
+    refuse a tensor that requires grad)."""
+    if isinstance(data, Tensor):
+        return data.detach().cpu().numpy()
+    if isinstance(data, (list, tuple)):
+        return [_detached(d) for d in data]
+    return data
+
+
 def _to_array(data: Any, dtype: Any, backend: str | None):
     """Any array-like to an array on ``backend`` with ``dtype`` (Python floats get the default dtype).
 
@@ -993,7 +1021,10 @@ def _to_array(data: Any, dtype: Any, backend: str | None):
     if src.is_host:
         if not isinstance(data, numpy.ndarray):
             try:
-                data = numpy.asarray(data)
+                try:
+                    data = numpy.asarray(data)
+                except RuntimeError:  # a tensor that requires grad inside a list: __array__ refuses it
+                    data = numpy.asarray(_detached(data))
             except (ValueError, OverflowError) as e:  # ragged nesting, out-of-range ints
                 raise ValueError(f"tensor(): can't make a tensor from {type(data).__name__} data: {e}") from None
             if dtype is None and data.dtype.kind == "f":
@@ -1096,14 +1127,23 @@ def _matmul_operand(other: Any, like: Tensor) -> Any:
     return _operand(other, like)
 
 
+def _bad_operand(fn: str, other: Any, t: Tensor, e: Exception) -> Exception:
+    """NumPy's text ("setting an array element with a sequence") names neither the call nor the operand."""
+    return type(e)(f"{fn}: can't apply operand {other!r:.80} to a tensor of shape {t.shape} and dtype {t.dtype}: "
+                   f"{e}")
+
+
 def _raw(x: Any) -> Any:
     return x._data if isinstance(x, Tensor) else x
 
 
 def _raw_index(index: Any) -> Any:
-    if isinstance(index, tuple):
-        return tuple(_raw(i) for i in index)
-    return _raw(index)
+    """An index with its tensors (also those nested in lists: ``x[[t, 2]]``) as arrays."""
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, (tuple, list)):
+        return type(index)(_raw_index(i) for i in index)
+    return index
 
 
 def _index_tensors(index: Any) -> list:

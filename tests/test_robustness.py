@@ -129,7 +129,7 @@ def test_tensor_operands(other):
 @given(junk)
 def test_tensor_conversions_and_backward(arg):
     x = mg.randn(2, requires_grad=True)
-    check(["dtype", "backend", "to("], x.to, arg)
+    check(["dtype", "backend", "device", "to("], x.to, arg)
     check(["gradient", "shape", "dtype"], (x * 2).backward, arg)
     check(["grad"], setattr, mg.zeros(2, requires_grad=True), "grad", arg)
     check(["requires_grad", "floating", "leaf"], setattr, mg.zeros(2), "requires_grad", arg)

@@ -21,14 +21,14 @@ class _ConvNd(Module):
     def _setup(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
                groups: int, bias: bool, padding_mode: str, output_padding: Any, transposed: bool, dtype: Any,
                backend: str | None) -> None:
-        _check_positive(in_channels, "in_channels")
-        _check_positive(out_channels, "out_channels")
-        _check_positive(groups, "groups")
+        in_channels = _check_positive(in_channels, "in_channels")
+        out_channels = _check_positive(out_channels, "out_channels")
+        groups = _check_positive(groups, "groups")
         if in_channels % groups:
             raise ValueError(f"in_channels ({in_channels}) must be divisible by groups ({groups})")
         if out_channels % groups:
             raise ValueError(f"out_channels ({out_channels}) must be divisible by groups ({groups})")
-        if padding_mode not in _PADDING_MODES:
+        if not isinstance(padding_mode, str) or padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _pair(kernel_size, "kernel_size")

@@ -6,6 +6,7 @@ from typing import Any
 import minigrad as mg
 
 from . import functional as F
+from ..ops import conv as _conv_ops
 from .layers import _check_positive, _reset_weight_and_bias
 from .module import Module, Parameter
 
@@ -19,9 +20,10 @@ def _single(value: Any, name: str) -> tuple[int]:
         if len(value) != 1:
             raise TypeError(f"{name} must be an int or a 1-tuple, got {value!r}")
         value = value[0]
-    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+    n = _conv_ops.as_int(value)
+    if n is None:
         raise TypeError(f"{name} must be an int or a 1-tuple, got {value!r}")
-    return (int(value),)
+    return (n,)
 
 
 class Conv1d(Module):
@@ -32,14 +34,14 @@ class Conv1d(Module):
                  padding: int | tuple[int] | str = 0, dilation: int | tuple[int] = 1, groups: int = 1,
                  bias: bool = True, padding_mode: str = "zeros", dtype: Any = None, backend: str | None = None) -> None:
         super().__init__()
-        _check_positive(in_channels, "in_channels")
-        _check_positive(out_channels, "out_channels")
-        _check_positive(groups, "groups")
+        in_channels = _check_positive(in_channels, "in_channels")
+        out_channels = _check_positive(out_channels, "out_channels")
+        groups = _check_positive(groups, "groups")
         if in_channels % groups:
             raise ValueError(f"in_channels ({in_channels}) must be divisible by groups ({groups})")
         if out_channels % groups:
             raise ValueError(f"out_channels ({out_channels}) must be divisible by groups ({groups})")
-        if padding_mode not in _PADDING_MODES:
+        if not isinstance(padding_mode, str) or padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _single(kernel_size, "kernel_size")

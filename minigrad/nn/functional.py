@@ -1,6 +1,7 @@
 """minigrad.nn.functional (import as F): PyTorch's functional names, with argument checks, over minigrad.ops."""
 from __future__ import annotations
 
+import sys as _sys
 from typing import Any, Sequence
 
 from ..ops import activation, conv, elementwise, linalg, loss, pool
@@ -72,11 +73,12 @@ def _pair_arg(value: Any, name: str, fn: str, minimum: int) -> tuple[int, int]:
 
 def _int_param(value: Any, name: str, fn: str, minimum: int) -> int:
     """An int (NumPy integers too, not bool) >= minimum. (Not ``_int_arg``: the losses section defines that.)"""
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
+    n = conv.as_int(value)
+    if n is None:
         raise _error(fn, f"{name} must be an int, got {value!r}")
-    if value.__index__() < minimum:
+    if n < minimum:
         raise _error(fn, f"{name} must be >= {minimum}, got {value!r}")
-    return value.__index__()
+    return n
 
 
 def _check_float(x: Tensor, fn: str) -> None:
@@ -146,6 +148,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
     if eh > h + 2 * padding[0] or ew > w + 2 * padding[1]:
         raise _error(fn, f"kernel size ({kh}, {kw}) with dilation {dilation} spans ({eh}, {ew}), more than the "
                          f"padded input ({h + 2 * padding[0]}, {w + 2 * padding[1]})")
+    if input.shape[0] * c * (h + 2 * padding[0]) * (w + 2 * padding[1]) > _sys.maxsize:
+        raise _error(fn, f"padding {padding} makes the padded input larger than any array can hold")
     if bias is None:
         return conv.Conv2d.apply(input, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
     return conv.Conv2d.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
@@ -340,7 +344,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) (Phi the standard normal CDF), or with approximate="tanh" PyTorch's tanh approximation."""
     _check_float(input, "gelu")
-    if approximate not in ("none", "tanh"):
+    if not isinstance(approximate, str) or approximate not in ("none", "tanh"):
         raise _error("gelu", f"approximate must be 'none' or 'tanh', got {approximate!r}")
     return activation.GELU.apply(input, approximate=approximate)
 
@@ -461,8 +465,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error. input and target must have the same shape; reduction "mean" | "sum" | "none"."""
     _check_tensor(input, "input", "mse_loss")
-    if reduction not in loss.REDUCTIONS:
-        raise ValueError(f"mse_loss: reduction must be one of {loss.REDUCTIONS}, got {reduction!r}")
+    _reduction_arg(reduction, "mse_loss")
     _check_tensor(target, "target", "mse_loss")
     if target.shape != input.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} must match exactly "
@@ -511,7 +514,7 @@ def _float_input(x, fn: str, name: str = "input") -> None:
 
 
 def _reduction_arg(reduction, fn: str) -> None:
-    if reduction not in loss.REDUCTIONS:
+    if not isinstance(reduction, str) or reduction not in loss.REDUCTIONS:
         raise ValueError(f"{fn}: reduction must be one of {loss.REDUCTIONS}, got {reduction!r}")
 
 
@@ -1127,7 +1130,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     if size_average is not None or reduce is not None:
         raise ValueError(f"{fn}: size_average and reduce are deprecated in PyTorch and not supported; use reduction=")
     _float_input(input, fn)
-    if reduction not in ("mean", "batchmean", "sum", "none"):
+    if not isinstance(reduction, str) or reduction not in ("mean", "batchmean", "sum", "none"):
         raise ValueError(f"{fn}: {reduction} is not a valid value for reduction")
     _check_tensor(target, "target", fn)
     _same_shape(input, target, fn)

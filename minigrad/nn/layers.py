@@ -51,10 +51,12 @@ def _reset_weight_and_bias(weight: Parameter, bias: Parameter | None) -> None:
         init.uniform_(bias, -bound, bound)
 
 
-def _check_positive(value: Any, name: str) -> None:
-    # any integer type (NumPy's too, via __index__), but not bool
-    if isinstance(value, bool) or not hasattr(type(value), "__index__") or value <= 0:
+def _check_positive(value: Any, name: str) -> int:
+    """value as a positive int (any integer type, NumPy's and 0-d integer tensors too, but not bool)."""
+    n = _conv_ops.as_int(value)
+    if n is None or n <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return n
 
 
 class Linear(Module):
@@ -64,10 +66,8 @@ class Linear(Module):
         self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None, backend: str | None = None
     ) -> None:
         super().__init__()
-        _check_positive(in_features, "in_features")
-        _check_positive(out_features, "out_features")
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features = _check_positive(in_features, "in_features")
+        self.out_features = _check_positive(out_features, "out_features")
         _add_weight_and_bias(self, (out_features, in_features), bias, dtype, backend)
 
     def reset_parameters(self) -> None:
@@ -159,7 +159,7 @@ class MSELoss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if reduction not in ("mean", "sum", "none"):
+        if not isinstance(reduction, str) or reduction not in ("mean", "sum", "none"):
             raise ValueError(f'{reduction!r} is not a valid value for reduction (use "mean", "sum" or "none")')
         self.reduction = reduction
 

@@ -36,7 +36,7 @@ class LogSoftmax(Softmax):
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if reduction not in ("mean", "sum", "none"):
+        if not isinstance(reduction, str) or reduction not in ("mean", "sum", "none"):
             raise ValueError(f'{reduction!r} is not a valid value for reduction (use "mean", "sum" or "none")')
         self.reduction = reduction
 

@@ -22,8 +22,8 @@ class Embedding(Module):
                  sparse: bool = False, _weight: mg.Tensor | None = None, _freeze: bool = False, dtype: Any = None,
                  backend: str | None = None) -> None:
         super().__init__()
-        _check_positive(num_embeddings, "num_embeddings")
-        _check_positive(embedding_dim, "embedding_dim")
+        num_embeddings = _check_positive(num_embeddings, "num_embeddings")
+        embedding_dim = _check_positive(embedding_dim, "embedding_dim")
         if max_norm is not None or scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not supported")
         if padding_idx is not None:

@@ -21,25 +21,37 @@ The only cache is the tuple of tap slices per geometry, a bounded ``lru_cache`` 
 from __future__ import annotations
 
 import functools
+import operator
+from typing import Any
 
 from ..autograd import Function
 from ..backend import array_module
 
 
+def as_int(v: Any) -> int | None:
+    """v as an int when it is one (a Python or NumPy integer, a one-element integer array or tensor; not a
+    bool; NumPy's bool_ has no __index__), else None: the callers say which argument was wrong."""
+    if isinstance(v, bool):
+        return None
+    try:
+        return operator.index(v)
+    except (TypeError, ValueError):
+        return None
+
+
 def pair(v, name: str) -> tuple[int, int]:
     """An int or a pair of ints, as PyTorch takes kernel_size/stride/padding (NumPy integers too)."""
-    if isinstance(v, int) and not isinstance(v, bool):
-        return int(v), int(v)
-    if hasattr(v, "__index__") and not isinstance(v, bool) and not hasattr(v, "__len__"):
-        n = v.__index__()
+    n = as_int(v)
+    if n is not None:
         return n, n
     try:
         t = tuple(v)
     except TypeError:
         raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}") from None
-    if len(t) != 2 or not all(hasattr(n, "__index__") and not isinstance(n, bool) for n in t):
+    p = tuple(as_int(n) for n in t)
+    if len(p) != 2 or None in p:
         raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
-    return t[0].__index__(), t[1].__index__()
+    return p
 
 
 def out_size(size: int, k: int, s: int, p: int, d: int = 1) -> int:

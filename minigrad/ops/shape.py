@@ -50,7 +50,10 @@ class GetItem(Function):
 
     def forward(self, a, index):
         self.shape, self.index = a.shape, index
-        return a[index]
+        try:
+            return a[index]
+        except OverflowError:  # NumPy's "Python int too large to convert to C long" says neither what nor where
+            raise IndexError(f"index {index!r:.100} is out of range for a tensor of shape {a.shape}") from None
 
     def backward(self, g):
         grad = array_module(g).zeros(self.shape, dtype=g.dtype)

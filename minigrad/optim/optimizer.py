@@ -61,6 +61,8 @@ class Optimizer:
         """Add a group of parameters (e.g. new layers) with its own hyperparameters."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"a param group must have a 'params' key, got keys {list(param_group)!r:.100}")
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]

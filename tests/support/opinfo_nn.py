@@ -296,6 +296,18 @@ def _pair_sample(draw, dtype, last_dim_min: int = 1):
     return (a, b) if draw(st.booleans()) else (b, a)
 
 
+def _apart(ab: tuple) -> tuple:
+    """The pair with every difference a - b at least 0.25 from zero: pairwise_distance is ||a - b + 1e-6||_p,
+    kinked (p = 1) or with curvature 1 / ||a - b|| (p > 1) where a difference nears -1e-6, and a central
+    difference with eps = 1e-6 cannot see a gradient there. The full-shaped operand moves (the other may
+    broadcast)."""
+    a, b = ab
+    move_a = a.shape == np.broadcast_shapes(a.shape, b.shape)
+    x, y = (a, b) if move_a else (b, a)
+    x = np.where(np.abs(x - y) < 0.25, y + 0.5, x).astype(x.dtype)
+    return (x, b) if move_a else (a, x)
+
+
 def _wide(points: tuple[float, ...], scale: float):
     """Values in [-3 scale, 3 scale] kept 0.05 from the kinks, for ops whose corners lie beyond [-3, 3]."""
     fix = _away_from(points)
@@ -342,7 +354,7 @@ OPS += [
            lambda dtype: _pair_sample(dtype).map(lambda ab: sample(*ab)), atol=1e-6, rtol=1e-5,
            large=lambda rng, dtype: sample(fill(rng, (256, 300), dtype), fill(rng, (1, 300), dtype))),
     OpInfo("F.pairwise_distance", lambda a, b, p: F.pairwise_distance(a, b, p), TF.pairwise_distance if TF else None,
-           lambda dtype: st.tuples(_pair_sample(dtype), st.sampled_from([1.0, 2.0, 3.0])).map(
+           lambda dtype: st.tuples(_pair_sample(dtype).map(_apart), st.sampled_from([1.0, 2.0, 3.0])).map(
                lambda abp: sample(*abp[0], abp[1])), atol=1e-6, rtol=1e-5,
            large=lambda rng, dtype: sample(fill(rng, (256, 300), dtype), fill(rng, (256, 300), dtype), 2.0)),
     _wide_activation("F.hardsigmoid", F.hardsigmoid, _torch("hardsigmoid"), (-3.0, 3.0)),
