@@ -24,8 +24,8 @@ class LeakyReLU(Module):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
 
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.leaky_relu(x, self.negative_slope)
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}{_inplace_repr(self.inplace)}"
@@ -38,8 +38,8 @@ class GELU(Module):
             raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.gelu(x, approximate=self.approximate)
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.gelu(input, approximate=self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
@@ -50,8 +50,8 @@ class SiLU(Module):
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.silu(x)
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.silu(input)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -62,8 +62,8 @@ class Softplus(Module):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.softplus(x, self.beta, self.threshold)
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -74,8 +74,8 @@ class ELU(Module):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
 
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.elu(x, self.alpha)
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.elu(input, self.alpha)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}{_inplace_repr(self.inplace)}"
@@ -88,8 +88,8 @@ class Hardtanh(Module):
             raise ValueError(f"min_val ({min_val}) must not be greater than max_val ({max_val})")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.hardtanh(x, self.min_val, self.max_val)
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.hardtanh(input, self.min_val, self.max_val)
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}{_inplace_repr(self.inplace)}"

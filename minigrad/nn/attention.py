@@ -27,7 +27,9 @@ class MultiheadAttention(Module):
     batch_first takes (N, L, E); unbatched (L, E) inputs give (L, E) and (L, S). key_padding_mask (N, S) and
     attn_mask (L, S) or (N * num_heads, L, S): bool (True = not allowed) or float (added to the scores).
     Parameters as PyTorch names them: in_proj_weight (3E, E) and in_proj_bias (3E,), or q/k/v_proj_weight when
-    kdim or vdim differ from embed_dim; out_proj (a Linear). add_bias_kv and add_zero_attn are not implemented.
+    kdim or vdim differ from embed_dim; out_proj (a Linear). add_bias_kv appends learned bias_k and bias_v (1, 1,
+    E) to the projected keys and values (one more source position), add_zero_attn a zero key and value per head
+    after those; masks get an unmasked column for each.
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
@@ -41,14 +43,12 @@ class MultiheadAttention(Module):
                              f"num_heads={num_heads} instead")
         if embed_dim % num_heads:
             raise ValueError("embed_dim must be divisible by num_heads")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not implemented")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.head_dim = embed_dim // num_heads
-        self.add_zero_attn = False
+        self.add_zero_attn = bool(add_zero_attn)
         if self._qkv_same_embed_dim:
             self.in_proj_weight = Parameter(mg.zeros(3 * embed_dim, embed_dim, dtype=dtype, backend=backend))
             self.register_parameter("q_proj_weight", None)
@@ -64,7 +64,11 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, dtype=dtype, backend=backend)
-        self.bias_k = self.bias_v = None
+        if add_bias_kv:
+            self.bias_k = Parameter(mg.zeros(1, 1, embed_dim, dtype=dtype, backend=backend))
+            self.bias_v = Parameter(mg.zeros(1, 1, embed_dim, dtype=dtype, backend=backend))
+        else:
+            self.bias_k = self.bias_v = None
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:
@@ -78,6 +82,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def _projections(self, query: mg.Tensor, key: mg.Tensor, value: mg.Tensor) -> tuple:
         e = self.embed_dim
@@ -118,13 +125,24 @@ class MultiheadAttention(Module):
                                 f"query {query.shape} (batch {bsz})")
         h, hd = self.num_heads, self.head_dim
         q, k, v = self._projections(query, key, value)
+        extra = 0  # source positions appended after the keys: bias_k/bias_v, then a zero key/value
+        if self.bias_k is not None:
+            k = mg.cat([k, self.bias_k.expand(1, bsz, e)])
+            v = mg.cat([v, self.bias_v.expand(1, bsz, e)])
+            extra += 1
         # (L, N, E) -> (N * H, L, hd), the head split PyTorch uses (so (N * H, L, S) masks line up)
         q = q.reshape(tgt_len, bsz * h, hd).transpose(0, 1)
-        k = k.reshape(src_len, bsz * h, hd).transpose(0, 1)
-        v = v.reshape(src_len, bsz * h, hd).transpose(0, 1)
+        k = k.reshape(src_len + extra, bsz * h, hd).transpose(0, 1)
+        v = v.reshape(src_len + extra, bsz * h, hd).transpose(0, 1)
+        if self.add_zero_attn:
+            zeros = mg.zeros(bsz * h, 1, hd, dtype=k.dtype, backend=k.backend)
+            k, v = mg.cat([k, zeros], 1), mg.cat([v, zeros], 1)
+            extra += 1
         scores = (q * math.sqrt(1.0 / hd)) @ k.transpose(1, 2)
         bias = self._mask_bias(attn_mask, key_padding_mask, scores, bsz, tgt_len, src_len)
         if bias is not None:
+            if extra:  # the appended positions are never masked
+                bias = F.pad(bias, (0, extra))
             scores = scores + bias
         weights = F.softmax(scores, -1)
         if self.dropout and self.training:
@@ -137,7 +155,7 @@ class MultiheadAttention(Module):
             out = out.transpose(0, 1)
         if not need_weights:
             return out, None
-        weights = weights.reshape(bsz, h, tgt_len, src_len)
+        weights = weights.reshape(bsz, h, tgt_len, src_len + extra)
         if average_attn_weights:
             weights = weights.mean(1)
         if not batched:

@@ -91,17 +91,17 @@ class Conv2d(_ConvNd):
         self._setup(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
                     0, False, dtype, backend)
 
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
         if self.padding_mode == "zeros" or self.padding in ("valid", (0, 0)):
-            return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+            return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
         if self.padding == "same":
             th, tw = (d * (k - 1) for d, k in zip(self.dilation, self.kernel_size))
             amounts = (tw // 2, tw - tw // 2, th // 2, th - th // 2)
         else:
             ph, pw = self.padding
             amounts = (pw, pw, ph, ph)
-        x = F.pad(x, amounts, mode=self.padding_mode)
-        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        input = F.pad(input, amounts, mode=self.padding_mode)
+        return F.conv2d(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -124,6 +124,6 @@ class ConvTranspose2d(_ConvNd):
                 raise ValueError(f"output_padding {self.output_padding} must be smaller than stride {self.stride} "
                                  f"or dilation {self.dilation}")
 
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
                                   self.groups, self.dilation)

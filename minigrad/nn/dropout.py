@@ -19,8 +19,8 @@ class Dropout(Module):
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
         self.p, self.inplace = p, inplace
 
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.dropout(x, self.p, self.training)
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

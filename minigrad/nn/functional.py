@@ -822,7 +822,7 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
         raise ValueError(f"{fn}: give both running_mean and running_var, or neither")
     eps = _nonneg_float(eps, "eps", fn)
     use_batch = bool(training) or running_mean is None
-    if use_batch and input.numel() // max(c, 1) <= 1:
+    if use_batch and input.numel() // max(c, 1) == 1:  # none at all is an empty batch: PyTorch allows it
         raise _ShapeError(f"{fn}: expected more than 1 value per channel when training, got input of shape "
                           f"{input.shape}")
     updates = use_batch and running_mean is not None

@@ -74,26 +74,26 @@ class Linear(Module):
         """PyTorch's default: kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for both."""
         _reset_weight_and_bias(self.weight, self.bias)
 
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
 class Sigmoid(Module):
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.sigmoid(x)
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.sigmoid(input)
 
 
 class ReLU(Module):
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.relu(x)
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.relu(input)
 
 
 class Tanh(Module):
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.tanh(x)
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.tanh(input)
 
 
 class Flatten(Module):
@@ -104,8 +104,8 @@ class Flatten(Module):
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return x.flatten(self.start_dim, self.end_dim)
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -148,10 +148,10 @@ class Sequential(Module):
         self.add_module(str(len(self)), module)
         return self
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, input: Any) -> Any:
         for module in self._modules.values():
-            x = module(x)
-        return x
+            input = module(input)
+        return input
 
 
 class MSELoss(Module):

@@ -53,8 +53,8 @@ class Embedding(Module):
             raise ValueError(f"embeddings must be 2-D, got shape {embeddings.shape}")
         return cls(*embeddings.shape, padding_idx=padding_idx, _weight=embeddings.detach().clone(), _freeze=freeze)
 
-    def forward(self, x: mg.Tensor) -> mg.Tensor:
-        return F.embedding(x, self.weight, self.padding_idx)
+    def forward(self, input: mg.Tensor) -> mg.Tensor:
+        return F.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"

@@ -34,7 +34,12 @@ class BatchNorm(Function):
         nd = x.ndim
         self.axes = axes = (0,) + tuple(range(2, nd))
         self.training = training
-        if training:
+        if training and x.size == 0:  # an empty batch: PyTorch counts it and leaves the statistics alone
+            if running_mean is not None and num_batches is not None:
+                num_batches += 1
+            mean, var = xp.zeros(x.shape[1], x.dtype), xp.ones(x.shape[1], x.dtype)
+            d = x
+        elif training:
             mean = x.mean(axis=axes)
             d = x - _channel(mean, nd)
             var = (d * d).mean(axis=axes)
@@ -87,7 +92,7 @@ class BatchNorm(Function):
         if self.needs_grad(0):
             gxhat = g if self.weight is None else g * _channel(self.weight, nd)
             if self.training:
-                n = g.size // g.shape[1]
+                n = max(g.size // g.shape[1], 1)  # an empty batch: gx is empty whatever the scale
                 gx = (self.invstd / n) * (n * gxhat - _channel(gxhat.sum(axis=axes), nd)
                                           - xhat * _channel((gxhat * xhat).sum(axis=axes), nd))
             else:

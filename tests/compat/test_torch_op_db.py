@@ -5,9 +5,12 @@ PyTorch's order, so the run is deterministic and takes well under a minute.
 
 An op with a failing sample fails its test unless it is listed in KNOWN with the cause; a listed op that passes
 fails too (strict), so the list can only shrink. Likewise every OptimizerInfo of ``optim_db`` whose optimizer
-minigrad has runs each of PyTorch's configurations for a few steps against torch. (``module_db`` is not run
-yet.) The summary test prints present/total names, passing/total
-samples and the missing names (``pytest -s`` shows them; ``python tests/torch_db.py`` prints each failure).
+minigrad has runs each of PyTorch's configurations for a few steps against torch, and every ModuleInfo of
+``module_db`` whose module minigrad.nn has is built from PyTorch's constructor arguments, given the torch
+module's parameters and buffers, and run on PyTorch's inputs (torch_db.MODULE_INPUTS per dtype and mode, train
+and eval): outputs, the state after the forward (running statistics), and the gradients of inputs and
+parameters. The summary test prints present/total names, passing/total samples and the missing names
+(``pytest -s`` shows them; ``python tests/support/torch_db.py`` prints each op failure).
 """
 from __future__ import annotations
 
@@ -107,3 +110,37 @@ def test_optimizer_matches_torch_on_its_configurations(info):
             pytest.fail(f"{name} is listed in KNOWN_OPTIM but all {n} configurations pass: remove the entry")
         pytest.xfail(f"{KNOWN_OPTIM[name]} ({len(failures)}/{n} configurations fail)")
     assert not failures, f"{name}: " + "; ".join(f"{desc}: {reason}" for desc, reason in failures)
+
+
+# --------------------------------------------------------------------- module_db
+MODULES, MISSING_MODULES = torch_db.module_infos()
+
+# module -> why some of PyTorch's inputs fail, one line each.
+KNOWN_MODULE = {
+    "InstanceNorm1d": "track_running_stats=True is not implemented",
+    "InstanceNorm2d": "track_running_stats=True is not implemented",
+    "LSTM": "proj_size (a projected hidden state) is not implemented",
+    "TransformerEncoder": "its constructor takes a built torch TransformerEncoderLayer, which the harness does not "
+                          "translate into minigrad's (TransformerEncoderLayer itself passes)",
+}
+
+
+@pytest.mark.parametrize("info", MODULES, ids=[m.module_cls.__name__ for m in MODULES])
+def test_module_matches_torch_on_its_inputs(info):
+    name = info.module_cls.__name__
+    n, failures = torch_db.run_module(info)
+    lines = "\n".join(f"  {where}: {reason}" for where, reason in failures[:10])
+    if name in KNOWN_MODULE:
+        if not failures:
+            pytest.fail(f"{name} is listed in KNOWN_MODULE but all {n} inputs pass: remove the entry")
+        pytest.xfail(f"{KNOWN_MODULE[name]} ({len(failures)}/{n} inputs fail)")
+    assert not failures, f"{len(failures)}/{n} inputs of {name} differ from torch:\n{lines}"
+
+
+def test_module_db_summary():
+    results = {m.module_cls.__name__: torch_db.run_module(m) for m in MODULES}
+    total = sum(n for n, _ in results.values())
+    passed = total - sum(len(f) for _, f in results.values())
+    print(f"module_db: {len(MODULES)}/{len(MODULES) + len(MISSING_MODULES)} modules present; {passed}/{total} "
+          f"inputs pass; missing: {' '.join(MISSING_MODULES)}")
+    assert set(KNOWN_MODULE) <= set(results), "KNOWN_MODULE names modules minigrad no longer has"

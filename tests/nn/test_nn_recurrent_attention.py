@@ -133,6 +133,13 @@ MHA_CASES = [
     (dict(embed_dim=8, num_heads=2), {}, {"attn_mask": "float-heads", "key_padding_mask": "pad-float"}, False),
     (dict(embed_dim=8, num_heads=2), {}, {"key_padding_mask": "pad-bool"}, True),
     (dict(embed_dim=8, num_heads=2), dict(is_causal=True), {"attn_mask": "causal"}, False),
+    (dict(embed_dim=8, num_heads=2, add_bias_kv=True), {}, {"attn_mask": "bool"}, False),
+    (dict(embed_dim=8, num_heads=2, add_zero_attn=True), dict(average_attn_weights=False),
+     {"attn_mask": "float-heads", "key_padding_mask": "pad-float"}, False),
+    (dict(embed_dim=8, num_heads=4, add_bias_kv=True, add_zero_attn=True, batch_first=True), {},
+     {"key_padding_mask": "pad-bool"}, False),
+    (dict(embed_dim=8, num_heads=2, add_bias_kv=True, add_zero_attn=True), {}, {"key_padding_mask": "pad-bool"},
+     True),
 ]
 
 
@@ -185,8 +192,6 @@ def test_multihead_attention_matches_torch(torch, kwargs, fkw, masks, unbatched)
 def test_multihead_attention_errors():
     with pytest.raises(ValueError, match="embed_dim must be divisible by num_heads"):
         nn.MultiheadAttention(6, 4)
-    with pytest.raises(NotImplementedError, match="add_bias_kv and add_zero_attn"):
-        nn.MultiheadAttention(8, 2, add_bias_kv=True)
     mha = nn.MultiheadAttention(8, 2)
     x = mg.zeros(4, 2, 8)
     with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):

@@ -57,10 +57,17 @@ def callable_for(op: Any) -> Callable | None:
     return fn
 
 
-def to_mg(v: Any) -> Any:
-    """A sample's argument as minigrad takes it: tensors (with requires_grad), dtypes, devices, sizes."""
+def to_mg(v: Any, memo: dict | None = None) -> Any:
+    """A sample's argument as minigrad takes it: tensors (with requires_grad; one torch tensor passed twice
+    becomes one minigrad tensor, so gradients add up as torch's do), dtypes, devices, sizes, and the
+    torch.nn.functional functions a module takes as an argument (``activation=F.gelu``)."""
+    memo = {} if memo is None else memo
     if isinstance(v, torch.Tensor):
-        return mg.tensor(v.detach().numpy().copy(), requires_grad=v.requires_grad)
+        if id(v) not in memo:
+            memo[id(v)] = (v, mg.tensor(v.detach().numpy().copy(), requires_grad=v.requires_grad))
+        return memo[id(v)][1]
+    if callable(v) and getattr(torch.nn.functional, getattr(v, "__name__", ""), None) is v:
+        return getattr(mg.nn.functional, v.__name__, v)
     if isinstance(v, torch.dtype):
         return getattr(mg, str(v).removeprefix("torch."), v)
     if isinstance(v, torch.device):
@@ -70,9 +77,9 @@ def to_mg(v: Any) -> Any:
     if isinstance(v, torch.Size):
         return tuple(v)
     if isinstance(v, (list, tuple)) and not hasattr(v, "_fields"):
-        return type(v)(to_mg(x) for x in v)
+        return type(v)(to_mg(x, memo) for x in v)
     if isinstance(v, dict):
-        return {k: to_mg(x) for k, x in v.items()}
+        return {k: to_mg(x, memo) for k, x in v.items()}
     return v
 
 
@@ -97,7 +104,7 @@ def _tol(dtype: torch.dtype) -> tuple[float, float]:
     return {torch.float32: (1.3e-6, 1e-5), torch.float64: (1e-7, 1e-7), torch.float16: (1e-3, 1e-5)}.get(dtype, (0, 0))
 
 
-def _same(ours: Any, theirs: Any, what: str, values: bool = True) -> str | None:
+def _same(ours: Any, theirs: Any, what: str, values: bool = True, loose: bool = False) -> str | None:
     if isinstance(theirs, torch.Tensor):
         if not isinstance(ours, mg.Tensor):
             return f"{what}: a {type(ours).__name__}, torch gives a tensor"
@@ -109,6 +116,8 @@ def _same(ours: Any, theirs: Any, what: str, values: bool = True) -> str | None:
             return None
         a, b = ours.detach().numpy(), theirs.detach().numpy()
         rtol, atol = _tol(theirs.dtype)
+        if loose and theirs.dtype == torch.float32:  # see MODULE_FLOAT32_TOL
+            rtol, atol = MODULE_FLOAT32_TOL
         if not np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True):
             return f"{what}: values differ (max |diff| {np.nanmax(np.abs(a.astype(float) - b.astype(float)), initial=0):.3g})"
         return None
@@ -129,7 +138,8 @@ def run_sample(op: Any, fn: Callable, sample: Any, seed: int) -> str | None:
     except Exception as e:  # noqa: BLE001 - torch's refusal is the expected outcome
         theirs, t_err = None, e
     try:
-        m_args, m_kwargs = to_mg(t_args), to_mg(t_kwargs)  # a torch argument minigrad can't take fails here
+        memo: dict = {}
+        m_args, m_kwargs = to_mg(t_args, memo), to_mg(t_kwargs, memo)  # a torch argument minigrad can't take fails here
         ours = fn(*m_args, **m_kwargs)
     except Exception as e:  # noqa: BLE001 - compared with torch's outcome
         return None if t_err is not None else f"raises {type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''}"
@@ -148,7 +158,7 @@ def run_sample(op: Any, fn: Callable, sample: Any, seed: int) -> str | None:
     return _gradients(t_args, t_kwargs, m_args, m_kwargs, t_out, m_out, seed)
 
 
-def _gradients(t_args, t_kwargs, m_args, m_kwargs, t_out, m_out, seed) -> str | None:
+def _gradients(t_args, t_kwargs, m_args, m_kwargs, t_out, m_out, seed, loose: bool = False) -> str | None:
     t_in = [t for t in _tensors((t_args, t_kwargs)) if t.requires_grad]
     m_in = [t for t in _tensors((m_args, m_kwargs)) if isinstance(t, mg.Tensor) and t.requires_grad]
     pairs = [(t, o) for t, o in zip(t_out, m_out) if isinstance(t, torch.Tensor) and t.requires_grad]
@@ -183,7 +193,7 @@ def _gradients(t_args, t_kwargs, m_args, m_kwargs, t_out, m_out, seed) -> str | 
             if torch.any(tg != 0):
                 return f"grad of input {i}: None, torch nonzero"
             continue
-        bad = _same(mg_grad, tg, f"grad of input {i}")
+        bad = _same(mg_grad, tg, f"grad of input {i}", loose=loose)
         if bad:
             return bad
     return None
@@ -320,4 +330,122 @@ def run_optim(info: Any) -> tuple[int, list[tuple[str, str]]]:
             if bad:
                 failures.append((inp.desc, bad))
                 break
+    return total, failures
+
+
+# --------------------------------------------------------------------- module_db
+MODULE_DTYPES = (torch.float64, torch.float32)
+MODULE_INPUTS = 6  # per dtype and mode, spread evenly over PyTorch's list (deterministic); it has up to ~70
+# A module is a composite of up to ~100 ops (a Transformer's forward and backward); in float32 each rounds by
+# eps = 6e-8 relative, amplified by condition numbers up to ~10 in attention and normalization:
+# 100 * 10 * 6e-8 = 6e-5, so float32 module outputs and gradients are compared to 1e-4 (float64 keeps
+# assert_close's 1e-7, which such a chain stays far inside).
+MODULE_FLOAT32_TOL = (1e-4, 1e-4)
+
+
+def module_infos() -> tuple[list, list[str]]:
+    """(ModuleInfos whose module minigrad.nn has, names of those it lacks)."""
+    from torch.testing._internal.common_modules import module_db
+    present = [m for m in module_db if hasattr(mg.nn, m.module_cls.__name__)]
+    missing = sorted(m.module_cls.__name__ for m in module_db if not hasattr(mg.nn, m.module_cls.__name__))
+    return present, missing
+
+
+def _random_in_training(module: Any) -> bool:
+    """A dropout with p > 0 somewhere inside: values drawn in training differ between the libraries' generators."""
+    return any(getattr(m, "p", 0) and "Dropout" in type(m).__name__ for m in module.modules()) or any(
+        getattr(m, "dropout", 0) and isinstance(getattr(m, "dropout"), float) for m in module.modules())
+
+
+def run_module_input(info: Any, module_input: Any, dtype: torch.dtype, training: bool, seed: int) -> str | None:
+    """None when minigrad's module of the same name, built from the same constructor arguments and given the
+    same parameters and buffers, agrees with PyTorch's on this input: outputs (shape, dtype, values), the
+    gradients of every input and parameter for a random upstream gradient, and the state after the forward
+    (running statistics); or both refuse the constructor arguments."""
+    name = info.module_cls.__name__
+    c_args, c_kwargs = module_input.constructor_input.args, dict(module_input.constructor_input.kwargs)
+    f_args, f_kwargs = module_input.forward_input.args, dict(module_input.forward_input.kwargs)
+    torch.manual_seed(0)
+    try:
+        theirs_mod = info.module_cls(*c_args, **c_kwargs).to(dtype)
+        t_err = None
+    except Exception as e:  # noqa: BLE001 - torch's refusal is the expected outcome
+        theirs_mod, t_err = None, e
+    try:
+        ours_mod = getattr(mg.nn, name)(*to_mg(c_args), **to_mg(c_kwargs)).to(to_mg(dtype))
+    except Exception as e:  # noqa: BLE001 - compared with torch's outcome
+        return None if t_err is not None else f"constructor raises {type(e).__name__}: {str(e).splitlines()[0][:100] if str(e) else ''}"
+    if t_err is not None:
+        return f"constructor: no error where torch raises {type(t_err).__name__}"
+    t_state = theirs_mod.state_dict()
+    try:
+        ours_mod.load_state_dict({k: mg.tensor(v.detach().numpy().copy()) for k, v in t_state.items()})
+    except Exception as e:  # noqa: BLE001
+        return f"load_state_dict of torch's state raises {type(e).__name__}: {str(e).splitlines()[0][:100]}"
+    theirs_mod.train(training)
+    ours_mod.train(training)
+    values = not (training and _random_in_training(theirs_mod))
+    try:
+        theirs = theirs_mod(*f_args, **f_kwargs)
+        fe = None
+    except Exception as e:  # noqa: BLE001
+        theirs, fe = None, e
+    try:
+        memo: dict = {}
+        m_args, m_kwargs = to_mg(f_args, memo), to_mg(f_kwargs, memo)
+        ours = ours_mod(*m_args, **m_kwargs)
+    except Exception as e:  # noqa: BLE001
+        return None if fe is not None else f"forward raises {type(e).__name__}: {str(e).splitlines()[0][:100] if str(e) else ''}"
+    if fe is not None:
+        return f"forward: no error where torch raises {type(fe).__name__}"
+    t_out, m_out = _flat(theirs), _flat(ours)
+    if len(t_out) != len(m_out):
+        return f"{len(m_out)} outputs, torch {len(t_out)}"
+    for i, (o, t) in enumerate(zip(m_out, t_out)):
+        bad = _same(o, t, f"output {i}", values, loose=True)
+        if bad:
+            return bad
+    if not values:
+        return None
+    for k, v in theirs_mod.state_dict().items():  # buffers a training forward updates (running mean, var, count)
+        bad = _same(ours_mod.state_dict().get(k), v, f"state {k!r} after forward", loose=True)
+        if bad:
+            return bad
+    t_params = dict(theirs_mod.named_parameters())
+    m_params = dict(ours_mod.named_parameters())
+    if set(t_params) != set(m_params):
+        return f"parameters {sorted(m_params)}, torch {sorted(t_params)}"
+    names = sorted(t_params)
+    return _gradients((f_args, [t_params[n] for n in names]), {}, (m_args, [m_params[n] for n in names]), {},
+                      t_out, m_out, seed, loose=True)
+
+
+_MODULE_RESULTS: dict[str, tuple[int, list[tuple[str, str]]]] = {}  # the summary reuses run_module's results
+
+
+def run_module(info: Any) -> tuple[int, list[tuple[str, str]]]:
+    """(inputs run, [(dtype, mode and input index, reason) for each failing one]) for one ModuleInfo."""
+    name = info.module_cls.__name__
+    if name not in _MODULE_RESULTS:
+        _MODULE_RESULTS[name] = _run_module(info)
+    return _MODULE_RESULTS[name]
+
+
+def _run_module(info: Any) -> tuple[int, list[tuple[str, str]]]:
+    total, failures = 0, []
+    for dtype in MODULE_DTYPES:
+        for training in (True, False):
+            torch.manual_seed(0)
+            try:
+                inputs = info.module_inputs_func(info, device="cpu", dtype=dtype, requires_grad=True,
+                                                 training=training)
+            except Exception as e:  # noqa: BLE001 - a generator that fails in torch itself is reported
+                failures.append((str(dtype), f"input generation failed in torch: {type(e).__name__}: {e}"))
+                continue
+            for k, module_input in enumerate(inputs[::max(1, len(inputs) // MODULE_INPUTS)][:MODULE_INPUTS]):
+                total += 1
+                where = f"{str(dtype).removeprefix('torch.')}/{'train' if training else 'eval'}#{k}"
+                reason = run_module_input(info, module_input, dtype, training, seed=k)
+                if reason:
+                    failures.append((where, reason))
     return total, failures
