@@ -25,27 +25,36 @@ class _RNNBase(Module):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 dtype: Any = None, backend: str | None = None) -> None:
+                 dtype: Any = None, backend: str | None = None, *, proj_size: int = 0) -> None:
         super().__init__()
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
             raise ValueError("dropout should be a number in range [0, 1] representing the probability of an element "
                              "being zeroed")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
+        self.proj_size = proj_size
+        out = proj_size or hidden_size  # the size of h: the projected one, when there is a projection
         directions = 2 if bidirectional else 1
         g = self._gates * hidden_size
         for layer in range(num_layers):
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                layer_in = input_size if layer == 0 else hidden_size * directions
+                layer_in = input_size if layer == 0 else out * directions
                 setattr(self, "weight_ih" + suffix, Parameter(mg.zeros(g, layer_in, dtype=dtype, backend=backend)))
-                setattr(self, "weight_hh" + suffix, Parameter(mg.zeros(g, hidden_size, dtype=dtype, backend=backend)))
+                setattr(self, "weight_hh" + suffix, Parameter(mg.zeros(g, out, dtype=dtype, backend=backend)))
                 if bias:
                     setattr(self, "bias_ih" + suffix, Parameter(mg.zeros(g, dtype=dtype, backend=backend)))
                     setattr(self, "bias_hh" + suffix, Parameter(mg.zeros(g, dtype=dtype, backend=backend)))
+                if proj_size:
+                    setattr(self, "weight_hr" + suffix,
+                            Parameter(mg.zeros(proj_size, hidden_size, dtype=dtype, backend=backend)))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -57,9 +66,9 @@ class _RNNBase(Module):
     def _weights(self, layer: int, direction: int) -> tuple:
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         get = lambda name: getattr(self, name + suffix, None)  # noqa: E731
-        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), get("weight_hr")
 
-    def _cell(self, x_proj: mg.Tensor, h: Any, w_hh: mg.Tensor, b_hh: Any) -> Any:
+    def _cell(self, x_proj: mg.Tensor, h: Any, w_hh: mg.Tensor, b_hh: Any, w_hr: Any = None) -> Any:
         raise NotImplementedError
 
     def _check_input(self, input: mg.Tensor, hx: Any) -> tuple[mg.Tensor, bool]:
@@ -78,9 +87,9 @@ class _RNNBase(Module):
             input = input.transpose(0, 1)
         return input, batched
 
-    def _initial(self, hx: Any, batch: int, batched: bool, like: mg.Tensor, what: str) -> mg.Tensor:
+    def _initial(self, hx: Any, batch: int, batched: bool, like: mg.Tensor, what: str, size: int = 0) -> mg.Tensor:
         directions = 2 if self.bidirectional else 1
-        expected = (self.num_layers * directions, batch, self.hidden_size)
+        expected = (self.num_layers * directions, batch, size or self.hidden_size)
         if hx is None:
             return mg.zeros(*expected, dtype=like.dtype, backend=like.backend)
         if not isinstance(hx, mg.Tensor):
@@ -103,7 +112,7 @@ class _RNNBase(Module):
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
                 # one matmul for the input projections of all steps
                 x_proj = layer_input @ w_ih.T
                 if b_ih is not None:
@@ -113,7 +122,7 @@ class _RNNBase(Module):
                 seq = [None] * steps
                 order = range(steps - 1, -1, -1) if direction else range(steps)
                 for t in order:
-                    state = self._cell(x_proj[t], state, w_hh, b_hh)
+                    state = self._cell(x_proj[t], state, w_hh, b_hh, w_hr)
                     seq[t] = state[0]
                 outputs.append(mg.stack(seq, 0))
                 for i, s in enumerate(state):
@@ -125,6 +134,8 @@ class _RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -155,7 +166,7 @@ class RNN(_RNNBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype,
                          backend)
 
-    def _cell(self, x_proj, state, w_hh, b_hh):
+    def _cell(self, x_proj, state, w_hh, b_hh, w_hr=None):
         pre = x_proj + state[0] @ w_hh.T
         if b_hh is not None:
             pre = pre + b_hh
@@ -171,24 +182,33 @@ class RNN(_RNNBase):
 
 class LSTM(_RNNBase):
     """Long short-term memory; gates in PyTorch's order (input, forget, cell, output):
-    i, f, o = sigmoid(.), g = tanh(.); c' = f * c + i * g; h' = o * tanh(c')."""
+    i, f, o = sigmoid(.), g = tanh(.); c' = f * c + i * g; h' = o * tanh(c'). With ``proj_size`` > 0,
+    h' is projected by weight_hr (proj_size, hidden_size) to proj_size features: h_0, h_n and the output have
+    proj_size features, c_0 and c_n hidden_size."""
     _gates = 4
     _name = "LSTM"
 
-    def _cell(self, x_proj, state, w_hh, b_hh):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 dtype: Any = None, backend: str | None = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype,
+                         backend, proj_size=proj_size)
+
+    def _cell(self, x_proj, state, w_hh, b_hh, w_hr=None):
         h, c = state
         gates = x_proj + h @ w_hh.T
         if b_hh is not None:
             gates = gates + b_hh
         i, f, g, o = gates.chunk(4, -1)
         c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        return o.sigmoid() * c.tanh(), c
+        h = o.sigmoid() * c.tanh()
+        return (h if w_hr is None else h @ w_hr.T), c
 
     def forward(self, input: mg.Tensor, hx: tuple[mg.Tensor, mg.Tensor] | None = None) -> tuple:
         x, batched = self._check_input(input, hx)
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
-        h0 = self._initial(None if hx is None else hx[0], x.shape[1], batched, x, "hidden[0]")
+        h0 = self._initial(None if hx is None else hx[0], x.shape[1], batched, x, "hidden[0]", self.proj_size)
         c0 = self._initial(None if hx is None else hx[1], x.shape[1], batched, x, "hidden[1]")
         output, (h_n, c_n) = self._run(x, [h0, c0])
         h_n, c_n = mg.stack(h_n, 0), mg.stack(c_n, 0)
@@ -203,7 +223,7 @@ class GRU(_RNNBase):
     _gates = 3
     _name = "GRU"
 
-    def _cell(self, x_proj, state, w_hh, b_hh):
+    def _cell(self, x_proj, state, w_hh, b_hh, w_hr=None):
         h = state[0]
         hh = h @ w_hh.T
         if b_hh is not None:

@@ -119,7 +119,6 @@ MODULES, MISSING_MODULES = torch_db.module_infos()
 KNOWN_MODULE = {
     "InstanceNorm1d": "track_running_stats=True is not implemented",
     "InstanceNorm2d": "track_running_stats=True is not implemented",
-    "LSTM": "proj_size (a projected hidden state) is not implemented",
     "TransformerEncoder": "its constructor takes a built torch TransformerEncoderLayer, which the harness does not "
                           "translate into minigrad's (TransformerEncoderLayer itself passes)",
 }

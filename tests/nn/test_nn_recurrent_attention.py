@@ -40,6 +40,8 @@ RNN_CASES = [
     ("LSTM", dict(input_size=3, hidden_size=4), (5, 2, 3), None),
     ("LSTM", dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=True, batch_first=True), (2, 5, 3), "hc"),
     ("LSTM", dict(input_size=3, hidden_size=4, bias=False), (5, 3), "hc"),
+    ("LSTM", dict(input_size=3, hidden_size=4, proj_size=2, num_layers=2, bidirectional=True), (5, 2, 3), "hc"),
+    ("LSTM", dict(input_size=3, hidden_size=4, proj_size=1, batch_first=True), (2, 5, 3), None),
     ("GRU", dict(input_size=3, hidden_size=4, num_layers=2, bias=False), (5, 2, 3), "h"),
     ("GRU", dict(input_size=3, hidden_size=4, bidirectional=True), (5, 3), None),
     ("RNN", dict(input_size=3, hidden_size=4, nonlinearity="relu", num_layers=3), (5, 2, 3), "h"),
@@ -53,9 +55,10 @@ def test_recurrent_layer_matches_torch(torch, name, kwargs, shape, hx):
     ours, theirs = _twins(torch, name, kwargs)
     directions = 2 if kwargs.get("bidirectional") else 1
     batch = () if len(shape) == 2 else (shape[0 if kwargs.get("batch_first") else 1],)
-    hshape = (directions * kwargs.get("num_layers", 1),) + batch + (kwargs["hidden_size"],)
+    lead = (directions * kwargs.get("num_layers", 1),) + batch
+    sizes = {"h": kwargs.get("proj_size") or kwargs["hidden_size"], "c": kwargs["hidden_size"]}  # h is projected
     x = rng.standard_normal(shape)
-    states = [rng.standard_normal(hshape) for _ in (hx or "")]
+    states = [rng.standard_normal(lead + (sizes[kind],)) for kind in (hx or "")]
     xs, txs = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     hs = [mg.tensor(s, requires_grad=True) for s in states]
     ths = [torch.tensor(s, requires_grad=True) for s in states]
