@@ -29,8 +29,8 @@ from .functions import (allclose, arctan2, argsort, atan2, bmm, broadcast_to, cu
 from .functions import __all__ as _functions_all
 from .gradcheck import GradcheckError, gradcheck
 from .jit import jit
-from . import nn, optim, utils, viz  # noqa: E402
-from .serialization import load, save  # noqa: E402
+from . import nn, optim, utils, viz
+from .serialization import load, save
 
 __version__ = "0.1.0"
 

@@ -14,10 +14,13 @@ from typing import Any, Iterable, Sequence
 import numpy
 
 from . import autograd, dtypes
-from ._state import STATE
+from ._state import STATE, refuse_in_capture
 from .backend import ARRAY_TYPES, array_module, backend_of, get_backend, transfer
 from .device import backend_for, device_of, resolve_backend
 from .layout import check_memory_format
+from .ops import closeness as _closeness, convert, elementwise, inplace, linalg, logical, matrix as _matrix
+from .ops import pointwise_math as _pmath, reduce, roll as _roll_ops, scan as _scan, scatter as _scatter_ops
+from .ops import shape as shape_ops, sorting as _sorting, vector_norm as _vector_norm
 from .size import Size
 from .errors import DimError, ShapeError
 
@@ -979,7 +982,6 @@ autograd.function.install(Tensor, _adopt)  # the engine builds graphs of Tensors
 def _host_read(what: str) -> None:
     """Host reads (and other eager-only steps) can't be replayed by mg.jit: refuse them while it records."""
     if STATE.tracer is not None:
-        from .jit import refuse_in_capture
         refuse_in_capture(what)
 
 
@@ -1281,16 +1283,9 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: s
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, backend=backend, device=device)
 
 
-from .ops import convert, elementwise, inplace, linalg, logical, reduce  # noqa: E402  (ops build on Tensor)
-from .ops import shape as shape_ops  # noqa: E402
-
-
 # --- ops: sort/argsort/topk/median, bmm/outer, tril/triu/diag/diagonal, roll/narrow, index_select/scatter/
 # --- scatter_add/masked_select/nonzero, cumprod, erf/atan2/lerp, isclose/allclose/equal, norm/unflatten/
 # --- broadcast_to (Tensor methods; the function forms are in functions.py's block of the same name)
-from .ops import closeness as _closeness, matrix as _matrix, pointwise_math as _pmath  # noqa: E402
-from .ops import vector_norm as _vector_norm  # noqa: E402
-from .ops import roll as _roll_ops, scan as _scan, scatter as _scatter_ops, sorting as _sorting  # noqa: E402
 
 
 def _index_tensor(index: Any, fn: str) -> Any:

@@ -1,19 +1,27 @@
 """minigrad.nn.functional (import as F): PyTorch's functional names, with argument checks, over minigrad.ops."""
 from __future__ import annotations
 
+import functools as _functools
+import math as _math
+import operator as _operator
 import sys as _sys
+import warnings as _warnings
 from typing import Any, Sequence
 
+from .. import functions as _functions
+from ..autograd import is_grad_enabled as _grad_on, no_grad as _no_grad
 from ..ops import activation, conv, elementwise, linalg, loss, pool
-from ..ops import dropout as _dropout, pad as _pad, sparse as _sparse
+from ..ops import divergence as _divergence, dropout as _dropout, group_norm as _group_norm_ops
+from ..ops import interpolate as _interpolate_ops, normalization as _norm_ops, pad as _pad
+from ..ops import piecewise_activation as _piecewise, smooth_activation as _smooth, softmax as _softmax_ops
+from ..ops import sparse as _sparse, vector_norm as _vector_norm
 from .._state import STATE as _STATE
-from ..errors import ShapeError
+from ..errors import DimError as _DimError, ShapeError
 from ..tensor import Tensor, wrap
 
 __all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "sigmoid",
            "relu", "tanh", "leaky_relu", "gelu", "silu", "softplus", "elu", "hardtanh", "dropout", "one_hot",
            "embedding", "linear", "mse_loss"]
-
 
 
 def _check_tensor(x, name: str, fn: str) -> None:
@@ -475,15 +483,6 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 
 # ============================================================================= softmax family, losses, batch norm
 # (this section: the `losses` work; forward/backward live in ops/softmax.py, ops/loss.py, ops/normalization.py)
-import functools as _functools  # noqa: E402
-import operator as _operator  # noqa: E402
-import warnings as _warnings  # noqa: E402
-
-from ..autograd import is_grad_enabled as _grad_on, no_grad as _no_grad  # noqa: E402
-from ..errors import DimError as _DimError, ShapeError as _ShapeError  # noqa: E402
-from ..ops import normalization as _norm_ops  # noqa: E402
-from ..ops import softmax as _softmax_ops  # noqa: E402
-
 __all__ += ["softmax", "log_softmax", "logsumexp", "cross_entropy", "nll_loss", "binary_cross_entropy",
             "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss", "huber_loss", "batch_norm"]
 
@@ -521,7 +520,7 @@ def _reduction_arg(reduction, fn: str) -> None:
 def _same_shape(input: Tensor, target, fn: str) -> None:
     _check_tensor(target, "target", fn)
     if target.shape != input.shape:
-        raise _ShapeError(f"{fn}: input shape {input.shape} and target shape {target.shape} must match exactly "
+        raise ShapeError(f"{fn}: input shape {input.shape} and target shape {target.shape} must match exactly "
                           "(minigrad does not broadcast in losses, so a shape slip can't go unnoticed)")
 
 
@@ -548,9 +547,9 @@ def _constant_arg(t, name: str, input: Tensor, fn: str, shape: tuple | None = No
     if t.backend != input.backend:
         raise RuntimeError(f"{fn}: {name} is on backend {t.backend!r} but input is on {input.backend!r}")
     if shape is not None and t.shape != shape:
-        raise _ShapeError(f"{fn}: {name} must have shape {shape} (one value per class), got {t.shape}")
+        raise ShapeError(f"{fn}: {name} must have shape {shape} (one value per class), got {t.shape}")
     if shape is None and not _broadcasts_to(t.shape, input.shape):
-        raise _ShapeError(f"{fn}: {name} of shape {t.shape} does not broadcast to the input's shape {input.shape}")
+        raise ShapeError(f"{fn}: {name} of shape {t.shape} does not broadcast to the input's shape {input.shape}")
     if t.dtype.kind not in "fiub":
         raise TypeError(f"{fn}: {name} must be a real tensor, got dtype {t.dtype}")
     w = t.detach() if t.dtype == input.dtype else t.detach().to(dtype=input.dtype)  # a cast is an op: recorded
@@ -623,7 +622,7 @@ def _class_target(input: Tensor, target, fn: str, ignore_index: int) -> Tensor:
                         f"(for class probabilities, target must be a float tensor of the input's shape "
                         f"{input.shape})")
     if target.shape != want:
-        raise _ShapeError(f"{fn}: target of class indices must have shape {want} for input of shape "
+        raise ShapeError(f"{fn}: target of class indices must have shape {want} for input of shape "
                           f"{input.shape} (classes on dim 1), got {target.shape}")
     _value_check(_functools.partial(_class_range, c=c, ignore_index=ignore_index, fn=fn), target)
     return target if target.dtype == "int64" else target.to(dtype="int64")
@@ -652,9 +651,9 @@ def _unit_targets(t, fn: str) -> None:
 def _class_input(input, fn: str) -> None:
     _float_input(input, fn)
     if input.ndim == 0:
-        raise _ShapeError(f"{fn}: input must have shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
+        raise ShapeError(f"{fn}: input must have shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
     if input.shape[1 if input.ndim > 1 else 0] == 0:
-        raise _ShapeError(f"{fn}: input of shape {input.shape} has no classes (dim 1 has size 0)")
+        raise ShapeError(f"{fn}: input of shape {input.shape} has no classes (dim 1 has size 0)")
 
 
 def _unbatched(input: Tensor, target: Tensor, reduction: str, loss_fn):
@@ -804,14 +803,14 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
     fn = "batch_norm"
     _float_input(input, fn)
     if input.ndim < 2:
-        raise _ShapeError(f"{fn}: input must have shape (N, C, *), got {input.shape}")
+        raise ShapeError(f"{fn}: input must have shape (N, C, *), got {input.shape}")
     c = input.shape[1]
     for t, name in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
                     (bias, "bias")):
         if t is not None:
             _check_tensor(t, name, fn)
             if t.shape != (c,):
-                raise _ShapeError(f"{fn}: {name} must have shape ({c},) for input of shape {input.shape}, "
+                raise ShapeError(f"{fn}: {name} must have shape ({c},) for input of shape {input.shape}, "
                                   f"got {t.shape}")
             if t.backend != input.backend:
                 raise RuntimeError(f"{fn}: {name} is on backend {t.backend!r} but input is on {input.backend!r}")
@@ -823,7 +822,7 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
     eps = _nonneg_float(eps, "eps", fn)
     use_batch = bool(training) or running_mean is None
     if use_batch and input.numel() // max(c, 1) <= 1:
-        raise _ShapeError(f"{fn}: expected more than 1 value per channel when training, got input of shape "
+        raise ShapeError(f"{fn}: expected more than 1 value per channel when training, got input of shape "
                           f"{input.shape}")
     updates = use_batch and running_mean is not None
     if momentum is not None:
@@ -841,16 +840,6 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
 
 
 # --- nn ops: layer_norm, group_norm, conv1d, normalize, interpolate, activations, kl_div, distances ---
-import math as _math  # noqa: E402
-
-from .. import functions as _functions  # noqa: E402
-from ..ops import divergence as _divergence  # noqa: E402
-from ..ops import group_norm as _group_norm_ops  # noqa: E402
-from ..ops import interpolate as _interpolate_ops  # noqa: E402
-from ..ops import piecewise_activation as _piecewise  # noqa: E402
-from ..ops import smooth_activation as _smooth  # noqa: E402
-from ..ops import vector_norm as _vector_norm  # noqa: E402
-
 __all__ += ["layer_norm", "group_norm", "conv1d", "normalize", "interpolate", "upsample", "hardsigmoid",
             "hardswish", "relu6", "selu", "celu", "mish", "logsigmoid", "softsign", "tanhshrink", "softshrink",
             "hardshrink", "kl_div", "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention",
@@ -863,7 +852,7 @@ def _affine_arg(t, name: str, shape: tuple, input: Tensor, fn: str) -> None:
         return
     _check_tensor(t, name, fn)
     if t.shape != shape:
-        raise _ShapeError(f"{fn}: {name} must have shape {shape}, got {t.shape}")
+        raise ShapeError(f"{fn}: {name} must have shape {shape}, got {t.shape}")
     if t.backend != input.backend:
         raise RuntimeError(f"{fn}: {name} is on backend {t.backend!r} but input is on {input.backend!r}")
 
@@ -876,7 +865,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     _float_input(input, fn)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if not shape or input.shape[input.ndim - len(shape):] != shape or len(shape) > input.ndim:
-        raise _ShapeError(f"{fn}: normalized_shape {shape} must be the trailing dims of the input, got input of "
+        raise ShapeError(f"{fn}: normalized_shape {shape} must be the trailing dims of the input, got input of "
                           f"shape {input.shape}")
     _affine_arg(weight, "weight", shape, input, fn)
     _affine_arg(bias, "bias", shape, input, fn)
@@ -891,14 +880,14 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     fn = "group_norm"
     _float_input(input, fn)
     if input.ndim < 2:
-        raise _ShapeError(f"{fn}: expected input of shape (N, C, *), got {input.shape}")
+        raise ShapeError(f"{fn}: expected input of shape (N, C, *), got {input.shape}")
     num_groups = _int_arg(num_groups, "num_groups", fn)
     c = input.shape[1]
     if num_groups <= 0 or c % num_groups:
-        raise _ShapeError(f"{fn}: the {c} channels of input {input.shape} must split into num_groups={num_groups} "
+        raise ShapeError(f"{fn}: the {c} channels of input {input.shape} must split into num_groups={num_groups} "
                           "equal groups")
     if input.shape[0] * (c // num_groups) * _math.prod(input.shape[2:]) <= 1:
-        raise _ShapeError(f"{fn}: expected more than 1 value per group, got input of shape {input.shape} with "
+        raise ShapeError(f"{fn}: expected more than 1 value per group, got input of shape {input.shape} with "
                           f"num_groups={num_groups}")
     _affine_arg(weight, "weight", (c,), input, fn)
     _affine_arg(bias, "bias", (c,), input, fn)
@@ -976,7 +965,7 @@ def _broadcast_pair(a: Tensor, b: Tensor, fn: str) -> tuple[int, ...]:
     out = []
     for i, j in zip(sa, sb):
         if i != j and 1 not in (i, j):
-            raise _ShapeError(f"{fn}: shapes {a.shape} and {b.shape} do not broadcast")
+            raise ShapeError(f"{fn}: shapes {a.shape} and {b.shape} do not broadcast")
         out.append(max(i, j) if 0 not in (i, j) else 0)
     return tuple(out)
 
@@ -1004,7 +993,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     if antialias:
         raise NotImplementedError(f"{fn}: antialias=True is not implemented")
     if input.ndim not in (3, 4, 5):
-        raise _ShapeError(f"{fn}: expected a 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, got "
+        raise ShapeError(f"{fn}: expected a 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, got "
                           f"shape {input.shape}")
     k = input.ndim - 2
     rank, kernel = _INTERPOLATE_MODES[mode]
@@ -1036,7 +1025,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         # PyTorch passes the user's factors on to the kernel unless asked to recompute them from the sizes
         scales = [None] * k if recompute_scale_factor else factors
     if min(sizes) <= 0 or min(spatial) <= 0:
-        raise _ShapeError(f"{fn}: input {tuple(spatial)} and output {tuple(sizes)} sizes should be greater than 0")
+        raise ShapeError(f"{fn}: input {tuple(spatial)} and output {tuple(sizes)} sizes should be greater than 0")
     return _interpolate_ops.Interpolate.apply(input, size=tuple(sizes), mode=kernel, scales=tuple(scales),
                                               align_corners=bool(align_corners))
 
@@ -1171,11 +1160,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     for t, name in ((query, "query"), (key, "key"), (value, "value")):
         _float_input(t, fn, name)
         if t.ndim < 2:
-            raise _ShapeError(f"{fn}: {name} must have at least 2 dims (..., L or S, E), got {t.shape}")
+            raise ShapeError(f"{fn}: {name} must have at least 2 dims (..., L or S, E), got {t.shape}")
     if enable_gqa:
         raise NotImplementedError(f"{fn}: enable_gqa=True is not implemented")
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
-        raise _ShapeError(f"{fn}: query {query.shape}, key {key.shape} and value {value.shape} don't fit (expected "
+        raise ShapeError(f"{fn}: query {query.shape}, key {key.shape} and value {value.shape} don't fit (expected "
                           "(..., L, E), (..., S, E), (..., S, Ev))")
     if is_causal and attn_mask is not None:
         raise RuntimeError(f"{fn}: _scaled_dot_product_attention: Explicit attn_mask should not be set when "
@@ -1245,11 +1234,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     _float_input(input, fn)
     _check_tensor(weight, "weight", fn)
     if weight.ndim > 1:
-        raise _ShapeError(f"{fn}: weight must be 1-D, got shape {weight.shape}")
+        raise ShapeError(f"{fn}: weight must be 1-D, got shape {weight.shape}")
     n = weight.numel()
     channels = input.shape[1] if input.ndim >= 2 else 1
     if n != 1 and n != channels:
-        raise _ShapeError(f"{fn}: mismatch of parameter numbers and input channel size: weight has {n} entries, "
+        raise ShapeError(f"{fn}: mismatch of parameter numbers and input channel size: weight has {n} entries, "
                           f"input {input.shape} has {channels} channels")
     w = weight.reshape((1, n) + (1,) * (input.ndim - 2)) if n > 1 else weight.reshape(())
     return _functions.where(input > 0, input, w * input)
@@ -1289,13 +1278,13 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     fn = "instance_norm"
     _float_input(input, fn)
     if input.ndim < 3:
-        raise _ShapeError(f"{fn}: expected input of shape (N, C, *) with at least one position dim, got {input.shape}")
+        raise ShapeError(f"{fn}: expected input of shape (N, C, *) with at least one position dim, got {input.shape}")
     if use_input_stats:
         if running_mean is not None or running_var is not None:
             raise NotImplementedError(f"{fn}: updating running statistics from instance statistics is not "
                                       "implemented (use track_running_stats=False)")
         if _math.prod(input.shape[2:]) <= 1:
-            raise _ShapeError(f"{fn}: expected more than 1 spatial element when training, got input of shape "
+            raise ShapeError(f"{fn}: expected more than 1 spatial element when training, got input of shape "
                               f"{input.shape}")
         return group_norm(input, input.shape[1], weight, bias, eps)
     if running_mean is None or running_var is None:
