@@ -15,35 +15,16 @@ from ..ops import divergence as _divergence, dropout as _dropout, group_norm as 
 from ..ops import interpolate as _interpolate_ops, normalization as _norm_ops, pad as _pad
 from ..ops import piecewise_activation as _piecewise, smooth_activation as _smooth, softmax as _softmax_ops
 from ..ops import sparse as _sparse, vector_norm as _vector_norm
+from .._args import _check_tensor
 from .._state import STATE as _STATE
 from ..errors import DimError as _DimError, ShapeError
+from ..optable import NN_FUNCTIONS
 from ..tensor import Tensor, wrap
 
-__all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "sigmoid",
-           "relu", "tanh", "leaky_relu", "gelu", "silu", "softplus", "elu", "hardtanh", "dropout", "one_hot",
+globals().update(NN_FUNCTIONS)  # the op table's F.X forms: sigmoid, tanh, relu
+__all__ = [*NN_FUNCTIONS, "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad",
+           "leaky_relu", "gelu", "silu", "softplus", "elu", "hardtanh", "dropout", "one_hot",
            "embedding", "linear", "mse_loss"]
-
-
-def _check_tensor(x, name: str, fn: str) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}: {name} must be a minigrad Tensor, got {type(x).__name__}")
-
-
-def sigmoid(x: Tensor) -> Tensor:
-    """1 / (1 + exp(-x)), elementwise; exact 0 and 1 far out, never an overflow warning. Integer input gives the
-    default float dtype, as the Tensor method does."""
-    _check_tensor(x, "input", "sigmoid")
-    return x.sigmoid()
-
-
-def relu(x: Tensor) -> Tensor:
-    _check_tensor(x, "input", "relu")
-    return elementwise.ReLU.apply(x)
-
-
-def tanh(x: Tensor) -> Tensor:
-    _check_tensor(x, "input", "tanh")
-    return x.tanh()
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
