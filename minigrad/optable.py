@@ -8,7 +8,8 @@ a composite) and which forms it has, as PyTorch's ``native_functions.yaml`` does
 - ``mg``: ``mg.X`` (generated: checks that ``input`` is a Tensor and passes everything on);
 - ``F``: ``mg.nn.functional.X``: True for the same generated function as ``mg.X``; ``"nn"`` where
   nn/functional.py implements it (it builds on this table, so the table names it rather than importing it);
-- ``inplace``: ``"hand"`` for the in-place forms written in tensor_inplace.py (``add_ sub_ mul_ div_``);
+- ``inplace``: ``Tensor.X_``, generated from the implementation by the in-place protocol (True), or written
+  in tensor_inplace.py for the optimizer hot path (``"hand"``: ``add_ sub_ mul_ div_``);
 - ``operators``: the Python operators that are this op (``+``, ``@``, ``==``, ...).
 
 Importing this module attaches the methods to Tensor; ``minigrad/functions.py`` exports the generated ``mg.X``
@@ -30,7 +31,7 @@ from .ops import logical, loss, matrix, normalization, pad, piecewise_activation
 from .ops import roll, scan, scatter, smooth_activation, softmax as softmax_ops, sorting, sparse, vector_norm
 from .ops import shape as shape_ops
 from .tensor import Tensor
-from .tensor_inplace import InplaceMethods
+from .tensor_inplace import InplaceMethods, inplace_form
 from .tensor_ops import TensorOps
 
 __all__ = ["Op", "OPS", "BY_NAME", "MG_FUNCTIONS", "NN_FUNCTIONS", "readme_table"]
@@ -86,44 +87,44 @@ OPS: list[Op] = [
     _m("sub", E.Sub, inplace="hand", operators=("-",)),
     _m("mul", E.Mul, inplace="hand", operators=("*",)),
     _m("div", E.Div, inplace="hand", operators=("/",)),
-    _m("pow", E.Pow, operators=("**",)),
-    _m("neg", E.Neg, operators=("unary -",)),
-    _m("abs", E.Abs, operators=("abs()",)),
+    _m("pow", E.Pow, inplace=True, operators=("**",)),
+    _m("neg", E.Neg, inplace=True, operators=("unary -",)),
+    _m("abs", E.Abs, inplace=True, operators=("abs()",)),
     _m("matmul", linalg.MatMul, operators=("@",)),
     _m("dot", linalg.MatMul),
     _m("bmm", linalg.MatMul),
     _m("outer", linalg.MatMul, aliases=("ger",)),
     _m("clone", E.Clone),
     # elementwise math
-    _m("exp", E.Exp),
-    _m("log", E.Log),
-    _m("sqrt", E.Sqrt),
-    _m("sin", E.Sin),
-    _m("cos", E.Cos),
-    _m("erf", pointwise_math.Erf),
-    _m("atan2", pointwise_math.Atan2, aliases=("arctan2",)),
-    _m("lerp", pointwise_math.Lerp),
-    _m("sigmoid", E.Sigmoid, F=True),
-    _m("tanh", E.Tanh, F=True),
-    _m("relu", E.ReLU, F=True),
-    _m("floor", E.Step),
-    _m("ceil", E.Step),
-    _m("round", E.Step),
-    _m("sign", E.Step),
+    _m("exp", E.Exp, inplace=True),
+    _m("log", E.Log, inplace=True),
+    _m("sqrt", E.Sqrt, inplace=True),
+    _m("sin", E.Sin, inplace=True),
+    _m("cos", E.Cos, inplace=True),
+    _m("erf", pointwise_math.Erf, inplace=True),
+    _m("atan2", pointwise_math.Atan2, inplace=True, aliases=("arctan2",)),
+    _m("lerp", pointwise_math.Lerp, inplace=True),
+    _m("sigmoid", E.Sigmoid, F=True, inplace=True),
+    _m("tanh", E.Tanh, F=True, inplace=True),
+    _m("relu", E.ReLU, F=True, inplace=True),
+    _m("floor", E.Step, inplace=True),
+    _m("ceil", E.Step, inplace=True),
+    _m("round", E.Step, inplace=True),
+    _m("sign", E.Step, inplace=True),
     _m("maximum", E.Maximum),
     _m("minimum", E.Minimum),
-    _m("clamp", E.Clamp, aliases=("clip",)),
-    _m("masked_fill", E.MaskedFill),
+    _m("clamp", E.Clamp, inplace=True, aliases=("clip",)),
+    _m("masked_fill", E.MaskedFill, inplace=True),
     Op("where", tensor_ops.where, E.Where, method=_M["where"]),
     _m("isnan", E.Predicate),
     _m("isinf", E.Predicate),
     # comparisons: bool results, no gradient
-    _m("eq", L.Compare, operators=("==",)),
-    _m("ne", L.Compare, operators=("!=",)),
-    _m("lt", L.Compare, operators=("<",)),
-    _m("le", L.Compare, operators=("<=",)),
-    _m("gt", L.Compare, operators=(">",)),
-    _m("ge", L.Compare, operators=(">=",)),
+    _m("eq", L.Compare, inplace=True, operators=("==",)),
+    _m("ne", L.Compare, inplace=True, operators=("!=",)),
+    _m("lt", L.Compare, inplace=True, operators=("<",)),
+    _m("le", L.Compare, inplace=True, operators=("<=",)),
+    _m("gt", L.Compare, inplace=True, operators=(">",)),
+    _m("ge", L.Compare, inplace=True, operators=(">=",)),
     _m("isclose", closeness.IsClose),
     _m("allclose", closeness.IsClose),
     _m("equal", None),
@@ -140,8 +141,8 @@ OPS: list[Op] = [
     _m("all", E.Predicate),
     _m("any", E.Predicate),
     _m("norm", vector_norm.VectorNorm),
-    _m("cumsum", R.CumSum),
-    _m("cumprod", scan.Cumprod),
+    _m("cumsum", R.CumSum, inplace=True),
+    _m("cumprod", scan.Cumprod, inplace=True),
     _m("median", sorting.MedianIndex),
     _m("sort", sorting.Argsort),
     _m("argsort", sorting.Argsort),
@@ -173,10 +174,10 @@ OPS: list[Op] = [
     _m("index_select", scatter.IndexSelect),
     _m("masked_select", scatter.MaskedSelect),
     _m("nonzero", scatter.Nonzero),
-    _m("scatter", scatter.Scatter),
-    _m("scatter_add", scatter.ScatterAdd),
-    _m("tril", matrix.Triangle),
-    _m("triu", matrix.Triangle),
+    _m("scatter", scatter.Scatter, inplace=True),
+    _m("scatter_add", scatter.ScatterAdd, inplace=True),
+    _m("tril", matrix.Triangle, inplace=True),
+    _m("triu", matrix.Triangle, inplace=True),
     _m("diagonal", matrix.Diagonal),
     _m("diag", matrix.DiagEmbed),
     Op("numel", Tensor.numel, None),
@@ -281,8 +282,12 @@ def _attach() -> None:
                 setattr(Tensor, name, member)
     for op in OPS:
         if op.method is not False and op.impl is not None:
-            for n in op.aliases:
-                setattr(Tensor, n, op.impl if op.method is True else op.method)
+            method = op.impl if op.method is True else op.method
+            for n in (op.name, *op.aliases):
+                if n != op.name:
+                    setattr(Tensor, n, method)
+                if op.inplace is True:
+                    setattr(Tensor, n + "_", inplace_form(method, n + "_"))
 
 
 _attach()

@@ -1,11 +1,11 @@
-"""The in-place protocol: how ``add_``, ``t[i] = v``, ``fill_``, ``copy_`` and ``x += y`` write into a tensor,
-recorded or not (see the comment on :class:`InplaceMethods`). The op table (optable.py) attaches these methods
-to Tensor.
+"""The in-place protocol: how ``add_``, ``t[i] = v``, ``fill_``, ``copy_``, ``x += y`` and every generated ``X_``
+write into a tensor, recorded or not (see the comment on :class:`InplaceMethods`). The op table (optable.py)
+attaches these methods to Tensor and builds each op's ``X_`` form with :func:`inplace_form`.
 """
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Callable
 
 import numpy
 
@@ -16,7 +16,7 @@ from .factories import default_generator
 from .ops import convert, inplace
 from .tensor import _NOT_FLOAT_GRAD, Tensor, _host_read, _index_tensors, _raw, _raw_index, _to_array, wrap
 
-__all__ = ["InplaceMethods"]
+__all__ = ["InplaceMethods", "inplace_form"]
 
 
 class InplaceMethods:
@@ -194,3 +194,35 @@ def _bad_operand(fn: str, other: Any, t: Tensor, e: Exception) -> Exception:
     """NumPy's text ("setting an array element with a sequence") names neither the call nor the operand."""
     return type(e)(f"{fn}: can't apply operand {other!r:.80} to a tensor of shape {t.shape} and dtype {t.dtype}: "
                    f"{e}")
+
+
+def _check_castable(res: Tensor, dtype: numpy.dtype, name: str) -> None:
+    """PyTorch's rule for writing a result into an existing tensor: no float into an integer or bool tensor, no
+    integer into a bool one."""
+    rank = {"b": 0, "i": 1, "u": 1, "f": 2}
+    if rank[res.dtype.kind] > rank[dtype.kind]:
+        raise RuntimeError(f"{name}: result type {res.dtype} can't be cast to the desired output type {dtype}")
+
+
+def inplace_form(impl: Callable, name: str) -> Callable:
+    """The ``X_`` method of op ``impl``: compute ``impl(self, ...)`` and write it into ``self``, recorded as
+    ``add_`` is when grad mode needs it (self is part of a graph, or an argument requires grad); a leaf that
+    requires grad raises, as in PyTorch."""
+    def method(self, *args: Any, **kwargs: Any) -> Tensor:
+        if STATE.grad_enabled and (self._requires_grad and self.grad_fn is not None or any(
+                isinstance(a, Tensor) and a._requires_grad for a in (*args, *kwargs.values()))):
+            res = impl(self._snapshot(name), *args, **kwargs)
+            _check_castable(res, self._data.dtype, name)
+            return self._rebind(name, res)
+        if STATE.grad_enabled and self._requires_grad:
+            self._inplace(name)  # a leaf that requires grad: raises
+        with autograd.no_grad():
+            res = impl(self, *args, **kwargs)
+        _check_castable(res, self._data.dtype, name)
+        if res.shape != self.shape:
+            raise RuntimeError(f"{name}: output with shape {self.shape} doesn't match the broadcast shape {res.shape}")
+        self._inplace(name)[...] = res._data
+        return self
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In-place form of ``{name[:-1]}``: writes the result into this tensor and returns it."
+    return method

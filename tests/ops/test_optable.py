@@ -179,3 +179,35 @@ def test_forms_match_torch(backend, op, entry: OpInfo, data):
               _call(lambda a, *r, **k: tfn(*r, input=a, **k), targs, tkw))
     if op.F is True:
         _same(f"F.{name}", _call(getattr(F, name), margs, mkw), _call(getattr(torch.nn.functional, name), targs, tkw))
+    if op.inplace:
+        m_in, t_in = [margs[0].clone(), *margs[1:]], [targs[0].clone(), *targs[1:]]
+        got = _call(getattr(mg.Tensor, name + "_"), m_in, mkw)
+        _same(f"Tensor.{name}_", got, _call(getattr(torch.Tensor, name + "_"), t_in, tkw))
+        if not isinstance(got, type):
+            _same(f"Tensor.{name}_ (the tensor written into)", [m_in[0].numpy()], [t_in[0].numpy()])
+
+
+def test_generated_inplace_forms_follow_the_inplace_protocol():
+    leaf = mg.tensor([0.5, 1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        leaf.exp_()
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+        mg.tensor([1, 2]).exp_()
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        mg.zeros(2).pow_(mg.ones(3, 2))
+    x = mg.tensor([0.5, 1.0])
+    v = x._version
+    assert x.tanh_() is x and x._version > v
+    np.testing.assert_allclose(x.numpy(), np.tanh(np.float32([0.5, 1.0])), rtol=4 * np.finfo(np.float32).eps)
+    # in grad mode, a non-leaf's in-place op is recorded: the gradient flows through it
+    y = leaf * 1
+    y.tanh_()
+    assert y.grad_fn is not None
+    y.sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), 1 - np.tanh(np.float32([0.5, 1.0])) ** 2,
+                               rtol=16 * np.finfo(np.float32).eps)
+    # a value that requires grad written into a plain tensor makes it part of the graph
+    z, w = mg.zeros(2), mg.tensor([1.0, 2.0], requires_grad=True)
+    z.clamp_(min=w)
+    z.sum().backward()
+    assert w.grad.tolist() == [1.0, 1.0]
