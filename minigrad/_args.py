@@ -6,6 +6,7 @@ use it.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any, Iterable
 
 import numpy
@@ -25,6 +26,33 @@ def _check_tensor(x: Any, name: str, fn: str) -> None:
     """``x`` must be a minigrad Tensor: a TypeError naming the op and argument otherwise."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}: {name} must be a minigrad Tensor, got {type(x).__name__}")
+
+
+def _float_input(x: Any, fn: str, name: str = "input") -> None:
+    """``x`` must be a floating point Tensor."""
+    _check_tensor(x, name, fn)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn}: {name} must be a floating point tensor, got dtype {x.dtype}")
+
+
+def _int_arg(v: Any, name: str, fn: str, minimum: int | None = None, error: type = TypeError) -> int:
+    """An int (Python or NumPy integer, a one-element integer tensor; not bool), at least ``minimum`` when given;
+    else ``error`` naming the argument (the conv/pool geometry checks pass ShapeError, so NumPy- and
+    PyTorch-style handlers both catch it)."""
+    if isinstance(v, (bool, numpy.bool_)):
+        raise error(f"{fn}: {name} must be an int, got {v!r}")
+    try:
+        i = operator.index(v)
+    except (TypeError, ValueError):
+        raise error(f"{fn}: {name} must be an int, got {v!r:.60} ({type(v).__name__})") from None
+    if minimum is not None and i < minimum:
+        raise error(f"{fn}: {name} must be >= {minimum}, got {v!r}")
+    return i
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether ``shape`` broadcasts to exactly ``target`` (no new dims, only size-1 ones stretched)."""
+    return len(shape) <= len(target) and all(a in (1, b) for a, b in zip(reversed(shape), reversed(target)))
 
 
 def _broadcastable(s1: tuple, s2: tuple) -> bool:
@@ -68,13 +96,18 @@ def _dims(dim: Any) -> "int | tuple[int, ...] | None":
     return _as_dim(dim)
 
 
-def _dim(d: int, ndim: int) -> int:
-    """``d`` as a non-negative dim of a tensor with ``ndim`` dims; a 0-d tensor takes -1 and 0, as in PyTorch."""
-    d = _as_dim(d)
-    if not -max(ndim, 1) <= d < max(ndim, 1):
-        raise DimError(f"dimension {d} is out of range for a tensor with {ndim} dims "
-                       f"(expected a dim in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])")
-    return d % max(ndim, 1)
+def _dim(d: int, ndim: int, fn: str | None = None, name: str = "dim") -> int:
+    """``d`` as a non-negative dim of a tensor with ``ndim`` dims; a 0-d tensor takes -1 and 0, as in PyTorch.
+    ``fn`` (and ``name``) name the op and argument in the errors."""
+    d = _as_dim(d, name if fn is None else f"{fn}: {name}")
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        if fn is None:
+            raise DimError(f"dimension {d} is out of range for a tensor with {ndim} dims "
+                           f"(expected a dim in [{-n}, {n - 1}])")
+        raise DimError(f"{fn}: {name}={d} is out of range for a tensor with {ndim} dims "
+                       f"(expected {-n} <= {name} < {n})")
+    return d % n
 
 
 def _prod(xs: Iterable[int]) -> int:

@@ -3,19 +3,18 @@ from __future__ import annotations
 
 import functools as _functools
 import math as _math
-import operator as _operator
 import sys as _sys
 import warnings as _warnings
 from typing import Any, Sequence
 
 from .. import functions as _functions
-from ..autograd import is_grad_enabled as _grad_on, no_grad as _no_grad
-from ..ops import activation, conv, elementwise, linalg, loss, pool
+from ..autograd import is_grad_enabled as _grad_on
+from ..ops import activation, conv, linalg, loss, pool
 from ..ops import divergence as _divergence, dropout as _dropout, group_norm as _group_norm_ops
 from ..ops import interpolate as _interpolate_ops, normalization as _norm_ops, pad as _pad
 from ..ops import piecewise_activation as _piecewise, smooth_activation as _smooth, softmax as _softmax_ops
 from ..ops import sparse as _sparse, vector_norm as _vector_norm
-from .._args import _check_tensor
+from .._args import _broadcasts_to, _check_tensor, _dim, _float_input, _int_arg
 from .._state import STATE as _STATE
 from ..errors import DimError as _DimError, ShapeError
 from ..optable import NN_FUNCTIONS
@@ -60,22 +59,6 @@ def _pair_arg(value: Any, name: str, fn: str, minimum: int) -> tuple[int, int]:
     return p
 
 
-def _int_param(value: Any, name: str, fn: str, minimum: int) -> int:
-    """An int (NumPy integers too, not bool) >= minimum. (Not ``_int_arg``: the losses section defines that.)"""
-    n = conv.as_int(value)
-    if n is None:
-        raise _error(fn, f"{name} must be an int, got {value!r}")
-    if n < minimum:
-        raise _error(fn, f"{name} must be >= {minimum}, got {value!r}")
-    return n
-
-
-def _check_float(x: Tensor, fn: str) -> None:
-    _check_tensor(x, "input", fn)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{fn}: expected a floating point input, got dtype {x.dtype}")
-
-
 def _batched(input: Tensor, fn: str, call):
     """Run ``call`` on (N, C, H, W); a (C, H, W) input is treated as a batch of one, as PyTorch does."""
     if input.ndim == 3:
@@ -101,7 +84,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
         raise _error(fn, f"expected weight of shape (out_channels, in_channels/groups, kh, kw), got {weight.shape}")
     stride = _pair_arg(stride, "stride", fn, 1)
     dilation = _pair_arg(dilation, "dilation", fn, 1)
-    groups = _int_param(groups, "groups", fn, 1)
+    groups = _int_arg(groups, "groups", fn, 1, ShapeError)
     if isinstance(padding, str):
         if padding == "valid":
             padding = 0
@@ -161,7 +144,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     padding = _pair_arg(padding, "padding", fn, 0)
     output_padding = _pair_arg(output_padding, "output_padding", fn, 0)
     dilation = _pair_arg(dilation, "dilation", fn, 1)
-    groups = _int_param(groups, "groups", fn, 1)
+    groups = _int_arg(groups, "groups", fn, 1, ShapeError)
     for i in range(2):
         if output_padding[i] >= max(stride[i], dilation[i]):
             raise _error(fn, f"output_padding {output_padding} must be smaller than stride {stride} or dilation "
@@ -245,10 +228,10 @@ def avg_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Se
     (N, C, Ho, Wo). The divisor counts the zero padding when count_include_pad (never the overhang of
     ceil_mode); divisor_override replaces it."""
     fn = "avg_pool2d"
-    _check_float(input, fn)
+    _float_input(input, fn)
     k, s, p, _ = _pool_args(fn, kernel_size, stride, padding)
     if divisor_override is not None:
-        divisor_override = _int_param(divisor_override, "divisor_override", fn, 1)
+        divisor_override = _int_arg(divisor_override, "divisor_override", fn, 1, ShapeError)
 
     def call(x: Tensor) -> Tensor:
         _check_pool_output(fn, x, k, s, p, (1, 1), bool(ceil_mode))
@@ -261,7 +244,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | None | Sequence[int | 
     """Average pooling to a fixed output size (Ho, Wo), as torch.nn.functional.adaptive_avg_pool2d: window i
     covers [floor(i*H/Ho), ceil((i+1)*H/Ho)). None in output_size keeps that input size."""
     fn = "adaptive_avg_pool2d"
-    _check_float(input, fn)
+    _float_input(input, fn)
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     if len(sizes) != 2 or not all(v is None or (hasattr(v, "__index__") and not isinstance(v, bool)) for v in sizes):
         raise _error(fn, f"output_size must be an int, None or a pair of them, got {output_size!r}")
@@ -326,13 +309,13 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x if x > 0 else negative_slope * x. ``inplace`` is accepted for PyTorch code and computes out of place."""
-    _check_float(input, "leaky_relu")
+    _float_input(input, "leaky_relu")
     return activation.LeakyReLU.apply(input, negative_slope=float(negative_slope))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) (Phi the standard normal CDF), or with approximate="tanh" PyTorch's tanh approximation."""
-    _check_float(input, "gelu")
+    _float_input(input, "gelu")
     if not isinstance(approximate, str) or approximate not in ("none", "tanh"):
         raise _error("gelu", f"approximate must be 'none' or 'tanh', got {approximate!r}")
     return activation.GELU.apply(input, approximate=approximate)
@@ -340,13 +323,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
-    _check_float(input, "silu")
+    _float_input(input, "silu")
     return activation.SiLU.apply(input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta*x)) / beta; x itself where beta*x > threshold."""
-    _check_float(input, "softplus")
+    _float_input(input, "softplus")
     if beta == 0:
         raise _error("softplus", f"beta must be nonzero, got {beta!r}")
     return activation.Softplus.apply(input, beta=float(beta), threshold=float(threshold))
@@ -354,13 +337,13 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    _check_float(input, "elu")
+    _float_input(input, "elu")
     return activation.ELU.apply(input, alpha=float(alpha))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """clip(x, min_val, max_val); zero gradient outside (min_val, max_val)."""
-    _check_float(input, "hardtanh")
+    _float_input(input, "hardtanh")
     if min_val > max_val:
         raise _error("hardtanh", f"min_val ({min_val}) must not be greater than max_val ({max_val})")
     return activation.Hardtanh.apply(input, min_val=float(min_val), max_val=float(max_val))
@@ -392,7 +375,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     max(tensor) + 1."""
     fn = "one_hot"
     _check_index(tensor, "tensor", fn)
-    num_classes = _int_param(num_classes, "num_classes", fn, -1)
+    num_classes = _int_arg(num_classes, "num_classes", fn, -1, ShapeError)
     if num_classes == -1:
         if tensor._data.size == 0:
             raise _error(fn, "cannot infer num_classes from an empty tensor; pass num_classes")
@@ -443,7 +426,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     v = weight.shape[0]
     if padding_idx is not None:
-        padding_idx = _int_param(padding_idx, "padding_idx", fn, -v)
+        padding_idx = _int_arg(padding_idx, "padding_idx", fn, -v, ShapeError)
         if padding_idx >= v:
             raise _error(fn, f"padding_idx must be within num_embeddings ({v}), got {padding_idx}")
         padding_idx %= v
@@ -468,31 +451,6 @@ __all__ += ["softmax", "log_softmax", "logsumexp", "cross_entropy", "nll_loss", 
             "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss", "huber_loss", "batch_norm"]
 
 
-def _int_arg(v, name: str, fn: str) -> int:
-    """An int (Python or NumPy integer, not bool), else a TypeError naming the argument."""
-    if isinstance(v, bool):
-        raise TypeError(f"{fn}: {name} must be an int, got {v!r}")
-    try:
-        return _operator.index(v)
-    except TypeError:
-        raise TypeError(f"{fn}: {name} must be an int, got {v!r} ({type(v).__name__})") from None
-
-
-def _dim_arg(dim, ndim: int, fn: str, name: str = "dim") -> int:
-    d = _int_arg(dim, name, fn)
-    n = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
-    if not -n <= d < n:
-        raise _DimError(f"{fn}: {name}={d} is out of range for a tensor with {ndim} dims "
-                        f"(expected {-n} <= {name} < {n})")
-    return d % n
-
-
-def _float_input(x, fn: str, name: str = "input") -> None:
-    _check_tensor(x, name, fn)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{fn}: {name} must be a floating point tensor, got dtype {x.dtype}")
-
-
 def _reduction_arg(reduction, fn: str) -> None:
     if not isinstance(reduction, str) or reduction not in loss.REDUCTIONS:
         raise ValueError(f"{fn}: reduction must be one of {loss.REDUCTIONS}, got {reduction!r}")
@@ -507,12 +465,6 @@ def _same_shape(input: Tensor, target, fn: str) -> None:
 
 def _as_input_dtype(target: Tensor, input: Tensor) -> Tensor:
     return target if target.dtype == input.dtype else target.to(dtype=input.dtype)
-
-
-def _broadcasts_to(shape: tuple, target: tuple) -> bool:
-    if len(shape) > len(target):
-        return False
-    return all(a in (1, b) for a, b in zip(reversed(shape), reversed(target)))
 
 
 def _constant_arg(t, name: str, input: Tensor, fn: str, shape: tuple | None = None):
@@ -551,7 +503,7 @@ def _softmax_dim(dim, ndim: int, fn: str) -> int:
         _warnings.warn(f"Implicit dimension choice for {fn} has been deprecated. Change the call to include "
                        "dim=X as an argument.", UserWarning, stacklevel=3)
         dim = 0 if ndim in (0, 1, 3) else 1
-    return _dim_arg(dim, ndim, fn)
+    return _dim(dim, ndim, fn)
 
 
 def _softmax_input(input: Tensor, dtype, fn: str) -> Tensor:
@@ -585,7 +537,7 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     dims = (dim,) if not isinstance(dim, (tuple, list)) else tuple(dim)
     if not dims:
         raise ValueError("logsumexp: dim must be an int or a non-empty tuple of ints, got ()")
-    axes = tuple(_dim_arg(d, input.ndim, "logsumexp") for d in dims)
+    axes = tuple(_dim(d, input.ndim, "logsumexp") for d in dims)
     if len(set(axes)) != len(axes):
         raise ValueError(f"logsumexp: dim {dim} names the same dimension more than once")
     if input.ndim == 0:
@@ -881,7 +833,7 @@ def _single(value: Any, name: str, fn: str, minimum: int) -> int:
         if len(value) != 1:
             raise _error(fn, f"{name} must be an int or a 1-tuple, got {value!r}")
         value = value[0]
-    return _int_param(value, name, fn, minimum)
+    return _int_arg(value, name, fn, minimum, ShapeError)
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | Sequence[int] = 1,
@@ -914,7 +866,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     _float_input(input, fn)
     if input.ndim == 0:
         raise _DimError(f"{fn}: expected an input with at least one dim, got a 0-d tensor")
-    d = _dim_arg(dim, input.ndim, fn)
+    d = _dim(dim, input.ndim, fn)
     return input / _norm(input, p, (d,), True).clamp(min=eps)
 
 
@@ -924,7 +876,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     _float_input(x1, fn, "x1")
     _float_input(x2, fn, "x2")
     shape = _broadcast_pair(x1, x2, fn)
-    d = _dim_arg(dim, len(shape), fn)
+    d = _dim(dim, len(shape), fn)
     x1, x2 = x1.expand(*shape), x2.expand(*shape)
     return ((x1 / _norm(x1, 2, (d,), True).clamp(min=eps)) * (x2 / _norm(x2, 2, (d,), True).clamp(min=eps))).sum(d)
 
@@ -1019,31 +971,31 @@ def upsample(input: Tensor, size: int | Sequence[int] | None = None, scale_facto
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """clip(x / 6 + 1/2, 0, 1)."""
-    _check_float(input, "hardsigmoid")
+    _float_input(input, "hardsigmoid")
     return _piecewise.Hardsigmoid.apply(input)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * clip(x + 3, 0, 6) / 6."""
-    _check_float(input, "hardswish")
+    _float_input(input, "hardswish")
     return _piecewise.Hardswish.apply(input)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6) (hardtanh(x, 0, 6))."""
-    _check_float(input, "relu6")
+    _float_input(input, "relu6")
     return activation.Hardtanh.apply(input, min_val=0.0, max_val=6.0)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * (x if x > 0 else alpha * (exp(x) - 1)) with SELU's alpha ~1.6733 and scale ~1.0507."""
-    _check_float(input, "selu")
+    _float_input(input, "selu")
     return _smooth.ScaledELU.apply(input, alpha=_smooth.SELU_ALPHA, scale=_smooth.SELU_SCALE, input_scale=1.0)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
-    _check_float(input, "celu")
+    _float_input(input, "celu")
     if alpha == 0:
         raise ValueError("ZeroDivisionError in celu: alpha cannot be 0")
     return _smooth.ScaledELU.apply(input, alpha=float(alpha), scale=1.0, input_scale=1.0 / alpha)
@@ -1051,25 +1003,25 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
-    _check_float(input, "mish")
+    _float_input(input, "mish")
     return _smooth.Mish.apply(input)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)), stable for large |x|."""
-    _check_float(input, "logsigmoid")
+    _float_input(input, "logsigmoid")
     return _smooth.LogSigmoid.apply(input)
 
 
 def softsign(input: Tensor) -> Tensor:
     """x / (1 + |x|)."""
-    _check_float(input, "softsign")
+    _float_input(input, "softsign")
     return _smooth.Softsign.apply(input)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
     """x - tanh(x)."""
-    _check_float(input, "tanhshrink")
+    _float_input(input, "tanhshrink")
     return _smooth.Tanhshrink.apply(input)
 
 
@@ -1081,13 +1033,13 @@ def _lambd(lambd: Any, fn: str) -> float:
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
-    _check_float(input, "softshrink")
+    _float_input(input, "softshrink")
     return _piecewise.Softshrink.apply(input, lambd=_lambd(lambd, "softshrink"))
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, else 0."""
-    _check_float(input, "hardshrink")
+    _float_input(input, "hardshrink")
     return _piecewise.Hardshrink.apply(input, lambd=_lambd(lambd, "hardshrink"))
 
 
@@ -1231,7 +1183,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     _float_input(input, fn)
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
-    d = _dim_arg(dim, input.ndim, fn)
+    d = _dim(dim, input.ndim, fn)
     if input.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
     a, b = input.chunk(2, d)
