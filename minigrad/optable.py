@@ -10,6 +10,8 @@ a composite) and which forms it has, as PyTorch's ``native_functions.yaml`` does
   nn/functional.py implements it (it builds on this table, so the table names it rather than importing it);
 - ``inplace``: ``Tensor.X_``, generated from the implementation by the in-place protocol (True), or written
   in tensor_inplace.py for the optimizer hot path (``"hand"``: ``add_ sub_ mul_ div_``);
+- ``out``: ``out=`` on the function form, where PyTorch has it;
+- ``number_input``: ``mg.X`` takes a Python number as ``input`` (``mg.add(3, t)``), as PyTorch does;
 - ``operators``: the Python operators that are this op (``+``, ``@``, ``==``, ...).
 
 Importing this module attaches the methods to Tensor; ``minigrad/functions.py`` exports the generated ``mg.X``
@@ -21,7 +23,7 @@ in tensor_ops.py (or nn/functional.py), one line here, one registry entry.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from . import tensor_ops
@@ -30,8 +32,8 @@ from .ops import activation, closeness, conv, divergence, dropout, elementwise, 
 from .ops import logical, loss, matrix, normalization, pad, piecewise_activation, pointwise_math, pool, reduce
 from .ops import roll, scan, scatter, smooth_activation, softmax as softmax_ops, sorting, sparse, vector_norm
 from .ops import shape as shape_ops
-from .tensor import Tensor
-from .tensor_inplace import InplaceMethods, inplace_form
+from .tensor import Tensor, tensor
+from .tensor_inplace import InplaceMethods, inplace_form, write_out
 from .tensor_ops import TensorOps
 
 __all__ = ["Op", "OPS", "BY_NAME", "MG_FUNCTIONS", "NN_FUNCTIONS", "readme_table"]
@@ -49,6 +51,8 @@ class Op:
     mg: bool = True
     F: Any = False
     inplace: Any = False
+    out: bool = False
+    number_input: bool = False
     aliases: tuple[str, ...] = ()
     operators: tuple[str, ...] = ()
 
@@ -83,73 +87,73 @@ E, R, S, L = elementwise, reduce, shape_ops, logical
 
 OPS: list[Op] = [
     # arithmetic
-    _m("add", E.Add, inplace="hand", operators=("+",)),
-    _m("sub", E.Sub, inplace="hand", operators=("-",)),
-    _m("mul", E.Mul, inplace="hand", operators=("*",)),
-    _m("div", E.Div, inplace="hand", operators=("/",)),
-    _m("pow", E.Pow, inplace=True, operators=("**",)),
-    _m("neg", E.Neg, inplace=True, operators=("unary -",)),
-    _m("abs", E.Abs, inplace=True, operators=("abs()",)),
-    _m("matmul", linalg.MatMul, operators=("@",)),
-    _m("dot", linalg.MatMul),
-    _m("bmm", linalg.MatMul),
-    _m("outer", linalg.MatMul, aliases=("ger",)),
+    _m("add", E.Add, inplace="hand", out=True, number_input=True, operators=("+",)),
+    _m("sub", E.Sub, inplace="hand", out=True, number_input=True, operators=("-",)),
+    _m("mul", E.Mul, inplace="hand", out=True, number_input=True, operators=("*",)),
+    _m("div", E.Div, inplace="hand", out=True, number_input=True, operators=("/",)),
+    _m("pow", E.Pow, inplace=True, out=True, number_input=True, operators=("**",)),
+    _m("neg", E.Neg, inplace=True, out=True, operators=("unary -",)),
+    _m("abs", E.Abs, inplace=True, out=True, operators=("abs()",)),
+    _m("matmul", linalg.MatMul, out=True, operators=("@",)),
+    _m("dot", linalg.MatMul, out=True),
+    _m("bmm", linalg.MatMul, out=True),
+    _m("outer", linalg.MatMul, out=True, aliases=("ger",)),
     _m("clone", E.Clone),
     # elementwise math
-    _m("exp", E.Exp, inplace=True),
-    _m("log", E.Log, inplace=True),
-    _m("sqrt", E.Sqrt, inplace=True),
-    _m("sin", E.Sin, inplace=True),
-    _m("cos", E.Cos, inplace=True),
-    _m("erf", pointwise_math.Erf, inplace=True),
-    _m("atan2", pointwise_math.Atan2, inplace=True, aliases=("arctan2",)),
-    _m("lerp", pointwise_math.Lerp, inplace=True),
-    _m("sigmoid", E.Sigmoid, F=True, inplace=True),
-    _m("tanh", E.Tanh, F=True, inplace=True),
+    _m("exp", E.Exp, inplace=True, out=True),
+    _m("log", E.Log, inplace=True, out=True),
+    _m("sqrt", E.Sqrt, inplace=True, out=True),
+    _m("sin", E.Sin, inplace=True, out=True),
+    _m("cos", E.Cos, inplace=True, out=True),
+    _m("erf", pointwise_math.Erf, inplace=True, out=True),
+    _m("atan2", pointwise_math.Atan2, inplace=True, out=True, aliases=("arctan2",)),
+    _m("lerp", pointwise_math.Lerp, inplace=True, out=True),
+    _m("sigmoid", E.Sigmoid, F=True, inplace=True, out=True),
+    _m("tanh", E.Tanh, F=True, inplace=True, out=True),
     _m("relu", E.ReLU, F=True, inplace=True),
-    _m("floor", E.Step, inplace=True),
-    _m("ceil", E.Step, inplace=True),
-    _m("round", E.Step, inplace=True),
-    _m("sign", E.Step, inplace=True),
-    _m("maximum", E.Maximum),
-    _m("minimum", E.Minimum),
-    _m("clamp", E.Clamp, inplace=True, aliases=("clip",)),
+    _m("floor", E.Step, inplace=True, out=True),
+    _m("ceil", E.Step, inplace=True, out=True),
+    _m("round", E.Step, inplace=True, out=True),
+    _m("sign", E.Step, inplace=True, out=True),
+    _m("maximum", E.Maximum, out=True),
+    _m("minimum", E.Minimum, out=True),
+    _m("clamp", E.Clamp, inplace=True, out=True, aliases=("clip",)),
     _m("masked_fill", E.MaskedFill, inplace=True),
-    Op("where", tensor_ops.where, E.Where, method=_M["where"]),
+    Op("where", tensor_ops.where, E.Where, method=_M["where"], out=True),
     _m("isnan", E.Predicate),
     _m("isinf", E.Predicate),
     # comparisons: bool results, no gradient
-    _m("eq", L.Compare, inplace=True, operators=("==",)),
-    _m("ne", L.Compare, inplace=True, operators=("!=",)),
-    _m("lt", L.Compare, inplace=True, operators=("<",)),
-    _m("le", L.Compare, inplace=True, operators=("<=",)),
-    _m("gt", L.Compare, inplace=True, operators=(">",)),
-    _m("ge", L.Compare, inplace=True, operators=(">=",)),
+    _m("eq", L.Compare, inplace=True, out=True, operators=("==",)),
+    _m("ne", L.Compare, inplace=True, out=True, operators=("!=",)),
+    _m("lt", L.Compare, inplace=True, out=True, operators=("<",)),
+    _m("le", L.Compare, inplace=True, out=True, operators=("<=",)),
+    _m("gt", L.Compare, inplace=True, out=True, operators=(">",)),
+    _m("ge", L.Compare, inplace=True, out=True, operators=(">=",)),
     _m("isclose", closeness.IsClose),
     _m("allclose", closeness.IsClose),
     _m("equal", None),
     # reductions and scans
-    _m("sum", R.Sum),
-    _m("mean", R.Mean),
-    _m("max", R.Max),
-    _m("min", R.Min),
-    _m("argmax", L.ArgReduce),
-    _m("argmin", L.ArgReduce),
-    _m("var", R.Var),
-    _m("std", None),
-    _m("prod", R.Prod),
-    _m("all", E.Predicate),
-    _m("any", E.Predicate),
-    _m("norm", vector_norm.VectorNorm),
-    _m("cumsum", R.CumSum, inplace=True),
-    _m("cumprod", scan.Cumprod, inplace=True),
-    _m("median", sorting.MedianIndex),
-    _m("sort", sorting.Argsort),
+    _m("sum", R.Sum, out=True),
+    _m("mean", R.Mean, out=True),
+    _m("max", R.Max, out=True),
+    _m("min", R.Min, out=True),
+    _m("argmax", L.ArgReduce, out=True),
+    _m("argmin", L.ArgReduce, out=True),
+    _m("var", R.Var, out=True),
+    _m("std", None, out=True),
+    _m("prod", R.Prod, out=True),
+    _m("all", E.Predicate, out=True),
+    _m("any", E.Predicate, out=True),
+    _m("norm", vector_norm.VectorNorm, out=True),
+    _m("cumsum", R.CumSum, inplace=True, out=True),
+    _m("cumprod", scan.Cumprod, inplace=True, out=True),
+    _m("median", sorting.MedianIndex, out=True),
+    _m("sort", sorting.Argsort, out=True),
     _m("argsort", sorting.Argsort),
-    _m("topk", sorting.TopKIndices),
+    _m("topk", sorting.TopKIndices, out=True),
     Op("softmax", _M["softmax"], softmax_ops.Softmax, F="nn"),
     Op("log_softmax", _M["log_softmax"], softmax_ops.LogSoftmax, F="nn"),
-    Op("logsumexp", _M["logsumexp"], softmax_ops.LogSumExp, F="nn"),
+    Op("logsumexp", _M["logsumexp"], softmax_ops.LogSumExp, F="nn", out=True),
     # shape and selection
     _m("reshape", S.Reshape),
     _m("view", S.Reshape, mg=False),
@@ -170,20 +174,20 @@ OPS: list[Op] = [
     _m("narrow", S.GetItem),
     _m("split", S.GetItem),
     _m("chunk", S.GetItem),
-    _m("gather", S.TakeAlongDim),
-    _m("index_select", scatter.IndexSelect),
-    _m("masked_select", scatter.MaskedSelect),
-    _m("nonzero", scatter.Nonzero),
+    _m("gather", S.TakeAlongDim, out=True),
+    _m("index_select", scatter.IndexSelect, out=True),
+    _m("masked_select", scatter.MaskedSelect, out=True),
+    _m("nonzero", scatter.Nonzero, out=True),
     _m("scatter", scatter.Scatter, inplace=True),
     _m("scatter_add", scatter.ScatterAdd, inplace=True),
-    _m("tril", matrix.Triangle, inplace=True),
-    _m("triu", matrix.Triangle, inplace=True),
+    _m("tril", matrix.Triangle, inplace=True, out=True),
+    _m("triu", matrix.Triangle, inplace=True, out=True),
     _m("diagonal", matrix.Diagonal),
-    _m("diag", matrix.DiagEmbed),
+    _m("diag", matrix.DiagEmbed, out=True),
     Op("numel", Tensor.numel, None),
     # no method
-    _fn(tensor_ops.cat, S.Cat, aliases=("concat", "concatenate")),
-    _fn(tensor_ops.stack, None),
+    _fn(tensor_ops.cat, S.Cat, out=True, aliases=("concat", "concatenate")),
+    _fn(tensor_ops.stack, None, out=True),
     _fn(tensor_ops.einsum, linalg.Einsum),
     _fn(tensor_ops.meshgrid, None),
     # nn.functional only
@@ -246,14 +250,34 @@ OPS: list[Op] = [
 BY_NAME: dict[str, Op] = {op.name: op for op in OPS}
 
 
+def _number_input(value: Any, args: tuple, kwargs: dict, name: str) -> Tensor:
+    """A Python number as ``input`` (``mg.add(3, t)``): a 0-d tensor on the other operand's backend, which
+    promotes as the number would (PyTorch's wrapped numbers)."""
+    other = args[0] if args else kwargs.get("other", kwargs.get("exponent"))
+    if isinstance(value, (bool, int, float)) and isinstance(other, Tensor):
+        return tensor(value, backend=other.backend)
+    _check_tensor(value, "input", name)
+
+
 def _function_form(op: Op) -> Callable:
-    """``mg.X`` / ``F.X``: the implementation behind a Tensor check on ``input``; ops with no method are their
-    implementation. One-argument ops (``F.relu``, ``mg.t``) take ``input`` without packing arguments, so they
-    cost a check and a call."""
-    impl, name = op.impl, op.name
+    """``mg.X`` / ``F.X``: the implementation behind a Tensor check on ``input`` and PyTorch's ``out=``; an op
+    with no method and no ``out=`` is its implementation. One-argument ops without ``out=`` (``F.relu``,
+    ``mg.t``) take ``input`` without packing arguments, so they cost a check and a call."""
+    impl, name, numbers = op.impl, op.name, op.number_input
     if op.method is False:
-        return impl
-    if len(inspect.signature(impl).parameters) == 1:
+        if not op.out:
+            return impl
+
+        def fn(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
+            r = impl(*args, **kwargs)
+            return r if out is None else write_out(out, r, name)
+    elif op.out:
+        def fn(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
+            if not isinstance(input, Tensor):
+                input = _number_input(input, args, kwargs, name) if numbers else _check_tensor(input, "input", name)
+            r = impl(input, *args, **kwargs)
+            return r if out is None else write_out(out, r, name)
+    elif len(inspect.signature(impl).parameters) == 1:
         def fn(input: Tensor) -> Any:
             if not isinstance(input, Tensor):
                 _check_tensor(input, "input", name)
@@ -268,8 +292,11 @@ def _function_form(op: Op) -> Callable:
     fn.__doc__ = impl.__doc__ or f"``mg.{name}(input, ...)`` is ``input.{name}(...)``."
     sig = inspect.signature(impl)
     params = list(sig.parameters.values())
-    if "input" not in sig.parameters:
+    if op.method is not False and "input" not in sig.parameters:
         params[0] = params[0].replace(name="input")
+    if op.out:
+        params.append(inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
+        params.sort(key=lambda p: p.kind)
     fn.__signature__ = sig.replace(parameters=params)
     return fn
 
@@ -295,25 +322,23 @@ _attach()
 MG_FUNCTIONS: dict[str, Callable] = {}
 NN_FUNCTIONS: dict[str, Callable] = {}
 for _op in OPS:
-    if _op.impl is not None and (_op.mg or _op.F is True):
-        _form = _function_form(_op)
-        for _n in (_op.name, *_op.aliases):
-            if _op.mg:
-                MG_FUNCTIONS[_n] = _form
-            if _op.F is True:
-                NN_FUNCTIONS[_n] = _form
-del _op, _form, _n
+    if _op.impl is not None and _op.mg:
+        MG_FUNCTIONS.update(dict.fromkeys((_op.name, *_op.aliases), _function_form(_op)))
+    if _op.impl is not None and _op.F is True:  # torch.nn.functional's forms take neither out= nor a number
+        NN_FUNCTIONS.update(dict.fromkeys((_op.name, *_op.aliases), _function_form(replace(_op, out=False,
+                                                                                          number_input=False))))
+del _op
 
 
 def readme_table() -> str:
     """The README's op table (markdown), one row per op: its Function and forms."""
-    rows = ["| op | Function | `Tensor.` method | `mg.` | `F.` | in-place `_` | operators |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| op | Function | `Tensor.` method | `mg.` | `F.` | in-place `_` | `out=` | operators |",
+            "|---|---|---|---|---|---|---|---|"]
     yes = "✓"
     for op in OPS:
         fn = op.function.__name__ if op.function is not None else "(composite)"
         name = op.name + "".join(f" / {a}" for a in op.aliases)
         rows.append(f"| `{name}` | {fn} | {yes if op.method is not False else ''} | {yes if op.mg else ''} | "
-                    f"{yes if op.F else ''} | {yes if op.inplace else ''} | "
+                    f"{yes if op.F else ''} | {yes if op.inplace else ''} | {yes if op.out else ''} | "
                     + " ".join(f"`{o}`" for o in op.operators) + " |")
     return "\n".join(rows) + "\n"

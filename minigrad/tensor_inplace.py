@@ -1,10 +1,12 @@
 """The in-place protocol: how ``add_``, ``t[i] = v``, ``fill_``, ``copy_``, ``x += y`` and every generated ``X_``
 write into a tensor, recorded or not (see the comment on :class:`InplaceMethods`). The op table (optable.py)
-attaches these methods to Tensor and builds each op's ``X_`` form with :func:`inplace_form`.
+attaches these methods to Tensor and builds each op's ``X_`` form with :func:`inplace_form` and its ``out=``
+with :func:`write_out`.
 """
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any, Callable
 
 import numpy
@@ -16,7 +18,7 @@ from .factories import default_generator
 from .ops import convert, inplace
 from .tensor import _NOT_FLOAT_GRAD, Tensor, _host_read, _index_tensors, _raw, _raw_index, _to_array, wrap
 
-__all__ = ["InplaceMethods", "inplace_form"]
+__all__ = ["InplaceMethods", "inplace_form", "write_out"]
 
 
 class InplaceMethods:
@@ -226,3 +228,33 @@ def inplace_form(impl: Callable, name: str) -> Callable:
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"In-place form of ``{name[:-1]}``: writes the result into this tensor and returns it."
     return method
+
+
+def write_out(out: Any, res: Any, name: str) -> Any:
+    """Write the result ``res`` of op ``name`` into ``out=`` as PyTorch does: ``out`` takes the result's shape
+    (resized, with PyTorch's warning when it held elements of another shape), keeps its dtype (the result must
+    cast to it safely), and is returned. Differentiable arguments refuse ``out=`` in grad mode, as in PyTorch."""
+    if isinstance(res, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(res):
+            raise TypeError(f"{name}: out= must be a tuple of {len(res)} tensors")
+        written = [write_out(o, r, name) for o, r in zip(out, res)]
+        return type(res)(*written) if hasattr(res, "_fields") else tuple(written)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}: out= must be a Tensor, got {type(out).__name__}")
+    if STATE.grad_enabled and (res._requires_grad or out._requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    _check_castable(res, out._data.dtype, name)
+    if out.backend != res.backend:
+        raise RuntimeError(f"{name}: out= is on backend {out.backend!r} but the result is on {res.backend!r}")
+    if out.shape != res.shape:
+        if out._data.size:
+            warnings.warn(f"{name}: an output with one or more elements was resized since it had shape {out.shape}, "
+                          f"which does not match the required output shape {res.shape}. This behavior is "
+                          "deprecated, and in a future PyTorch release outputs will not be resized unless they "
+                          "have zero elements.", UserWarning, stacklevel=3)
+        out._inplace(name)
+        out._data = res._data.astype(out._data.dtype, copy=True)
+        return out
+    out._inplace(name)[...] = res._data
+    return out

@@ -179,6 +179,15 @@ def test_forms_match_torch(backend, op, entry: OpInfo, data):
               _call(lambda a, *r, **k: tfn(*r, input=a, **k), targs, tkw))
     if op.F is True:
         _same(f"F.{name}", _call(getattr(F, name), margs, mkw), _call(getattr(torch.nn.functional, name), targs, tkw))
+    if op.out and not isinstance(want, type):
+        m_out = [mg.empty(0, dtype=w.dtype, backend=backend) for w in want]
+        t_out = [torch.empty(0, dtype=torch.from_numpy(w).dtype) for w in want]
+        m_o, t_o = (m_out[0], t_out[0]) if len(want) == 1 else (tuple(m_out), tuple(t_out))
+        got = _call(lambda *a, **k: getattr(mg, name)(*a, out=m_o, **k), margs, mkw)
+        want_o = _call(lambda *a, **k: getattr(torch, name)(*a, out=t_o, **k), targs, tkw)
+        _same(f"mg.{name}(out=)", got, want_o)
+        if not isinstance(want_o, type):
+            _same(f"mg.{name}(out=) (the out tensors)", [o.numpy() for o in m_out], [o.numpy() for o in t_out])
     if op.inplace:
         m_in, t_in = [margs[0].clone(), *margs[1:]], [targs[0].clone(), *targs[1:]]
         got = _call(getattr(mg.Tensor, name + "_"), m_in, mkw)
@@ -211,3 +220,37 @@ def test_generated_inplace_forms_follow_the_inplace_protocol():
     z.clamp_(min=w)
     z.sum().backward()
     assert w.grad.tolist() == [1.0, 1.0]
+
+
+def test_out_follows_pytorch_rules():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        mg.exp(x, out=mg.empty(2))
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+        mg.exp(x.detach(), out=mg.empty(2, dtype=mg.int64))
+    with pytest.raises(TypeError, match="out= must be a Tensor"):
+        mg.exp(x.detach(), out=np.empty(2))
+    o = mg.zeros(3)
+    with pytest.warns(UserWarning, match="was resized"):
+        r = mg.add(x.detach(), 1, out=o)
+    assert r is o and o.shape == (2,) and o.tolist() == [2.0, 3.0]
+    v = o._version
+    assert mg.mul(x.detach(), 2, out=o) is o
+    assert o._version > v and o.tolist() == [2.0, 4.0]
+    values, indices = mg.empty(0), mg.empty(0, dtype=mg.int64)
+    r = mg.max(mg.tensor([[1.0, 5.0], [7.0, 2.0]]), 1, out=(values, indices))
+    assert r.values is values and values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("name", [op.name for op in optable.OPS if op.number_input])
+@pytest.mark.parametrize("number", [3, 2.5])
+def test_number_input_matches_torch(backend, name, number):
+    """torch.add(3, t) and its kin take a Python number as input; so do their mg forms."""
+    if torch is None:
+        pytest.skip(NO_TORCH)
+    values = np.array([1.5, -2.0, 4.0], np.float32)
+    got = getattr(mg, name)(number, mg.tensor(values, backend=backend))
+    want = getattr(torch, name)(number, torch.from_numpy(values))
+    _same(f"mg.{name}({number}, t)", [got.numpy()], [want.numpy()])
+    with pytest.raises(TypeError, match="input must be a minigrad Tensor"):
+        getattr(mg, name)(number, number)
