@@ -10,8 +10,10 @@ In the spirit of PyTorch's OpInfo and MyGrad's backprop test factory, an entry s
 
 and test_opinfo.py derives from it: gradcheck in float64 with a random upstream gradient, the forward and
 backward against PyTorch per dtype, the large input against PyTorch, and parity of every backend with numpy.
-Adding an op is a Function, its public names, and one entry here (or in tests/support/opinfo_nn.py /
-tests/support/opinfo_losses.py, which define their own ``OPS`` list).
+Adding an op is a Function, one line in minigrad/optable.py, and one entry here (or in tests/support/opinfo_nn.py /
+tests/support/opinfo_losses.py, which define their own ``OPS`` list). Entries are keyed by the op table's names:
+``[mg.|F.]<op>[_<variant>]`` (``pow_method``, ``mg.sum``, ``F.max_pool2d_indices``); tests/ops/test_optable.py
+fails for an op of the table that no entry names.
 
 Values come from a NumPy generator seeded by hypothesis, not element by element: every draw is a generic
 point in the op's domain (no runs of 0.0 that a shrinker likes), while hypothesis explores shapes, dims
