@@ -17,8 +17,9 @@ a composite) and which forms it has, as PyTorch's ``native_functions.yaml`` does
 Importing this module attaches the methods to Tensor; ``minigrad/functions.py`` exports the generated ``mg.X``
 functions, ``nn.functional`` takes its generated ``F.X`` from :data:`NN_FUNCTIONS`, the README's op table is
 :func:`readme_table`'s output (tests/ops/test_optable.py fails when it is stale), and the test registry
-(tests/support/opinfo*.py) is keyed by these names. Adding an op: its Function in ``ops/``, its implementation
-in tensor_ops.py (or nn/functional.py), one line here, one registry entry.
+(tests/support/opinfo*.py) is keyed by these names. Adding an op: its Function in ``ops/``, one line here (with
+its implementation in tensor_ops.py or nn/functional.py where it needs more than :func:`_unary`), one registry
+entry.
 """
 from __future__ import annotations
 
@@ -73,6 +74,19 @@ def _m(name: str, function: type | None, **forms: Any) -> Op:
     return Op(name, _M[name], function, **forms)
 
 
+def _unary(name: str, function: type, **forms: Any) -> Op:
+    """An elementwise op that is one Function call on a floating input (integer and bool inputs go to the default
+    float dtype first, as PyTorch's exp/log/... do): the table line is all it needs, with its in-place and
+    ``out=`` forms."""
+    apply, floating = function.apply, tensor_ops._floating
+
+    def impl(input: Tensor) -> Tensor:
+        return apply(floating(input))
+    impl.__name__ = impl.__qualname__ = name
+    impl.__doc__ = f"{name}(input) elementwise, same shape (integer input gives the default float dtype)."
+    return Op(name, impl, function, **{"inplace": True, "out": True, **forms})
+
+
 def _fn(impl: Callable, function: type | None, **forms: Any) -> Op:
     """An op with no method: ``mg.X`` is ``impl`` itself (``cat``, ``stack``, ``einsum``, ...)."""
     return Op(impl.__name__, impl, function, method=False, **forms)
@@ -102,6 +116,7 @@ OPS: list[Op] = [
     # elementwise math
     _m("exp", E.Exp, inplace=True, out=True),
     _m("log", E.Log, inplace=True, out=True),
+    _unary("log10", E.Log10),
     _m("sqrt", E.Sqrt, inplace=True, out=True),
     _m("sin", E.Sin, inplace=True, out=True),
     _m("cos", E.Cos, inplace=True, out=True),
@@ -311,8 +326,7 @@ def _attach() -> None:
         if op.method is not False and op.impl is not None:
             method = op.impl if op.method is True else op.method
             for n in (op.name, *op.aliases):
-                if n != op.name:
-                    setattr(Tensor, n, method)
+                setattr(Tensor, n, method)
                 if op.inplace is True:
                     setattr(Tensor, n + "_", inplace_form(method, n + "_"))
 

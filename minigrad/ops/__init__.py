@@ -1,6 +1,6 @@
 """The ops: each a Function with its forward and backward side by side, written once against ``xp``.
 
-elementwise.py  add sub mul div neg pow exp log sqrt abs sigmoid relu tanh clone; where clamp maximum minimum
+elementwise.py  add sub mul div neg pow exp log log10 sqrt abs sigmoid relu tanh clone; where clamp maximum minimum
                 masked_fill sin cos; floor/ceil/round/sign (Step: zero gradient)
 reduce.py       sum mean max min var prod cumsum
 shape.py        reshape permute getitem (view, flatten, squeeze, unsqueeze, transpose, split, chunk build on

@@ -257,6 +257,7 @@ OPS: list[OpInfo] = [
     unary("neg", lambda t: -t),
     unary("exp", lambda t: t.exp()),
     unary("log", lambda t: t.log(), "positive"),
+    unary("log10", lambda t: t.log10(), "positive"),
     unary("sqrt", lambda t: t.sqrt(), "positive"),
     unary("abs", lambda t: t.abs(), "nonzero"),
     unary("sigmoid", lambda t: t.sigmoid(), large=_unary_large("real")),
