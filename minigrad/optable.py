@@ -54,6 +54,7 @@ class Op:
     inplace: Any = False
     out: bool = False
     number_input: bool = False
+    input_name: str = "input"  # the function form's name for its first argument (torch.split calls it tensor)
     aliases: tuple[str, ...] = ()
     operators: tuple[str, ...] = ()
 
@@ -187,7 +188,7 @@ OPS: list[Op] = [
     _m("flip", S.Flip),
     _m("roll", roll.Roll),
     _m("narrow", S.GetItem),
-    _m("split", S.GetItem),
+    _m("split", S.GetItem, input_name="tensor"),
     _m("chunk", S.GetItem),
     _m("gather", S.TakeAlongDim, out=True),
     _m("index_select", scatter.IndexSelect, out=True),
@@ -302,13 +303,20 @@ def _function_form(op: Op) -> Callable:
             if not isinstance(input, Tensor):
                 _check_tensor(input, "input", name)
             return impl(input, *args, **kwargs)
+    if op.input_name != "input":
+        base, key = fn, op.input_name
+
+        def fn(*args: Any, **kwargs: Any) -> Any:
+            if key in kwargs:
+                args = (kwargs.pop(key), *args)
+            return base(*args, **kwargs)
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = "minigrad"
     fn.__doc__ = impl.__doc__ or f"``mg.{name}(input, ...)`` is ``input.{name}(...)``."
     sig = inspect.signature(impl)
     params = list(sig.parameters.values())
-    if op.method is not False and "input" not in sig.parameters:
-        params[0] = params[0].replace(name="input")
+    if op.method is not False and op.input_name not in sig.parameters:
+        params[0] = params[0].replace(name=op.input_name)
     if op.out:
         params.append(inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
         params.sort(key=lambda p: p.kind)

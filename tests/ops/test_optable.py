@@ -99,6 +99,9 @@ def test_function_forms_check_their_input():
 def test_function_forms_show_the_methods_signature():
     assert list(inspect.signature(mg.sum).parameters)[:3] == ["input", "dim", "keepdim"]
     assert mg.exp.__name__ == "exp" and mg.cat is mg.concat
+    assert list(inspect.signature(mg.split).parameters)[0] == "tensor"  # torch.split's name for it
+    x = mg.arange(4.0)
+    assert [t.tolist() for t in mg.split(tensor=x, split_size_or_sections=2)] == [[0.0, 1.0], [2.0, 3.0]]
 
 
 def test_readme_op_table_is_current():
