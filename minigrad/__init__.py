@@ -17,20 +17,14 @@ from .layout import channels_last, channels_last_3d, contiguous_format, memory_f
 from .tensor import Tensor, tensor
 from .factories import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, manual_seed, ones,
                         ones_like, rand, rand_like, randint, randint_like, randn, randn_like, zeros, zeros_like)
-from .functions import (abs, all, any, argmax, argmin, cat, ceil, chunk, clamp, clip, concat, concatenate, cos,
-                        cumsum, dot, einsum, exp, flatten, flip, floor, gather, isinf, isnan, log, masked_fill, matmul,
-                        max, maximum, mean, min, minimum, numel, permute, prod, relu, reshape, round, sigmoid, sign,
-                        sin, split, sqrt, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where)
-# --- ops: sort/argsort/topk/median, bmm/outer, tril/triu/diag/diagonal, roll/narrow, index_select/scatter, ...
-from .functions import (allclose, arctan2, argsort, atan2, bmm, broadcast_to, cumprod, diag, diagonal, equal, erf,
-                        ger, index_select, isclose, lerp, masked_select, median, meshgrid, narrow, nonzero, norm,
-                        outer, randperm, roll, scatter, scatter_add, sort, topk, tril, triu, unflatten)
-# --- end of ops: sort/argsort/topk/...
-from .functions import __all__ as _functions_all
+from . import optable  # attaches the op methods to Tensor
+from .functions import MG_FUNCTIONS as _MG_FUNCTIONS, randperm
 from .gradcheck import GradcheckError, gradcheck
 from .jit import jit
-from . import nn, optim, utils, viz  # noqa: E402
-from .serialization import load, save  # noqa: E402
+from . import nn, optim, utils, viz
+from .serialization import load, save
+
+globals().update(_MG_FUNCTIONS)  # mg.X for every op of the table (mg.exp, mg.cat, ...)
 
 __version__ = "0.1.0"
 
@@ -43,4 +37,4 @@ __all__ = ["Tensor", "tensor", "zeros", "ones", "full", "empty", "zeros_like", "
            "bool_", "eye", "linspace", "randint", "uint16", "uint32", "uint64", "half", "float", "int", "long", "short",
            "bool", "device", "cuda", "set_default_device", "get_default_device", "Size", "empty_like", "rand_like",
            "randn_like", "randint_like", "memory_format", "preserve_format", "contiguous_format", "channels_last",
-           "channels_last_3d", *_functions_all]
+           "channels_last_3d", *_MG_FUNCTIONS, "randperm"]

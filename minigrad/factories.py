@@ -13,7 +13,8 @@ from . import dtypes
 from ._state import STATE
 from .backend import Backend, get_backend
 from .device import resolve_backend
-from .tensor import Tensor, _host_read, _size_args, wrap
+from ._args import _size_args
+from .tensor import Tensor, _host_read, wrap
 
 __all__ = ["zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like",
            "randn_like", "randint_like", "randn", "rand", "arange", "from_numpy", "manual_seed", "default_generator",

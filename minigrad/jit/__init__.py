@@ -60,42 +60,10 @@ process-wide, as PyTorch's default dtype is, and part of the signature.
 """
 from __future__ import annotations
 
-import functools
-from typing import Callable
-
-from .._state import STATE
+from .._state import capturing, refuse_in_capture, replayed
+from .call import Jit, jit
+from .record import UnknownArrayError
 
 __all__ = ["jit", "Jit", "replayed", "capturing", "refuse_in_capture", "UnknownArrayError"]
-
-
-def capturing() -> bool:
-    """True while a jitted function is being recorded on this thread (outside the live calls of :func:`replayed`
-    methods)."""
-    return STATE.tracer is not None
-
-
-def refuse_in_capture(what: str) -> None:
-    """Raise the error for an operation that a recording cannot replay (host reads, in-place random init, ...)."""
-    if STATE.tracer is not None:
-        raise RuntimeError(
-            f"{what} inside a function captured by mg.jit: a replay runs no Python, so it cannot repeat it. "
-            "Move it out of the jitted function (e.g. return the tensor and call .item() on the result).")
-
-
-def replayed(method: Callable) -> Callable:
-    """Mark a method that mutates state outside the tensor program (``Optimizer.step``, ``zero_grad``): under
-    capture it runs live (unrecorded) and the recording calls it again, live, on every replay."""
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        rec = STATE.tracer
-        if rec is None:
-            return method(self, *args, **kwargs)
-        return rec.live_call(method, self, args, kwargs)
-    wrapper.__wrapped_replayed__ = True
-    return wrapper
-
-
-from .call import Jit, jit  # noqa: E402 - the recorder imports tensor.py, which imports this package lazily
-from .record import UnknownArrayError  # noqa: E402
 
 jit.__doc__ = f"{jit.__doc__}\n{__doc__}"  # help(mg.jit) shows the contract, written once, above

@@ -17,7 +17,7 @@ from .conv import Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .layers import Flatten, Linear, MSELoss, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module, Parameter
-from . import utils  # noqa: E402  (nn.utils.clip_grad_norm_, clip_grad_value_)
+from . import utils
 from .container import Identity, ModuleDict, ModuleList
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, LogSoftmax, NLLLoss,
                    SmoothL1Loss, Softmax)

@@ -1,41 +1,29 @@
 """minigrad.nn.functional (import as F): PyTorch's functional names, with argument checks, over minigrad.ops."""
 from __future__ import annotations
 
+import functools as _functools
+import math as _math
 import sys as _sys
+import warnings as _warnings
 from typing import Any, Sequence
 
-from ..ops import activation, conv, elementwise, linalg, loss, pool
-from ..ops import dropout as _dropout, pad as _pad, sparse as _sparse
+from .. import functions as _functions
+from ..autograd import is_grad_enabled as _grad_on
+from ..ops import activation, conv, linalg, loss, pool
+from ..ops import divergence as _divergence, dropout as _dropout, group_norm as _group_norm_ops
+from ..ops import interpolate as _interpolate_ops, normalization as _norm_ops, pad as _pad
+from ..ops import piecewise_activation as _piecewise, smooth_activation as _smooth, softmax as _softmax_ops
+from ..ops import sparse as _sparse, vector_norm as _vector_norm
+from .._args import _broadcasts_to, _check_tensor, _dim, _float_input, _int_arg
 from .._state import STATE as _STATE
-from ..errors import ShapeError
+from ..errors import DimError as _DimError, ShapeError
+from ..optable import NN_FUNCTIONS
 from ..tensor import Tensor, wrap
 
-__all__ = ["conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "sigmoid",
-           "relu", "tanh", "leaky_relu", "gelu", "silu", "softplus", "elu", "hardtanh", "dropout", "one_hot",
+globals().update(NN_FUNCTIONS)  # the op table's F.X forms: sigmoid, tanh, relu
+__all__ = [*NN_FUNCTIONS, "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad",
+           "leaky_relu", "gelu", "silu", "softplus", "elu", "hardtanh", "dropout", "one_hot",
            "embedding", "linear", "mse_loss"]
-
-
-
-def _check_tensor(x, name: str, fn: str) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}: {name} must be a minigrad Tensor, got {type(x).__name__}")
-
-
-def sigmoid(x: Tensor) -> Tensor:
-    """1 / (1 + exp(-x)), elementwise; exact 0 and 1 far out, never an overflow warning. Integer input gives the
-    default float dtype, as the Tensor method does."""
-    _check_tensor(x, "input", "sigmoid")
-    return x.sigmoid()
-
-
-def relu(x: Tensor) -> Tensor:
-    _check_tensor(x, "input", "relu")
-    return elementwise.ReLU.apply(x)
-
-
-def tanh(x: Tensor) -> Tensor:
-    _check_tensor(x, "input", "tanh")
-    return x.tanh()
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -71,22 +59,6 @@ def _pair_arg(value: Any, name: str, fn: str, minimum: int) -> tuple[int, int]:
     return p
 
 
-def _int_param(value: Any, name: str, fn: str, minimum: int) -> int:
-    """An int (NumPy integers too, not bool) >= minimum. (Not ``_int_arg``: the losses section defines that.)"""
-    n = conv.as_int(value)
-    if n is None:
-        raise _error(fn, f"{name} must be an int, got {value!r}")
-    if n < minimum:
-        raise _error(fn, f"{name} must be >= {minimum}, got {value!r}")
-    return n
-
-
-def _check_float(x: Tensor, fn: str) -> None:
-    _check_tensor(x, "input", fn)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{fn}: expected a floating point input, got dtype {x.dtype}")
-
-
 def _batched(input: Tensor, fn: str, call):
     """Run ``call`` on (N, C, H, W); a (C, H, W) input is treated as a batch of one, as PyTorch does."""
     if input.ndim == 3:
@@ -112,7 +84,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
         raise _error(fn, f"expected weight of shape (out_channels, in_channels/groups, kh, kw), got {weight.shape}")
     stride = _pair_arg(stride, "stride", fn, 1)
     dilation = _pair_arg(dilation, "dilation", fn, 1)
-    groups = _int_param(groups, "groups", fn, 1)
+    groups = _int_arg(groups, "groups", fn, 1, ShapeError)
     if isinstance(padding, str):
         if padding == "valid":
             padding = 0
@@ -172,7 +144,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     padding = _pair_arg(padding, "padding", fn, 0)
     output_padding = _pair_arg(output_padding, "output_padding", fn, 0)
     dilation = _pair_arg(dilation, "dilation", fn, 1)
-    groups = _int_param(groups, "groups", fn, 1)
+    groups = _int_arg(groups, "groups", fn, 1, ShapeError)
     for i in range(2):
         if output_padding[i] >= max(stride[i], dilation[i]):
             raise _error(fn, f"output_padding {output_padding} must be smaller than stride {stride} or dilation "
@@ -256,10 +228,10 @@ def avg_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Se
     (N, C, Ho, Wo). The divisor counts the zero padding when count_include_pad (never the overhang of
     ceil_mode); divisor_override replaces it."""
     fn = "avg_pool2d"
-    _check_float(input, fn)
+    _float_input(input, fn)
     k, s, p, _ = _pool_args(fn, kernel_size, stride, padding)
     if divisor_override is not None:
-        divisor_override = _int_param(divisor_override, "divisor_override", fn, 1)
+        divisor_override = _int_arg(divisor_override, "divisor_override", fn, 1, ShapeError)
 
     def call(x: Tensor) -> Tensor:
         _check_pool_output(fn, x, k, s, p, (1, 1), bool(ceil_mode))
@@ -272,7 +244,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | None | Sequence[int | 
     """Average pooling to a fixed output size (Ho, Wo), as torch.nn.functional.adaptive_avg_pool2d: window i
     covers [floor(i*H/Ho), ceil((i+1)*H/Ho)). None in output_size keeps that input size."""
     fn = "adaptive_avg_pool2d"
-    _check_float(input, fn)
+    _float_input(input, fn)
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     if len(sizes) != 2 or not all(v is None or (hasattr(v, "__index__") and not isinstance(v, bool)) for v in sizes):
         raise _error(fn, f"output_size must be an int, None or a pair of them, got {output_size!r}")
@@ -337,13 +309,13 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x if x > 0 else negative_slope * x. ``inplace`` is accepted for PyTorch code and computes out of place."""
-    _check_float(input, "leaky_relu")
+    _float_input(input, "leaky_relu")
     return activation.LeakyReLU.apply(input, negative_slope=float(negative_slope))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) (Phi the standard normal CDF), or with approximate="tanh" PyTorch's tanh approximation."""
-    _check_float(input, "gelu")
+    _float_input(input, "gelu")
     if not isinstance(approximate, str) or approximate not in ("none", "tanh"):
         raise _error("gelu", f"approximate must be 'none' or 'tanh', got {approximate!r}")
     return activation.GELU.apply(input, approximate=approximate)
@@ -351,13 +323,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
-    _check_float(input, "silu")
+    _float_input(input, "silu")
     return activation.SiLU.apply(input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta*x)) / beta; x itself where beta*x > threshold."""
-    _check_float(input, "softplus")
+    _float_input(input, "softplus")
     if beta == 0:
         raise _error("softplus", f"beta must be nonzero, got {beta!r}")
     return activation.Softplus.apply(input, beta=float(beta), threshold=float(threshold))
@@ -365,13 +337,13 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    _check_float(input, "elu")
+    _float_input(input, "elu")
     return activation.ELU.apply(input, alpha=float(alpha))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """clip(x, min_val, max_val); zero gradient outside (min_val, max_val)."""
-    _check_float(input, "hardtanh")
+    _float_input(input, "hardtanh")
     if min_val > max_val:
         raise _error("hardtanh", f"min_val ({min_val}) must not be greater than max_val ({max_val})")
     return activation.Hardtanh.apply(input, min_val=float(min_val), max_val=float(max_val))
@@ -403,7 +375,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     max(tensor) + 1."""
     fn = "one_hot"
     _check_index(tensor, "tensor", fn)
-    num_classes = _int_param(num_classes, "num_classes", fn, -1)
+    num_classes = _int_arg(num_classes, "num_classes", fn, -1, ShapeError)
     if num_classes == -1:
         if tensor._data.size == 0:
             raise _error(fn, "cannot infer num_classes from an empty tensor; pass num_classes")
@@ -454,7 +426,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     v = weight.shape[0]
     if padding_idx is not None:
-        padding_idx = _int_param(padding_idx, "padding_idx", fn, -v)
+        padding_idx = _int_arg(padding_idx, "padding_idx", fn, -v, ShapeError)
         if padding_idx >= v:
             raise _error(fn, f"padding_idx must be within num_embeddings ({v}), got {padding_idx}")
         padding_idx %= v
@@ -475,42 +447,8 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 
 # ============================================================================= softmax family, losses, batch norm
 # (this section: the `losses` work; forward/backward live in ops/softmax.py, ops/loss.py, ops/normalization.py)
-import functools as _functools  # noqa: E402
-import operator as _operator  # noqa: E402
-import warnings as _warnings  # noqa: E402
-
-from ..autograd import is_grad_enabled as _grad_on, no_grad as _no_grad  # noqa: E402
-from ..errors import DimError as _DimError, ShapeError as _ShapeError  # noqa: E402
-from ..ops import normalization as _norm_ops  # noqa: E402
-from ..ops import softmax as _softmax_ops  # noqa: E402
-
 __all__ += ["softmax", "log_softmax", "logsumexp", "cross_entropy", "nll_loss", "binary_cross_entropy",
             "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss", "huber_loss", "batch_norm"]
-
-
-def _int_arg(v, name: str, fn: str) -> int:
-    """An int (Python or NumPy integer, not bool), else a TypeError naming the argument."""
-    if isinstance(v, bool):
-        raise TypeError(f"{fn}: {name} must be an int, got {v!r}")
-    try:
-        return _operator.index(v)
-    except TypeError:
-        raise TypeError(f"{fn}: {name} must be an int, got {v!r} ({type(v).__name__})") from None
-
-
-def _dim_arg(dim, ndim: int, fn: str, name: str = "dim") -> int:
-    d = _int_arg(dim, name, fn)
-    n = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
-    if not -n <= d < n:
-        raise _DimError(f"{fn}: {name}={d} is out of range for a tensor with {ndim} dims "
-                        f"(expected {-n} <= {name} < {n})")
-    return d % n
-
-
-def _float_input(x, fn: str, name: str = "input") -> None:
-    _check_tensor(x, name, fn)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{fn}: {name} must be a floating point tensor, got dtype {x.dtype}")
 
 
 def _reduction_arg(reduction, fn: str) -> None:
@@ -521,18 +459,12 @@ def _reduction_arg(reduction, fn: str) -> None:
 def _same_shape(input: Tensor, target, fn: str) -> None:
     _check_tensor(target, "target", fn)
     if target.shape != input.shape:
-        raise _ShapeError(f"{fn}: input shape {input.shape} and target shape {target.shape} must match exactly "
+        raise ShapeError(f"{fn}: input shape {input.shape} and target shape {target.shape} must match exactly "
                           "(minigrad does not broadcast in losses, so a shape slip can't go unnoticed)")
 
 
 def _as_input_dtype(target: Tensor, input: Tensor) -> Tensor:
     return target if target.dtype == input.dtype else target.to(dtype=input.dtype)
-
-
-def _broadcasts_to(shape: tuple, target: tuple) -> bool:
-    if len(shape) > len(target):
-        return False
-    return all(a in (1, b) for a, b in zip(reversed(shape), reversed(target)))
 
 
 def _constant_arg(t, name: str, input: Tensor, fn: str, shape: tuple | None = None):
@@ -548,9 +480,9 @@ def _constant_arg(t, name: str, input: Tensor, fn: str, shape: tuple | None = No
     if t.backend != input.backend:
         raise RuntimeError(f"{fn}: {name} is on backend {t.backend!r} but input is on {input.backend!r}")
     if shape is not None and t.shape != shape:
-        raise _ShapeError(f"{fn}: {name} must have shape {shape} (one value per class), got {t.shape}")
+        raise ShapeError(f"{fn}: {name} must have shape {shape} (one value per class), got {t.shape}")
     if shape is None and not _broadcasts_to(t.shape, input.shape):
-        raise _ShapeError(f"{fn}: {name} of shape {t.shape} does not broadcast to the input's shape {input.shape}")
+        raise ShapeError(f"{fn}: {name} of shape {t.shape} does not broadcast to the input's shape {input.shape}")
     if t.dtype.kind not in "fiub":
         raise TypeError(f"{fn}: {name} must be a real tensor, got dtype {t.dtype}")
     w = t.detach() if t.dtype == input.dtype else t.detach().to(dtype=input.dtype)  # a cast is an op: recorded
@@ -571,7 +503,7 @@ def _softmax_dim(dim, ndim: int, fn: str) -> int:
         _warnings.warn(f"Implicit dimension choice for {fn} has been deprecated. Change the call to include "
                        "dim=X as an argument.", UserWarning, stacklevel=3)
         dim = 0 if ndim in (0, 1, 3) else 1
-    return _dim_arg(dim, ndim, fn)
+    return _dim(dim, ndim, fn)
 
 
 def _softmax_input(input: Tensor, dtype, fn: str) -> Tensor:
@@ -605,7 +537,7 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     dims = (dim,) if not isinstance(dim, (tuple, list)) else tuple(dim)
     if not dims:
         raise ValueError("logsumexp: dim must be an int or a non-empty tuple of ints, got ()")
-    axes = tuple(_dim_arg(d, input.ndim, "logsumexp") for d in dims)
+    axes = tuple(_dim(d, input.ndim, "logsumexp") for d in dims)
     if len(set(axes)) != len(axes):
         raise ValueError(f"logsumexp: dim {dim} names the same dimension more than once")
     if input.ndim == 0:
@@ -623,7 +555,7 @@ def _class_target(input: Tensor, target, fn: str, ignore_index: int) -> Tensor:
                         f"(for class probabilities, target must be a float tensor of the input's shape "
                         f"{input.shape})")
     if target.shape != want:
-        raise _ShapeError(f"{fn}: target of class indices must have shape {want} for input of shape "
+        raise ShapeError(f"{fn}: target of class indices must have shape {want} for input of shape "
                           f"{input.shape} (classes on dim 1), got {target.shape}")
     _value_check(_functools.partial(_class_range, c=c, ignore_index=ignore_index, fn=fn), target)
     return target if target.dtype == "int64" else target.to(dtype="int64")
@@ -652,9 +584,9 @@ def _unit_targets(t, fn: str) -> None:
 def _class_input(input, fn: str) -> None:
     _float_input(input, fn)
     if input.ndim == 0:
-        raise _ShapeError(f"{fn}: input must have shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
+        raise ShapeError(f"{fn}: input must have shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
     if input.shape[1 if input.ndim > 1 else 0] == 0:
-        raise _ShapeError(f"{fn}: input of shape {input.shape} has no classes (dim 1 has size 0)")
+        raise ShapeError(f"{fn}: input of shape {input.shape} has no classes (dim 1 has size 0)")
 
 
 def _unbatched(input: Tensor, target: Tensor, reduction: str, loss_fn):
@@ -804,14 +736,14 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
     fn = "batch_norm"
     _float_input(input, fn)
     if input.ndim < 2:
-        raise _ShapeError(f"{fn}: input must have shape (N, C, *), got {input.shape}")
+        raise ShapeError(f"{fn}: input must have shape (N, C, *), got {input.shape}")
     c = input.shape[1]
     for t, name in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
                     (bias, "bias")):
         if t is not None:
             _check_tensor(t, name, fn)
             if t.shape != (c,):
-                raise _ShapeError(f"{fn}: {name} must have shape ({c},) for input of shape {input.shape}, "
+                raise ShapeError(f"{fn}: {name} must have shape ({c},) for input of shape {input.shape}, "
                                   f"got {t.shape}")
             if t.backend != input.backend:
                 raise RuntimeError(f"{fn}: {name} is on backend {t.backend!r} but input is on {input.backend!r}")
@@ -823,7 +755,7 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
     eps = _nonneg_float(eps, "eps", fn)
     use_batch = bool(training) or running_mean is None
     if use_batch and input.numel() // max(c, 1) == 1:  # none at all is an empty batch: PyTorch allows it
-        raise _ShapeError(f"{fn}: expected more than 1 value per channel when training, got input of shape "
+        raise ShapeError(f"{fn}: expected more than 1 value per channel when training, got input of shape "
                           f"{input.shape}")
     updates = use_batch and running_mean is not None
     if momentum is not None:
@@ -841,16 +773,6 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
 
 
 # --- nn ops: layer_norm, group_norm, conv1d, normalize, interpolate, activations, kl_div, distances ---
-import math as _math  # noqa: E402
-
-from .. import functions as _functions  # noqa: E402
-from ..ops import divergence as _divergence  # noqa: E402
-from ..ops import group_norm as _group_norm_ops  # noqa: E402
-from ..ops import interpolate as _interpolate_ops  # noqa: E402
-from ..ops import piecewise_activation as _piecewise  # noqa: E402
-from ..ops import smooth_activation as _smooth  # noqa: E402
-from ..ops import vector_norm as _vector_norm  # noqa: E402
-
 __all__ += ["layer_norm", "group_norm", "conv1d", "normalize", "interpolate", "upsample", "hardsigmoid",
             "hardswish", "relu6", "selu", "celu", "mish", "logsigmoid", "softsign", "tanhshrink", "softshrink",
             "hardshrink", "kl_div", "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention",
@@ -863,7 +785,7 @@ def _affine_arg(t, name: str, shape: tuple, input: Tensor, fn: str) -> None:
         return
     _check_tensor(t, name, fn)
     if t.shape != shape:
-        raise _ShapeError(f"{fn}: {name} must have shape {shape}, got {t.shape}")
+        raise ShapeError(f"{fn}: {name} must have shape {shape}, got {t.shape}")
     if t.backend != input.backend:
         raise RuntimeError(f"{fn}: {name} is on backend {t.backend!r} but input is on {input.backend!r}")
 
@@ -876,7 +798,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     _float_input(input, fn)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if not shape or input.shape[input.ndim - len(shape):] != shape or len(shape) > input.ndim:
-        raise _ShapeError(f"{fn}: normalized_shape {shape} must be the trailing dims of the input, got input of "
+        raise ShapeError(f"{fn}: normalized_shape {shape} must be the trailing dims of the input, got input of "
                           f"shape {input.shape}")
     _affine_arg(weight, "weight", shape, input, fn)
     _affine_arg(bias, "bias", shape, input, fn)
@@ -891,14 +813,14 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     fn = "group_norm"
     _float_input(input, fn)
     if input.ndim < 2:
-        raise _ShapeError(f"{fn}: expected input of shape (N, C, *), got {input.shape}")
+        raise ShapeError(f"{fn}: expected input of shape (N, C, *), got {input.shape}")
     num_groups = _int_arg(num_groups, "num_groups", fn)
     c = input.shape[1]
     if num_groups <= 0 or c % num_groups:
-        raise _ShapeError(f"{fn}: the {c} channels of input {input.shape} must split into num_groups={num_groups} "
+        raise ShapeError(f"{fn}: the {c} channels of input {input.shape} must split into num_groups={num_groups} "
                           "equal groups")
     if input.shape[0] * (c // num_groups) * _math.prod(input.shape[2:]) <= 1:
-        raise _ShapeError(f"{fn}: expected more than 1 value per group, got input of shape {input.shape} with "
+        raise ShapeError(f"{fn}: expected more than 1 value per group, got input of shape {input.shape} with "
                           f"num_groups={num_groups}")
     _affine_arg(weight, "weight", (c,), input, fn)
     _affine_arg(bias, "bias", (c,), input, fn)
@@ -911,7 +833,7 @@ def _single(value: Any, name: str, fn: str, minimum: int) -> int:
         if len(value) != 1:
             raise _error(fn, f"{name} must be an int or a 1-tuple, got {value!r}")
         value = value[0]
-    return _int_param(value, name, fn, minimum)
+    return _int_arg(value, name, fn, minimum, ShapeError)
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | Sequence[int] = 1,
@@ -944,7 +866,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     _float_input(input, fn)
     if input.ndim == 0:
         raise _DimError(f"{fn}: expected an input with at least one dim, got a 0-d tensor")
-    d = _dim_arg(dim, input.ndim, fn)
+    d = _dim(dim, input.ndim, fn)
     return input / _norm(input, p, (d,), True).clamp(min=eps)
 
 
@@ -954,7 +876,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     _float_input(x1, fn, "x1")
     _float_input(x2, fn, "x2")
     shape = _broadcast_pair(x1, x2, fn)
-    d = _dim_arg(dim, len(shape), fn)
+    d = _dim(dim, len(shape), fn)
     x1, x2 = x1.expand(*shape), x2.expand(*shape)
     return ((x1 / _norm(x1, 2, (d,), True).clamp(min=eps)) * (x2 / _norm(x2, 2, (d,), True).clamp(min=eps))).sum(d)
 
@@ -976,7 +898,7 @@ def _broadcast_pair(a: Tensor, b: Tensor, fn: str) -> tuple[int, ...]:
     out = []
     for i, j in zip(sa, sb):
         if i != j and 1 not in (i, j):
-            raise _ShapeError(f"{fn}: shapes {a.shape} and {b.shape} do not broadcast")
+            raise ShapeError(f"{fn}: shapes {a.shape} and {b.shape} do not broadcast")
         out.append(max(i, j) if 0 not in (i, j) else 0)
     return tuple(out)
 
@@ -1004,7 +926,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     if antialias:
         raise NotImplementedError(f"{fn}: antialias=True is not implemented")
     if input.ndim not in (3, 4, 5):
-        raise _ShapeError(f"{fn}: expected a 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, got "
+        raise ShapeError(f"{fn}: expected a 3-D (N, C, L), 4-D (N, C, H, W) or 5-D (N, C, D, H, W) input, got "
                           f"shape {input.shape}")
     k = input.ndim - 2
     rank, kernel = _INTERPOLATE_MODES[mode]
@@ -1036,7 +958,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         # PyTorch passes the user's factors on to the kernel unless asked to recompute them from the sizes
         scales = [None] * k if recompute_scale_factor else factors
     if min(sizes) <= 0 or min(spatial) <= 0:
-        raise _ShapeError(f"{fn}: input {tuple(spatial)} and output {tuple(sizes)} sizes should be greater than 0")
+        raise ShapeError(f"{fn}: input {tuple(spatial)} and output {tuple(sizes)} sizes should be greater than 0")
     return _interpolate_ops.Interpolate.apply(input, size=tuple(sizes), mode=kernel, scales=tuple(scales),
                                               align_corners=bool(align_corners))
 
@@ -1049,31 +971,31 @@ def upsample(input: Tensor, size: int | Sequence[int] | None = None, scale_facto
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """clip(x / 6 + 1/2, 0, 1)."""
-    _check_float(input, "hardsigmoid")
+    _float_input(input, "hardsigmoid")
     return _piecewise.Hardsigmoid.apply(input)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * clip(x + 3, 0, 6) / 6."""
-    _check_float(input, "hardswish")
+    _float_input(input, "hardswish")
     return _piecewise.Hardswish.apply(input)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6) (hardtanh(x, 0, 6))."""
-    _check_float(input, "relu6")
+    _float_input(input, "relu6")
     return activation.Hardtanh.apply(input, min_val=0.0, max_val=6.0)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * (x if x > 0 else alpha * (exp(x) - 1)) with SELU's alpha ~1.6733 and scale ~1.0507."""
-    _check_float(input, "selu")
+    _float_input(input, "selu")
     return _smooth.ScaledELU.apply(input, alpha=_smooth.SELU_ALPHA, scale=_smooth.SELU_SCALE, input_scale=1.0)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
-    _check_float(input, "celu")
+    _float_input(input, "celu")
     if alpha == 0:
         raise ValueError("ZeroDivisionError in celu: alpha cannot be 0")
     return _smooth.ScaledELU.apply(input, alpha=float(alpha), scale=1.0, input_scale=1.0 / alpha)
@@ -1081,25 +1003,25 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
-    _check_float(input, "mish")
+    _float_input(input, "mish")
     return _smooth.Mish.apply(input)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)), stable for large |x|."""
-    _check_float(input, "logsigmoid")
+    _float_input(input, "logsigmoid")
     return _smooth.LogSigmoid.apply(input)
 
 
 def softsign(input: Tensor) -> Tensor:
     """x / (1 + |x|)."""
-    _check_float(input, "softsign")
+    _float_input(input, "softsign")
     return _smooth.Softsign.apply(input)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
     """x - tanh(x)."""
-    _check_float(input, "tanhshrink")
+    _float_input(input, "tanhshrink")
     return _smooth.Tanhshrink.apply(input)
 
 
@@ -1111,13 +1033,13 @@ def _lambd(lambd: Any, fn: str) -> float:
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
-    _check_float(input, "softshrink")
+    _float_input(input, "softshrink")
     return _piecewise.Softshrink.apply(input, lambd=_lambd(lambd, "softshrink"))
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, else 0."""
-    _check_float(input, "hardshrink")
+    _float_input(input, "hardshrink")
     return _piecewise.Hardshrink.apply(input, lambd=_lambd(lambd, "hardshrink"))
 
 
@@ -1171,11 +1093,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     for t, name in ((query, "query"), (key, "key"), (value, "value")):
         _float_input(t, fn, name)
         if t.ndim < 2:
-            raise _ShapeError(f"{fn}: {name} must have at least 2 dims (..., L or S, E), got {t.shape}")
+            raise ShapeError(f"{fn}: {name} must have at least 2 dims (..., L or S, E), got {t.shape}")
     if enable_gqa:
         raise NotImplementedError(f"{fn}: enable_gqa=True is not implemented")
     if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
-        raise _ShapeError(f"{fn}: query {query.shape}, key {key.shape} and value {value.shape} don't fit (expected "
+        raise ShapeError(f"{fn}: query {query.shape}, key {key.shape} and value {value.shape} don't fit (expected "
                           "(..., L, E), (..., S, E), (..., S, Ev))")
     if is_causal and attn_mask is not None:
         raise RuntimeError(f"{fn}: _scaled_dot_product_attention: Explicit attn_mask should not be set when "
@@ -1245,11 +1167,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     _float_input(input, fn)
     _check_tensor(weight, "weight", fn)
     if weight.ndim > 1:
-        raise _ShapeError(f"{fn}: weight must be 1-D, got shape {weight.shape}")
+        raise ShapeError(f"{fn}: weight must be 1-D, got shape {weight.shape}")
     n = weight.numel()
     channels = input.shape[1] if input.ndim >= 2 else 1
     if n != 1 and n != channels:
-        raise _ShapeError(f"{fn}: mismatch of parameter numbers and input channel size: weight has {n} entries, "
+        raise ShapeError(f"{fn}: mismatch of parameter numbers and input channel size: weight has {n} entries, "
                           f"input {input.shape} has {channels} channels")
     w = weight.reshape((1, n) + (1,) * (input.ndim - 2)) if n > 1 else weight.reshape(())
     return _functions.where(input > 0, input, w * input)
@@ -1261,7 +1183,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     _float_input(input, fn)
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
-    d = _dim_arg(dim, input.ndim, fn)
+    d = _dim(dim, input.ndim, fn)
     if input.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
     a, b = input.chunk(2, d)
@@ -1289,13 +1211,13 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     fn = "instance_norm"
     _float_input(input, fn)
     if input.ndim < 3:
-        raise _ShapeError(f"{fn}: expected input of shape (N, C, *) with at least one position dim, got {input.shape}")
+        raise ShapeError(f"{fn}: expected input of shape (N, C, *) with at least one position dim, got {input.shape}")
     if use_input_stats:
         if running_mean is not None or running_var is not None:
             raise NotImplementedError(f"{fn}: updating running statistics from instance statistics is not "
                                       "implemented (use track_running_stats=False)")
         if _math.prod(input.shape[2:]) <= 1:
-            raise _ShapeError(f"{fn}: expected more than 1 spatial element when training, got input of shape "
+            raise ShapeError(f"{fn}: expected more than 1 spatial element when training, got input of shape "
                               f"{input.shape}")
         return group_norm(input, input.shape[1], weight, bias, eps)
     if running_mean is None or running_var is None:

@@ -17,9 +17,8 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 import numpy
 
 from .. import autograd
-from .._state import STATE
+from .._state import STATE, replayed
 from ..autograd.hooks import ModuleBackwardHook, RemovableHandle
-from ..jit import replayed
 from ..backend import ARRAY_TYPES, backend_of, transfer
 from ..tensor import Tensor
 

@@ -10,7 +10,7 @@ import math
 from typing import Iterable
 
 from ..autograd import no_grad
-from ..jit import capturing, replayed
+from .._state import capturing, replayed
 from ..backend import array_module
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor, wrap

@@ -1,6 +1,6 @@
 """The ops: each a Function with its forward and backward side by side, written once against ``xp``.
 
-elementwise.py  add sub mul div neg pow exp log sqrt abs sigmoid relu tanh clone; where clamp maximum minimum
+elementwise.py  add sub mul div neg pow exp log log10 sqrt abs sigmoid relu tanh clone; where clamp maximum minimum
                 masked_fill sin cos; floor/ceil/round/sign (Step: zero gradient)
 reduce.py       sum mean max min var prod cumsum
 shape.py        reshape permute getitem (view, flatten, squeeze, unsqueeze, transpose, split, chunk build on
@@ -19,7 +19,8 @@ logical.py      comparisons, argmax/argmin, isnan/isinf/all/any: no gradient, bu
 inplace.py      index_put (the differentiable t[index] = v behind recorded in-place writes)
 convert.py      dtype casts and moves between backends
 
-Argument checks, dim normalisation and PyTorch's type promotion happen before an op is applied (tensor.py,
-functions.py), so the ops see arrays that already fit together.
+Argument checks, dim normalisation and PyTorch's type promotion happen before an op is applied (tensor_ops.py,
+_args.py, nn/functional.py), so the ops see arrays that already fit together; each op's public forms are one
+line of minigrad/optable.py.
 """
 from . import tensor_xp  # noqa: F401  (installs the create_graph namespace into the engine)

@@ -6,6 +6,8 @@ import math
 from ..autograd import Function
 from ..backend import array_module, ignore_overflow
 
+_LN10 = math.log(10.0)
+
 
 class Add(Function):
     def forward(self, a, b):
@@ -133,6 +135,17 @@ class Log(Function):
 
     def backward(self, g):
         return g / self.a
+
+
+class Log10(Function):
+    saves = (0,)
+
+    def forward(self, a):
+        self.a = a
+        return array_module(a).log10(a)
+
+    def backward(self, g):
+        return g / (self.a * _LN10)
 
 
 class Sqrt(Function):

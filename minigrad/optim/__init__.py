@@ -14,7 +14,7 @@ from .adadelta import Adadelta
 from .rprop import Rprop
 from .asgd import ASGD
 from .lbfgs import LBFGS
-from . import lr_scheduler  # noqa: E402  (after the optimizers it schedules)
+from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam", "Adamax", "Adadelta", "Rprop",
            "ASGD", "LBFGS", "lr_scheduler"]

@@ -26,7 +26,7 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable, Iterator
 
 from ..autograd import enable_grad
-from ..jit import replayed
+from .._state import replayed
 from ..tensor import Tensor
 
 __all__ = ["Optimizer"]

@@ -10,8 +10,10 @@ In the spirit of PyTorch's OpInfo and MyGrad's backprop test factory, an entry s
 
 and test_opinfo.py derives from it: gradcheck in float64 with a random upstream gradient, the forward and
 backward against PyTorch per dtype, the large input against PyTorch, and parity of every backend with numpy.
-Adding an op is a Function, its public names, and one entry here (or in tests/support/opinfo_nn.py /
-tests/support/opinfo_losses.py, which define their own ``OPS`` list).
+Adding an op is a Function, one line in minigrad/optable.py, and one entry here (or in tests/support/opinfo_nn.py /
+tests/support/opinfo_losses.py, which define their own ``OPS`` list). Entries are keyed by the op table's names:
+``[mg.|F.]<op>[_<variant>]`` (``pow_method``, ``mg.sum``, ``F.max_pool2d_indices``); tests/ops/test_optable.py
+fails for an op of the table that no entry names.
 
 Values come from a NumPy generator seeded by hypothesis, not element by element: every draw is a generic
 point in the op's domain (no runs of 0.0 that a shrinker likes), while hypothesis explores shapes, dims
@@ -255,6 +257,7 @@ OPS: list[OpInfo] = [
     unary("neg", lambda t: -t),
     unary("exp", lambda t: t.exp()),
     unary("log", lambda t: t.log(), "positive"),
+    unary("log10", lambda t: t.log10(), "positive"),
     unary("sqrt", lambda t: t.sqrt(), "positive"),
     unary("abs", lambda t: t.abs(), "nonzero"),
     unary("sigmoid", lambda t: t.sigmoid(), large=_unary_large("real")),
@@ -1065,6 +1068,62 @@ OPS += [
     OpInfo("isclose", *same(lambda a, b, **k: a.isclose(b, **k)), _isclose_sample, differentiable=False,
            dtypes=INDEX_DTYPES),
     OpInfo("mg.meshgrid", mg.meshgrid, lambda *t, **k: torch.meshgrid(*t, **k), _meshgrid_sample),
+]
+
+
+# ------------------------------------- argmax/argmin, t, expand_as, and the ops that answer with a Python value
+@st.composite
+def _arg_reduce_sample(draw, dtype):
+    shape = draw(shapes())
+    x = draw(array(shape, dtype, "distinct"))  # tie-free: which of two equal maxima wins is not what is tested
+    d = draw(dims(len(shape), none=True))
+    return sample(x) if d is None else sample(x, d, keepdim=draw(st.booleans()))
+
+
+@st.composite
+def _expand_as_sample(draw, dtype):
+    shape = draw(st.lists(st.integers(1, 3), max_size=3).map(tuple))
+    target = tuple(draw(st.lists(st.integers(1, 3), max_size=2))) + tuple(
+        draw(st.sampled_from([n, 3])) if n == 1 else n for n in shape)
+    return sample(draw(array(shape, dtype)), draw(array(target, dtype)), grad=(0,))
+
+
+@st.composite
+def _equal_sample(draw, dtype):
+    """Equal pairs, pairs differing in one element, and pairs of different shapes."""
+    sa = draw(shapes())
+    a = draw(array(sa, dtype))
+    kind = draw(st.sampled_from(["same", "one off", "other shape"]))
+    if kind == "same":
+        return sample(a, a.copy())
+    if kind == "one off" and a.size:
+        b = a.copy()
+        b.flat[draw(st.integers(0, a.size - 1))] += 1
+        return sample(a, b)
+    return sample(a, draw(array(draw(shapes()), dtype)))
+
+
+def _as_tensor(f: Callable, make: Callable) -> Callable:
+    """An op answering with a Python value (a bool, an int), as a tensor the generic tests can compare."""
+    return lambda *a, **k: make(f(*a, **k))
+
+
+OPS += [
+    OpInfo("argmax", *same(lambda x, *a, **k: x.argmax(*a, **k)), _arg_reduce_sample, differentiable=False,
+           dtypes=INDEX_DTYPES),
+    OpInfo("argmin", *same(lambda x, *a, **k: x.argmin(*a, **k)), _arg_reduce_sample, differentiable=False,
+           dtypes=INDEX_DTYPES),
+    OpInfo("t", *same(lambda x: x.t()), lambda d: shapes(0, 2).flatmap(lambda s: array(s, d)).map(sample)),
+    OpInfo("expand_as", *same(lambda x, y: x.expand_as(y)), _expand_as_sample),
+    OpInfo("numel", _as_tensor(lambda x: x.numel(), mg.tensor),
+           _as_tensor(lambda x: x.numel(), lambda v: torch.tensor(v)),
+           lambda d: shapes().flatmap(lambda s: array(s, d)).map(sample), differentiable=False),
+    OpInfo("allclose", _as_tensor(lambda a, b, **k: a.allclose(b, **k), mg.tensor),
+           _as_tensor(lambda a, b, **k: a.allclose(b, **k), lambda v: torch.tensor(v)), _isclose_sample,
+           differentiable=False, dtypes=FLOATS),
+    OpInfo("equal", _as_tensor(lambda a, b: a.equal(b), mg.tensor),
+           _as_tensor(lambda a, b: a.equal(b), lambda v: torch.tensor(v)), _equal_sample, differentiable=False,
+           dtypes=INDEX_DTYPES),
 ]
 
 

@@ -340,6 +340,10 @@ OPS += [
     OpInfo("F.interpolate", F.interpolate, _torch("interpolate"), _interpolate_sample, atol=1e-6, rtol=1e-5,
            large=lambda rng, dtype: sample(fill(rng, (8, 16, 40, 30), dtype), size=(67, 45), mode="bilinear",
                                            align_corners=False)),
+    OpInfo("F.upsample", F.upsample, _torch("upsample"),  # interpolate's deprecated name, without recompute_...
+           lambda d: _interpolate_sample(d).map(
+               lambda s: sample(*s.args, **{k: v for k, v in s.kwargs.items() if k != "recompute_scale_factor"})),
+           atol=1e-6, rtol=1e-5),
     OpInfo("F.interpolate_nearest_large", F.interpolate, _torch("interpolate"), _interpolate_sample,
            large=lambda rng, dtype: sample(fill(rng, (8, 16, 40, 30), dtype), scale_factor=1.7)),
     OpInfo("F.interpolate_bicubic_large", F.interpolate, _torch("interpolate"), _interpolate_sample,
