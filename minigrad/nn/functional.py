@@ -692,6 +692,13 @@ def _difference_loss(op, input, target, reduction, fn, param=None):
     return op.apply(input, _as_input_dtype(target, input), reduction=reduction, param=param)
 
 
+def _finite_float(v, name: str, fn: str) -> float:
+    """A running-statistics momentum: any finite number (PyTorch computes with a negative one too)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
+        raise ValueError(f"{fn}: {name} must be a finite float, got {v!r}")
+    return float(v)
+
+
 def _nonneg_float(v, name: str, fn: str, strict: bool = False) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v > 0 if strict else v >= 0) \
             or v != v or v == float("inf"):
@@ -759,7 +766,7 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
                           f"{input.shape}")
     updates = use_batch and running_mean is not None
     if momentum is not None:
-        momentum = _nonneg_float(momentum, "momentum", fn)
+        momentum = _finite_float(momentum, "momentum", fn)
     elif updates and num_batches_tracked is None:
         raise ValueError(f"{fn}: momentum must be a float (None, a cumulative average, needs a batch counter)")
     out = _norm_ops.BatchNorm.apply(input, weight, bias, running_mean, running_var,
@@ -1206,20 +1213,32 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalize each (sample, channel) of input (N, C, *) over its positions (group_norm with one channel per
     group), then weight and bias (C,) per channel; with use_input_stats=False, normalize by the running
-    statistics instead (as batch_norm in eval mode). Updating running statistics from instance statistics is
-    not implemented and raises."""
+    statistics instead (as batch_norm in eval mode). With use_input_stats and running statistics (C,) given,
+    those are updated in place by ``momentum`` from the instance statistics averaged over the batch (PyTorch's
+    rule; the variance unbiased)."""
     fn = "instance_norm"
     _float_input(input, fn)
     if input.ndim < 3:
         raise ShapeError(f"{fn}: expected input of shape (N, C, *) with at least one position dim, got {input.shape}")
     if use_input_stats:
-        if running_mean is not None or running_var is not None:
-            raise NotImplementedError(f"{fn}: updating running statistics from instance statistics is not "
-                                      "implemented (use track_running_stats=False)")
+        if (running_mean is None) != (running_var is None):
+            raise ValueError(f"{fn}: give both running_mean and running_var, or neither")
         if _math.prod(input.shape[2:]) <= 1:
             raise ShapeError(f"{fn}: expected more than 1 spatial element when training, got input of shape "
                               f"{input.shape}")
-        return group_norm(input, input.shape[1], weight, bias, eps)
+        out = group_norm(input, input.shape[1], weight, bias, eps)
+        if running_mean is not None:
+            c = input.shape[1]
+            for t, name in ((running_mean, "running_mean"), (running_var, "running_var")):
+                _check_tensor(t, name, fn)
+                if t.shape != (c,):
+                    raise ShapeError(f"{fn}: {name} must have shape ({c},) for input of shape {input.shape}, "
+                                     f"got {t.shape}")
+            momentum = _finite_float(momentum, "momentum", fn)
+            _norm_ops.InstanceRunningStats.apply(input.detach(), running_mean, running_var, momentum=momentum)
+            running_mean._vc[0] += 1  # the op wrote into the buffers: the in-place change it is
+            running_var._vc[0] += 1
+        return out
     if running_mean is None or running_var is None:
         raise ValueError(f"{fn}: use_input_stats=False needs running_mean and running_var")
     return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)

@@ -173,7 +173,8 @@ class GroupNorm(Module):
 
 class _InstanceNorm(Module):
     """Per-sample, per-channel normalization over the positions (F.instance_norm); ``affine`` adds a per-channel
-    weight (ones) and bias (zeros). Running statistics (track_running_stats=True) are not implemented."""
+    weight (ones) and bias (zeros). With track_running_stats, training updates running_mean and running_var
+    (momentum None: never) and eval normalizes by them, as PyTorch's."""
     _batched_ndim = 3
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
@@ -182,8 +183,6 @@ class _InstanceNorm(Module):
         super().__init__()
         if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features <= 0:
             raise ValueError(f"num_features must be a positive int, got {num_features!r}")
-        if track_running_stats:
-            raise NotImplementedError(f"{type(self).__name__}: track_running_stats=True is not implemented")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.use_bias = affine and bias
@@ -195,6 +194,13 @@ class _InstanceNorm(Module):
             self.bias = Parameter(mg.zeros(num_features, dtype=dtype, backend=backend))
         else:
             self.register_parameter("bias", None)
+        if track_running_stats:  # PyTorch's buffers; the counter is kept for state_dict, never incremented
+            self.register_buffer("running_mean", mg.zeros(num_features, dtype=dtype, backend=backend))
+            self.register_buffer("running_var", mg.ones(num_features, dtype=dtype, backend=backend))
+            self.register_buffer("num_batches_tracked", mg.tensor(0, dtype=mg.int64, backend=backend))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
 
     def reset_parameters(self) -> None:
         if self.weight is not None:
@@ -212,7 +218,9 @@ class _InstanceNorm(Module):
         if x.shape[1] != self.num_features:
             raise mg.ShapeError(f"{type(self).__name__}: input has {x.shape[1]} channels (shape {input.shape}) but "
                                 f"the layer was built for num_features={self.num_features}")
-        out = F.instance_norm(x, None, None, self.weight, self.bias, True, self.momentum, self.eps)
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              self.momentum if self.momentum is not None else 0.0, self.eps)
         return out.squeeze(0) if unbatched else out
 
     def extra_repr(self) -> str:

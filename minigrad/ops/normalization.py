@@ -2,7 +2,8 @@
 
 One op does the whole layer, running statistics included, so that ``mg.jit`` replays it faithfully: the batch
 statistics come from each call's input, and the in-place update of the running statistics (and of the batch
-counter) happens inside ``forward`` on the buffers' own arrays, which a replay passes again.
+counter) happens inside ``forward`` on the buffers' own arrays, which a replay passes again. Instance norm's
+running statistics are updated the same way, by an op of their own.
 """
 from __future__ import annotations
 
@@ -98,3 +99,21 @@ class BatchNorm(Function):
             else:
                 gx = gxhat * self.invstd
         return gx, gw, gb, None, None, None
+
+
+class InstanceRunningStats(Function):
+    """Instance norm's running statistics, updated in place from the instance statistics of x (N, C, *): running
+    = (1 - momentum) running + momentum * (the mean over N of each sample's per-channel mean, or unbiased
+    variance), as PyTorch's instance_norm does by batch-normalizing (1, N * C, *) with the statistics repeated.
+    In an op of its own so that mg.jit replays the update; returns nothing of use (a 0-d zero)."""
+
+    def forward(self, x, running_mean, running_var, momentum):
+        axes = tuple(range(2, x.ndim))
+        n = x.size // (x.shape[0] * x.shape[1])
+        mean = x.mean(axis=axes)
+        var = ((x - mean.reshape(mean.shape + (1,) * len(axes))) ** 2).sum(axis=axes) / (n - 1)
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean.mean(axis=0)
+        running_var *= 1 - momentum
+        running_var += momentum * var.mean(axis=0)
+        return array_module(x).zeros((), dtype=x.dtype)

@@ -37,7 +37,7 @@ KNOWN = {
     "logsumexp": "integer inputs refused (PyTorch computes in the default float dtype)",
     "nn.functional.hardtanh": "integer inputs refused",
     "nn.functional.avg_pool2d": "one-element padding tuples and integer inputs refused",
-    "nn.functional.batch_norm": "negative momentum and a zero-size batch refused",
+    "nn.functional.batch_norm": "an empty 1-D input (shape (0,)) refused: minigrad wants (N, C, *)",
     "nn.functional.pad.replicate_negative": "negative padding refused outside mode='constant'",
     "gather": "an index with a zero-size dim, or a 0-d input, refused",
     "nn.functional.avg_pool1d": "integer inputs refused",
@@ -49,7 +49,6 @@ KNOWN = {
     "nn.functional.layer_norm": "a negative eps refused (PyTorch computes with it)",
     "nn.functional.group_norm": "a negative eps refused (PyTorch computes with it)",
     "nn.functional.hardshrink": "a negative lambd refused (PyTorch computes with it)",
-    "nn.functional.instance_norm": "use_input_stats with running statistics (updating them) is not implemented",
     "nn.functional.normalize": "a 0-d input refused (PyTorch normalizes it over dim 0)",
     "nn.functional.cosine_similarity": "0-d inputs raise NumPy's AxisError (PyTorch computes)",
     "norm.nuc": "the nuclear (matrix) norm is not implemented",
@@ -117,8 +116,6 @@ MODULES, MISSING_MODULES = torch_db.module_infos()
 
 # module -> why some of PyTorch's inputs fail, one line each.
 KNOWN_MODULE = {
-    "InstanceNorm1d": "track_running_stats=True is not implemented",
-    "InstanceNorm2d": "track_running_stats=True is not implemented",
     "TransformerEncoder": "its constructor takes a built torch TransformerEncoderLayer, which the harness does not "
                           "translate into minigrad's (TransformerEncoderLayer itself passes)",
 }

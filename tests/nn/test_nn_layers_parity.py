@@ -217,12 +217,37 @@ def test_interpolate_errors_name_the_problem():
         F.interpolate(x, size=2, mode="lanczos")
 
 
-def test_instance_norm_refuses_running_statistics():
-    with pytest.raises(NotImplementedError, match="track_running_stats=True is not implemented"):
-        nn.InstanceNorm2d(3, track_running_stats=True)
+@pytest.mark.parametrize("momentum", [0.2, None])
+def test_instance_norm_running_statistics_match_torch(momentum):
+    """track_running_stats: training updates running_mean / running_var from the instance statistics averaged
+    over the batch (momentum None: never), eval normalizes by them; and mg.jit replays the update."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    ours = nn.InstanceNorm2d(3, momentum=momentum, affine=True, track_running_stats=True, dtype=mg.float64)
+    theirs = torch.nn.InstanceNorm2d(3, momentum=momentum, affine=True, track_running_stats=True).double()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    xs = [rng.standard_normal((2, 3, 4, 5)) for _ in range(3)]
+    for x in xs:
+        out, want = ours(mg.tensor(x)), theirs(torch.tensor(x))
+        np.testing.assert_allclose(out.detach().numpy().copy(), want.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(getattr(ours, name).numpy(), getattr(theirs, name).numpy(), rtol=1e-12)
+    ours.eval(), theirs.eval()
+    np.testing.assert_allclose(ours(mg.tensor(xs[0])).detach().numpy().copy(),
+                               theirs(torch.tensor(xs[0])).detach().numpy(), rtol=1e-12, atol=1e-12)
+    jitted = nn.InstanceNorm2d(3, momentum=momentum, track_running_stats=True, dtype=mg.float64)
+    step = mg.jit(lambda x: jitted(x).sum())
+    for x in xs:
+        step(mg.tensor(x))
+    np.testing.assert_allclose(jitted.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-12)
+
+
+def test_instance_norm_argument_errors():
     x = mg.zeros(2, 3, 4)
-    with pytest.raises(NotImplementedError, match="updating running statistics"):
-        nn.functional.instance_norm(x, mg.zeros(3), mg.ones(3))
+    with pytest.raises(ValueError, match="give both running_mean and running_var"):
+        nn.functional.instance_norm(x, mg.zeros(3))
+    with pytest.raises(mg.ShapeError, match="running_var must have shape \\(3,\\)"):
+        nn.functional.instance_norm(x, mg.zeros(3), mg.ones(4))
     out = nn.functional.instance_norm(x + 1, mg.zeros(3), mg.ones(3), use_input_stats=False)  # eval-style
     np.testing.assert_allclose(out.detach().numpy().copy(), np.ones((2, 3, 4)) / np.sqrt(1 + 1e-5), rtol=1e-6)
     with pytest.raises(mg.ShapeError, match="built for num_features=3"):
