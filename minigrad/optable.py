@@ -109,6 +109,8 @@ OPS: list[Op] = [
     _m("pow", E.Pow, inplace=True, out=True, number_input=True, operators=("**",)),
     _m("neg", E.Neg, inplace=True, out=True, operators=("unary -",)),
     _m("abs", E.Abs, inplace=True, out=True, operators=("abs()",)),
+    _m("remainder", E.Remainder, inplace=True, out=True, number_input=True, operators=("%",)),
+    _m("floor_divide", E.FloorDivide, inplace=True, out=True, number_input=True, operators=("//",)),
     _m("matmul", linalg.MatMul, out=True, operators=("@",)),
     _m("dot", linalg.MatMul, out=True),
     _m("bmm", linalg.MatMul, out=True),
@@ -145,6 +147,11 @@ OPS: list[Op] = [
     _m("le", L.Compare, inplace=True, out=True, operators=("<=",)),
     _m("gt", L.Compare, inplace=True, out=True, operators=(">",)),
     _m("ge", L.Compare, inplace=True, out=True, operators=(">=",)),
+    # bitwise: integer and bool tensors, no gradient
+    _m("bitwise_and", L.Bitwise, inplace=True, out=True, operators=("&",)),
+    _m("bitwise_or", L.Bitwise, inplace=True, out=True, operators=("|",)),
+    _m("bitwise_xor", L.Bitwise, inplace=True, out=True, operators=("^",)),
+    _m("bitwise_not", L.Bitwise, inplace=True, out=True, operators=("~",)),
     _m("isclose", closeness.IsClose),
     _m("allclose", closeness.IsClose),
     _m("equal", None),
@@ -201,6 +208,7 @@ OPS: list[Op] = [
     _m("diagonal", matrix.Diagonal),
     _m("diag", matrix.DiagEmbed, out=True),
     Op("numel", Tensor.numel, None),
+    Op("zero_", InplaceMethods.zero_, None),  # torch.zero_(t): the in-place method as a function
     # no method
     _fn(tensor_ops.cat, S.Cat, out=True, aliases=("concat", "concatenate")),
     _fn(tensor_ops.stack, None, out=True),
@@ -362,5 +370,5 @@ def readme_table() -> str:
         name = op.name + "".join(f" / {a}" for a in op.aliases)
         rows.append(f"| `{name}` | {fn} | {yes if op.method is not False else ''} | {yes if op.mg else ''} | "
                     f"{yes if op.F else ''} | {yes if op.inplace else ''} | {yes if op.out else ''} | "
-                    + " ".join(f"`{o}`" for o in op.operators) + " |")
+                    + " ".join(f"`{o}`".replace("|", "\\|") for o in op.operators) + " |")  # a bare | ends the cell
     return "\n".join(rows) + "\n"

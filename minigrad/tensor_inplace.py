@@ -110,7 +110,9 @@ class InplaceMethods:
             raise _bad_operand("mul_", other, self, e) from None
         return self
 
-    def div_(self, other: Any) -> "Tensor":
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> "Tensor":
+        if rounding_mode is not None:  # integer-keeping division: the generic in-place protocol
+            return _rounded_div_(self, other, rounding_mode=rounding_mode)
         if STATE.grad_enabled and self._records_into(other):
             return self._rebind("div_", self._snapshot("div_") / other)
         d = self._inplace("div_")
@@ -228,6 +230,11 @@ def inplace_form(impl: Callable, name: str) -> Callable:
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"In-place form of ``{name[:-1]}``: writes the result into this tensor and returns it."
     return method
+
+
+# div_(rounding_mode=...): the method attached by the op table, through the generic protocol (looked up at call
+# time, so this module needs nothing above it)
+_rounded_div_ = inplace_form(lambda self, other, rounding_mode: self.div(other, rounding_mode=rounding_mode), "div_")
 
 
 def write_out(out: Any, res: Any, name: str) -> Any:

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy
 
 from . import dtypes
-from ._args import _alias, _arg_dim, _as_dim, _broadcastable, _dim, _dims, _int_args, _prod, _scalar
+from ._args import _alias, _arg_dim, _as_dim, _broadcastable, _dim, _dims, _int_arg, _int_args, _prod, _scalar
 from .errors import DimError, ShapeError
 from .ops import closeness as _closeness, convert, elementwise, linalg, logical, matrix as _matrix
 from .ops import pointwise_math as _pmath, reduce, roll as _roll_ops, scan as _scan, scatter as _scatter_ops
@@ -53,11 +53,40 @@ class TensorOps:
     def __neg__(self): return elementwise.Neg.apply(self)
     def __pos__(self): return self
     def __abs__(self): return elementwise.Abs.apply(self)
+    def __mod__(self, other): return _binary(elementwise.Remainder, self, other)
+    def __rmod__(self, other): return _binary(elementwise.Remainder, other, self)
+    def __floordiv__(self, other): return _binary(elementwise.FloorDivide, self, other)
+    def __rfloordiv__(self, other): return _binary(elementwise.FloorDivide, other, self)
+    def __and__(self, other): return _bitwise(operator.and_, self, other)
+    def __rand__(self, other): return _bitwise(operator.and_, other, self)
+    def __or__(self, other): return _bitwise(operator.or_, self, other)
+    def __ror__(self, other): return _bitwise(operator.or_, other, self)
+    def __xor__(self, other): return _bitwise(operator.xor, self, other)
+    def __rxor__(self, other): return _bitwise(operator.xor, other, self)
+    def __invert__(self): return _bitwise(operator.invert, self, None)
+
+    remainder = __mod__
+    floor_divide = __floordiv__
+    bitwise_and = __and__
+    bitwise_or = __or__
+    bitwise_xor = __xor__
+    bitwise_not = __invert__
 
     add = __add__
     sub = __sub__
     mul = __mul__
-    div = __truediv__
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> "Tensor":
+        """self / other; ``rounding_mode`` "trunc" rounds toward zero, "floor" toward -inf (zero gradient), both
+        keeping integer dtypes, as in PyTorch."""
+        if rounding_mode is None:
+            return _binary(elementwise.Div, self, other, floating=True)
+        if rounding_mode == "floor":
+            return _binary(elementwise.FloorDivide, self, other)
+        if rounding_mode == "trunc":
+            return _binary(elementwise.TruncDivide, self, other)
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                         f"{rounding_mode!r}")
     matmul = __matmul__
     neg = __neg__
     abs = __abs__
@@ -209,13 +238,16 @@ class TensorOps:
     clip = clamp
 
     def masked_fill(self, mask: "Tensor", value: Any) -> "Tensor":
-        """A copy with ``value`` wherever the bool ``mask`` (broadcast to this shape) is True."""
+        """A copy with ``value`` wherever the bool ``mask`` is True; mask and tensor broadcast together, as in
+        PyTorch (the in-place form needs the result to keep this tensor's shape)."""
         m = _raw(mask)
         if getattr(m, "dtype", None) is None or m.dtype.kind != "b":
             raise TypeError(f"masked_fill: mask must be a bool tensor, got {type(mask).__name__} of dtype "
                             f"{getattr(m, 'dtype', None)}")
-        if not _broadcastable(m.shape, self.shape) or len(m.shape) > self.ndim:
-            raise ShapeError(f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast to {self.shape}")
+        if not _broadcastable(m.shape, self.shape):
+            raise ShapeError(f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast with {self.shape}")
+        if len(m.shape) > self.ndim or any(a > b for a, b in zip(reversed(m.shape), reversed(self.shape))):
+            self = self.expand(*numpy.broadcast_shapes(tuple(m.shape), tuple(self.shape)))
         if isinstance(value, Tensor):
             if value.ndim != 0:
                 raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got tensor with "
@@ -233,7 +265,14 @@ class TensorOps:
 
     def floor(self): return self._step("floor")
     def ceil(self): return self._step("ceil")
-    def round(self): return self._step("round")
+    def round(self, *, decimals: int = 0) -> "Tensor":
+        """Round half to even, to ``decimals`` decimal places (negative: to tens, hundreds, ...)."""
+        decimals = _int_arg(decimals, "decimals", "round")
+        if not decimals:
+            return self._step("round")
+        if self.dtype.kind != "f" and decimals > 0:  # integers have no decimals to round
+            return self.clone()
+        return elementwise.Step.apply(self, fn="round", decimals=decimals)
 
     def sign(self) -> "Tensor":
         return elementwise.Step.apply(self, fn="sign") if self.dtype.kind != "b" else self.clone()
@@ -278,10 +317,14 @@ class TensorOps:
         middle = -1 if self._data.size else _prod(shp[s:e + 1])  # -1 is ambiguous for empty tensors
         return shape_ops.Reshape.apply(self, shape=shp[:s] + (middle,) + shp[e + 1:])
 
-    def squeeze(self, dim: int | None = None) -> "Tensor":
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> "Tensor":
+        """Drop size-1 dims: all of them, or those among ``dim`` (an int or a tuple; others stay)."""
         shp = self.shape
         if dim is None:
             return self.reshape(tuple(n for n in shp if n != 1))
+        if isinstance(dim, (tuple, list)):
+            ds = {_dim(d, max(self.ndim, 1)) for d in dim}
+            return shape_ops.Reshape.apply(self, shape=tuple(n for i, n in enumerate(shp) if i not in ds or n != 1))
         d = _dim(dim, self.ndim)
         if not shp or shp[d] != 1:  # a 0-d tensor or a dim that is not 1: nothing to squeeze, as in PyTorch
             return shape_ops.Reshape.apply(self, shape=shp)
@@ -396,13 +439,19 @@ class TensorOps:
         if getattr(idx, "dtype", None) is None or idx.dtype.kind not in "iu":
             raise TypeError(f"gather: index must be an integer tensor, got {type(index).__name__} of dtype "
                             f"{getattr(idx, 'dtype', None)}")
+        if self.ndim == 0 and idx.ndim <= 1:  # PyTorch takes a 0-d input as one element along dim 0 (or -1)
+            _dim(dim, 1)
+            out = self.reshape(1).gather(0, index.reshape(-1) if isinstance(index, Tensor) else idx.reshape(-1))
+            return out.reshape(idx.shape)
         d = _dim(dim, self.ndim)
+        if idx.size == 0:  # nothing to gather: PyTorch checks no shapes and returns the index's (empty) shape
+            return self.reshape(-1)[:0].reshape(idx.shape)
         if idx.ndim != self.ndim or any(m > n for i, (m, n) in enumerate(zip(idx.shape, self.shape)) if i != d):
             raise ShapeError(f"gather: index of shape {tuple(idx.shape)} must have the {self.ndim} dims of the input "
                              f"{self.shape} and be no larger in dims other than {dim}")
         return shape_ops.TakeAlongDim.apply(self, index, axis=d)
 
-    # ----------------------------------------------------------------- softmax family (losses branch)
+    # ----------------------------------------------------------------- softmax family
     # Thin aliases of minigrad.nn.functional, imported late because nn builds on Tensor.
     def softmax(self, dim: int, dtype: Any = None) -> "Tensor":
         from .nn import functional
@@ -413,8 +462,9 @@ class TensorOps:
         return functional.log_softmax(self, dim, dtype=dtype)
 
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> "Tensor":
+        """log(sum(exp(x))) over ``dim``, computed stably; integer input gives the default float dtype."""
         from .nn import functional
-        return functional.logsumexp(self, dim, keepdim)
+        return functional.logsumexp(_floating(self), dim, keepdim)
     # ----------------------------------------------------------------- end of the softmax family block
 
 
@@ -468,6 +518,29 @@ def _int64_if_integral(t: Tensor) -> Tensor:
 def _floating(t: Tensor) -> Tensor:
     """``t`` itself if floating, else cast (differentiably) to the default float dtype."""
     return t if t._data.dtype.kind == "f" else convert.Cast.apply(t, dtypes.get_default_dtype())
+
+
+def _bitwise(op: Any, a: Any, b: Any) -> Tensor:
+    """A bitwise op on integer or bool tensors (and Python ints/bools); floats raise, as in PyTorch."""
+    if not isinstance(a, Tensor):
+        a = _operand(a, b)
+    elif b is not None and not isinstance(b, Tensor):
+        b = _operand(b, a)
+    for v in (a, b):
+        kind = v._data.dtype.kind if isinstance(v, Tensor) else "f" if isinstance(v, float) else "i"
+        if v is not None and kind not in "biu":
+            raise TypeError(f"{op.__name__.strip('_')}: bitwise ops need integer or bool operands, got "
+                            f"{v.dtype if isinstance(v, Tensor) else type(v).__name__}")
+    if b is None:
+        return logical.Bitwise.apply(a, op=op)
+    if isinstance(b, Tensor) and isinstance(a, Tensor) and a.dtype != b.dtype:
+        want = dtypes.result_type(a._data, b._data)
+        a, b = (convert.Cast.apply(v, want) if v.dtype != want else v for v in (a, b))
+    try:
+        return logical.Bitwise.apply(a, b, op=op)
+    except ValueError as e:
+        raise ShapeError(f"{op.__name__.strip('_')}: shapes {a.shape} and {getattr(b, 'shape', ())} don't "
+                         "broadcast") from e
 
 
 def _matmul_operand(other: Any, like: Tensor) -> Any:

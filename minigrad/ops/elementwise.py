@@ -331,10 +331,10 @@ class Step(Function):
     """floor, ceil, round (half to even, as PyTorch), sign: piecewise constant, so the gradient is zero
     everywhere (PyTorch's convention, also at the jumps)."""
 
-    def forward(self, a, fn):
+    def forward(self, a, fn, decimals=0):
         self.shape = a.shape
         if fn == "round":  # the array method: both NumPy and CuPy have it (module-level names differ)
-            return a.round()
+            return a.round(decimals)
         return getattr(array_module(a), fn)(a)
 
     def backward(self, g):
@@ -353,3 +353,51 @@ class Predicate(Function):
         if a.dtype.kind != "f":  # integers are never nan or inf
             return xp.zeros(a.shape, dtype=bool)
         return getattr(xp, fn)(a)
+
+
+def _xp(a, b):
+    """The array module of whichever operand is an array (the other may be a Python scalar)."""
+    return array_module(b if isinstance(a, (int, float)) else a)
+
+
+class Remainder(Function):
+    """a - floor(a / b) * b (the result takes the divisor's sign, as Python's % and torch.remainder).
+    Gradients: 1 for a, -floor(a / b) for b."""
+    constants = ("q",)  # floor(a / b): piecewise constant in a and b, so its own derivative is zero
+
+    def forward(self, a, b):
+        xp = _xp(a, b)
+        self.q = xp.floor_divide(a, b)
+        return xp.remainder(a, b)
+
+    def backward(self, g):
+        return g if self.needs_grad(0) else None, -g * self.q if self.needs_grad(1) else None
+
+
+class RoundedDiv(Function):
+    """a / b rounded toward -inf (FloorDivide: floor_divide, //) or toward zero (TruncDivide), integers staying
+    integers: piecewise constant, so the gradient is zero, as PyTorch's div(rounding_mode=...)."""
+    mode = "floor"
+
+    def forward(self, a, b):
+        xp = _xp(a, b)
+        self.shapes = tuple(getattr(v, "shape", None) for v in (a, b))
+        if self.mode == "floor":
+            return xp.floor_divide(a, b)
+        if all(getattr(v, "dtype", None) is None or v.dtype.kind != "f" for v in (a, b)) and \
+                not any(isinstance(v, float) for v in (a, b)):  # integers: floor, then one step toward zero
+            q = xp.floor_divide(a, b)
+            return q + ((q < 0) & (q * b != a))
+        return xp.trunc(a / b)
+
+    def backward(self, g):
+        xp = array_module(g)
+        return tuple(None if s is None else xp.zeros(s, dtype=g.dtype) for s in self.shapes)
+
+
+class FloorDivide(RoundedDiv):
+    mode = "floor"
+
+
+class TruncDivide(RoundedDiv):
+    mode = "trunc"

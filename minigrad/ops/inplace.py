@@ -23,7 +23,10 @@ class IndexPut(Function):
         ga = gv = None
         if self.needs_grad(0):
             ga = g.copy()
-            ga[self.index] = 0
+            if hasattr(ga, "__setitem__"):
+                ga[self.index] = 0
+            else:  # a 0-d gradient NumPy handed over as a scalar: any index of a 0-d tensor is all of it
+                ga = array_module(g).zeros_like(g)
         if self.needs_grad(1):
             gv = g[self.index]
             if gv.ndim < self.v_ndim:  # NumPy lets v carry extra leading 1-dims: a[0:2] = v of shape (1, 2)

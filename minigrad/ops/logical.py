@@ -30,3 +30,11 @@ class ArgReduce(Function):
             return method()
         out = method(axis=dim)
         return array_module(out).expand_dims(out, dim) if keepdim else out
+
+
+class Bitwise(Function):
+    """``op(a, b)`` (or ``op(a)`` for not) on integer or bool arrays: and, or, xor, invert; no gradient."""
+    differentiable = False
+
+    def forward(self, a, b=None, op=None):
+        return op(a) if b is None else op(a, b)

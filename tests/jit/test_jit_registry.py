@@ -78,6 +78,7 @@ def _nested_host_array(s) -> bool:
 REFUSED = [
     (lambda op, s: _nested_host_array(s), UnknownArrayError, "no recorded op computed"),  # a host index array
     (lambda op, s: op.name == "F.one_hot" and s.args[1] == -1, RuntimeError, "pass num_classes"),  # reads max
+    (lambda op, s: op.name == "zero_", RuntimeError, "in-place op fill_ inside a function captured"),  # rebinding
 ]
 
 

@@ -1164,6 +1164,82 @@ OPS += [
 ]
 
 
+# --------------------------------------------------------------------------------------------- rounded division
+# remainder, floor_divide, div(rounding_mode=) and round(decimals=) jump where a / b (or x * 10**decimals) crosses
+# an integer (a half): the float samples keep a / b at least 0.05 from one, so the central differences of
+# gradcheck (eps 1e-6) never straddle a jump. Integer samples need no care (no gradient).
+INT_FLOAT = ("float64", "float32", "int64")
+BITS = ("int64", "bool")
+
+
+def _off_the_jumps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.dtype.kind != "f":
+        return a
+    q = a / b
+    frac = np.clip(q - np.floor(q), 0.05, 0.95)
+    return np.asarray((np.floor(q) + frac) * b, dtype=a.dtype).reshape(np.broadcast_shapes(a.shape, b.shape))
+
+
+def _quotient_samples(dtype):
+    @st.composite
+    def draw_pair(draw):
+        sa, sb = draw(broadcast_shapes(2))
+        a, b = draw(array(sa, dtype)), draw(array(sb, dtype, "nonzero"))
+        if dtype.startswith("int"):
+            b = np.where(b == 0, 1, b).astype(b.dtype)
+        return sample(_off_the_jumps(a, b), b)
+    return draw_pair()
+
+
+def _quotient_scalar_samples(dtype):
+    @st.composite
+    def draw_one(draw):
+        a, s = draw(shapes().flatmap(lambda sh: array(sh, dtype))), draw(_nonzero_py(0.5, 3))
+        return sample(_off_the_jumps(a, np.asarray(s, a.dtype)), s)
+    return draw_one()
+
+
+@st.composite
+def _decimals_sample(draw, dtype):
+    x, d = draw(shapes().flatmap(lambda s: array(s, dtype))), draw(st.integers(-1, 3))
+    if x.dtype.kind == "f":  # away from the halves, where rounding jumps
+        scaled = x.astype(np.float64) * 10.0 ** d
+        frac = scaled - np.floor(scaled)
+        x = np.asarray(np.where(np.abs(frac - 0.5) < 0.05, (np.floor(scaled) + 0.3) / 10.0 ** d, x), dtype=x.dtype)
+    return sample(x, decimals=d)
+
+
+@st.composite
+def _squeeze_tuple_sample(draw, dtype):
+    shape = draw(st.lists(st.integers(1, 2), min_size=1, max_size=4).map(tuple))
+    nd = len(shape)
+    ds = tuple(draw(st.lists(st.integers(-nd, nd - 1), max_size=nd, unique_by=lambda d: d % nd)))
+    return sample(draw(array(shape, dtype)), ds)
+
+
+OPS += [
+    OpInfo("remainder", *same(lambda a, b: a % b), _quotient_samples, dtypes=INT_FLOAT, **BROADCAST_TOL),
+    OpInfo("remainder_scalar", *same(lambda t, s: t % s), _quotient_scalar_samples, dtypes=INT_FLOAT),
+    OpInfo("mg.remainder", mg.remainder, lambda a, b: torch.remainder(a, b),
+           _quotient_samples, dtypes=INT_FLOAT, **BROADCAST_TOL),
+    # torch's floor_divide has no derivative; div(rounding_mode="floor") is the same values with a zero gradient
+    OpInfo("floor_divide", lambda a, b: a // b, lambda a, b: torch.div(a, b, rounding_mode="floor"),
+           _quotient_samples, dtypes=INT_FLOAT, **BROADCAST_TOL),
+    OpInfo("div_trunc", *same(lambda a, b: a.div(b, rounding_mode="trunc")), _quotient_samples, dtypes=INT_FLOAT,
+           **BROADCAST_TOL),
+    OpInfo("div_floor", *same(lambda a, b: a.div(b, rounding_mode="floor")), _quotient_samples, dtypes=INT_FLOAT,
+           **BROADCAST_TOL),
+    OpInfo("round_decimals", *same(lambda x, decimals: x.round(decimals=decimals)), _decimals_sample),
+    OpInfo("squeeze_tuple", *same(lambda x, d: x.squeeze(d)), _squeeze_tuple_sample),
+    OpInfo("bitwise_and", *same(lambda a, b: a & b), _compare_samples, differentiable=False, dtypes=BITS),
+    OpInfo("bitwise_or", *same(lambda a, b: a | b), _compare_samples, differentiable=False, dtypes=BITS),
+    OpInfo("bitwise_xor", *same(lambda a, b: a ^ b), _compare_samples, differentiable=False, dtypes=BITS),
+    OpInfo("bitwise_not", *same(lambda t: ~t), _unary_samples("real"), differentiable=False, dtypes=BITS),
+    OpInfo("zero_", lambda t: t.clone().zero_(), lambda t: t.clone().zero_(), _unary_samples("real"),
+           dtypes=INT_FLOAT),
+]
+
+
 # --------------------------------------------------------------------------------------------- NaN samples
 # Every reduction follows one rule, PyTorch's: a NaN in a reduced slice makes that slice's result NaN (max
 # and min included, whose gradient goes to the NaN; all/any count NaN as true), and gradients are PyTorch's
