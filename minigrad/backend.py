@@ -266,6 +266,12 @@ def array_module(array: Any) -> ModuleType:
     return xp if xp is not None else _lookup(type(array)).xp
 
 
+def writable_copy(a: Any) -> Any:
+    """A copy of ``a`` that can be written by index: a 0-d result reaches backward rules as a NumPy scalar,
+    which has no item assignment."""
+    return a.copy() if hasattr(a, "__setitem__") else array_module(a).asarray(a).copy()
+
+
 def transfer(a: Any, dst: Backend) -> Any:
     """``a`` (an array of any backend, or host data) on backend ``dst``; the same object if it is already there.
     Moves between two devices go through the host."""

@@ -864,9 +864,11 @@ def _scatter_args(self: Tensor, dim: int, index: Any, src: Any, fn: str) -> int:
 def _scatter(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
              reduce: str | None = None) -> Tensor:
     """A copy with src's elements (or the number ``value``) written at ``index`` along ``dim``: for dim 0,
-    out[index[i][j]][j] = src[i][j]. Repeated indices: one of the writes wins (unspecified in PyTorch too)."""
-    if reduce is not None:
-        raise NotImplementedError("scatter: reduce= is deprecated in PyTorch and not implemented; use scatter_add")
+    out[index[i][j]][j] = src[i][j]. Repeated indices: one of the writes wins (unspecified in PyTorch too).
+    ``reduce`` "add" or "multiply" (deprecated in PyTorch: scatter_add / scatter_reduce) combines the values
+    into the places instead, without a derivative."""
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError(f"scatter: reduce argument must be either add or multiply, got {reduce!r}")
     if src is None and value is None:
         raise TypeError("scatter() needs src (a Tensor) or value (a number)")
     if src is not None and not isinstance(src, Tensor):
@@ -876,8 +878,8 @@ def _scatter(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: A
         if src.dtype != self.dtype:
             raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype, got {self.dtype} and "
                                f"{src.dtype}")
-        return _scatter_ops.Scatter.apply(self, index, src, axis=d)
-    return _scatter_ops.Scatter.apply(self, index, None, axis=d, value=_scalar(value))
+        return _scatter_ops.Scatter.apply(self, index, src, axis=d, reduce=reduce)
+    return _scatter_ops.Scatter.apply(self, index, None, axis=d, value=_scalar(value), reduce=reduce)
 
 
 def _scatter_add(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:

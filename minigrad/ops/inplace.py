@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, writable_copy
 
 
 class IndexPut(Function):
@@ -22,11 +22,8 @@ class IndexPut(Function):
     def backward(self, g):
         ga = gv = None
         if self.needs_grad(0):
-            ga = g.copy()
-            if hasattr(ga, "__setitem__"):
-                ga[self.index] = 0
-            else:  # a 0-d gradient NumPy handed over as a scalar: any index of a 0-d tensor is all of it
-                ga = array_module(g).zeros_like(g)
+            ga = writable_copy(g)
+            ga[self.index] = 0
         if self.needs_grad(1):
             gv = g[self.index]
             if gv.ndim < self.v_ndim:  # NumPy lets v carry extra leading 1-dims: a[0:2] = v of shape (1, 2)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, writable_copy
 
 
 def _grid(xp, index, axis: int) -> tuple:
@@ -41,23 +41,32 @@ class IndexSelect(Function):
 class Scatter(Function):
     """A copy of x with out[index[i][j]][j] = src[i][j] for axis 0 (likewise for any axis); ``src`` is an array
     (input 2) or None with a Python ``value``. With repeated indices the last write wins (PyTorch leaves it
-    unspecified). Gradients: x gets g with the written places zeroed; src gets g gathered at index."""
+    unspecified). Gradients: x gets g with the written places zeroed; src gets g gathered at index.
 
-    def forward(self, x, index, src, axis, value=None):
+    ``reduce`` "add" or "multiply" (PyTorch's deprecated form) combines instead of writing, repeats included; it
+    has no derivative, in PyTorch either."""
+
+    def forward(self, x, index, src, axis, value=None, reduce=None):
         xp = array_module(x)
         index = _wrapped(index, x.shape[axis] if x.ndim else 1)
-        self.index, self.axis = index, axis
+        self.index, self.axis, self.reduce = index, axis, reduce
         self.grid = _grid(xp, index, axis)
         out = x.copy()
-        out[self.grid] = value if src is None else _part(src, index.shape)
+        part = value if src is None else _part(src, index.shape)
+        if reduce is None:
+            out[self.grid] = part
+        else:
+            getattr(xp, reduce).at(out, self.grid, part)
         self.src_shape = None if src is None else src.shape
         return out
 
     def backward(self, g):
+        if self.reduce is not None:
+            raise RuntimeError("scatter: the derivative of scatter with reduce= is not implemented (nor in PyTorch)")
         xp = array_module(g)
         gx = gsrc = None
         if self.needs_grad(0):
-            gx = g.copy()
+            gx = writable_copy(g)
             gx[self.grid] = 0
         if self.src_shape is not None and self.needs_grad(2):
             gsrc = xp.zeros(self.src_shape, dtype=g.dtype)

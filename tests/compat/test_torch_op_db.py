@@ -41,11 +41,9 @@ KNOWN = {
     "nn.functional.normalize": "a 0-d input refused (PyTorch normalizes it over dim 0)",
     "nn.functional.cosine_similarity": "0-d inputs raise NumPy's AxisError (PyTorch computes)",
     "norm.nuc": "the nuclear (matrix) norm is not implemented",
-    "scatter": "reduce= is not implemented, and the backward of a 0-d src fails",
     # results that differ
     "div.no_rounding_mode": "float32 gradient of a quotient by a near-zero divisor differs by rounding (float64 agrees)",
     "pow": "float32 gradient of a large power differs by rounding (float64 agrees)",
-    "nn.functional.scaled_dot_product_attention": "some samples' values differ (attention with a mask or dropout: not yet reconciled)",
     "topk": "int64 inputs: the indices of tied values differ (minigrad's order is stable)",
     "sort": "bool input: the indices of tied values differ (minigrad's order is stable)",
     "argsort": "bool input: the indices of tied values differ (minigrad's order is stable)",

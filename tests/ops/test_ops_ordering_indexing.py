@@ -122,8 +122,30 @@ def test_index_select_and_scatter_errors():
         x.scatter_add(0, mg.zeros(2, 5, dtype=mg.int64), mg.zeros(2, 5))
     with pytest.raises(RuntimeError, match="Expected self.dtype to be equal to src.dtype"):
         x.scatter(0, mg.tensor([[0]]), mg.ones(1, 1, dtype=mg.float64))
-    with pytest.raises(NotImplementedError, match="reduce= is deprecated"):
-        x.scatter(0, mg.tensor([[0]]), 1.0, reduce="add")
+    with pytest.raises(RuntimeError, match="reduce argument must be either add or multiply"):
+        x.scatter(0, mg.tensor([[0]]), 1.0, reduce="mean")
+
+
+@pytest.mark.parametrize("reduce", ["add", "multiply"])
+@pytest.mark.parametrize("dtype", ["float64", "int64", "bool"])
+def test_scatter_reduce_argument_combines_repeats_as_torch(torch, reduce, dtype):
+    """scatter(reduce=) adds or multiplies into the places, repeated indices included, for a src tensor and a
+    number; like PyTorch it has no derivative (backward raises)."""
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((3, 4)) * 3).astype(dtype)
+    src = (rng.standard_normal((2, 4)) * 3).astype(dtype)
+    index = np.array([[0, 1, 2, 0], [0, 1, 0, 0]])
+    ours = mg.tensor(x).scatter(0, mg.tensor(index), mg.tensor(src), reduce=reduce)
+    theirs = torch.tensor(x).scatter(0, torch.tensor(index), torch.tensor(src), reduce=reduce)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-15)
+    value = True if dtype == "bool" else 2
+    ours = mg.tensor(x).scatter(0, mg.tensor(index), value, reduce=reduce)
+    theirs = torch.tensor(x).scatter(0, torch.tensor(index), value, reduce=reduce)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-15)
+    if dtype == "float64":
+        out = mg.tensor(x, requires_grad=True).scatter(0, mg.tensor(index), mg.tensor(src), reduce=reduce)
+        with pytest.raises(RuntimeError, match="derivative of scatter with reduce= is not implemented"):
+            out.sum().backward()
 
 
 def test_scatter_gradients_skip_overwritten_places(torch):
