@@ -52,16 +52,21 @@ KNOWN = {
 OPS = torch_db.present_ops()
 
 
+def _judge(key: str, known: dict, n: int, failures: list, unit: str) -> None:
+    """Fail on any failing case, unless ``key`` is listed in ``known`` (an xfail with the cause); a listed key
+    whose cases all pass fails too, so the lists only shrink."""
+    if key in known:
+        if not failures:
+            pytest.fail(f"{key} is listed as a known difference ({known[key]!r}) but all {n} {unit} pass: remove "
+                        "the entry")
+        pytest.xfail(f"{known[key]} ({len(failures)}/{n} {unit} fail)")
+    lines = "\n".join(f"  {where}: {reason}" for where, reason in failures[:10])
+    assert not failures, f"{len(failures)}/{n} {unit} of {key} differ from torch:\n{lines}"
+
+
 @pytest.mark.parametrize("op", OPS, ids=[torch_db.op_key(op) for op in OPS])
 def test_op_matches_torch_on_its_sample_inputs(op):
-    key = torch_db.op_key(op)
-    n, failures = torch_db.run_op(op)
-    lines = "\n".join(f"  {where}: {reason}" for where, reason in failures[:10])
-    if key in KNOWN:
-        if not failures:
-            pytest.fail(f"{key} is listed in KNOWN ({KNOWN[key]!r}) but all {n} samples pass: remove the entry")
-        pytest.xfail(f"{KNOWN[key]} ({len(failures)}/{n} samples fail)")
-    assert not failures, f"{len(failures)}/{n} samples of {key} differ from torch:\n{lines}"
+    _judge(torch_db.op_key(op), KNOWN, *torch_db.run_op(op), "samples")
 
 
 def test_op_db_summary():
@@ -88,13 +93,7 @@ KNOWN_OPTIM = {
 
 @pytest.mark.parametrize("info", OPTIMS, ids=[o.optim_cls.__name__ for o in OPTIMS])
 def test_optimizer_matches_torch_on_its_configurations(info):
-    name = info.optim_cls.__name__
-    n, failures = torch_db.run_optim(info)
-    if name in KNOWN_OPTIM:
-        if not failures:
-            pytest.fail(f"{name} is listed in KNOWN_OPTIM but all {n} configurations pass: remove the entry")
-        pytest.xfail(f"{KNOWN_OPTIM[name]} ({len(failures)}/{n} configurations fail)")
-    assert not failures, f"{name}: " + "; ".join(f"{desc}: {reason}" for desc, reason in failures)
+    _judge(info.optim_cls.__name__, KNOWN_OPTIM, *torch_db.run_optim(info), "configurations")
 
 
 # --------------------------------------------------------------------- module_db
@@ -109,14 +108,7 @@ KNOWN_MODULE = {
 
 @pytest.mark.parametrize("info", MODULES, ids=[m.module_cls.__name__ for m in MODULES])
 def test_module_matches_torch_on_its_inputs(info):
-    name = info.module_cls.__name__
-    n, failures = torch_db.run_module(info)
-    lines = "\n".join(f"  {where}: {reason}" for where, reason in failures[:10])
-    if name in KNOWN_MODULE:
-        if not failures:
-            pytest.fail(f"{name} is listed in KNOWN_MODULE but all {n} inputs pass: remove the entry")
-        pytest.xfail(f"{KNOWN_MODULE[name]} ({len(failures)}/{n} inputs fail)")
-    assert not failures, f"{len(failures)}/{n} inputs of {name} differ from torch:\n{lines}"
+    _judge(info.module_cls.__name__, KNOWN_MODULE, *torch_db.run_module(info), "inputs")
 
 
 def test_module_db_summary():
