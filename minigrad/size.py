@@ -5,6 +5,9 @@ from typing import Any
 
 __all__ = ["Size"]
 
+_CACHE: dict = {}  # shape tuple -> its Size (see Size._of)
+_CACHE_LIMIT = 1024
+
 
 class Size(tuple):
     """The shape of a tensor: a tuple of ints (so ``x.shape == (3, 4)`` holds) that prints as
@@ -22,8 +25,16 @@ class Size(tuple):
 
     @classmethod
     def _of(cls, shape: tuple) -> "Size":
-        """An array's shape (already a tuple of Python ints) as a Size, without the checks: ``Tensor.shape``."""
-        return tuple.__new__(cls, shape)
+        """An array's shape (already a tuple of Python ints) as a Size, without the checks: ``Tensor.shape``.
+
+        Sizes are immutable, so one object per shape serves every tensor: a dict lookup instead of building a
+        tuple subclass on each ``.shape`` (the hot path reads shapes on every op)."""
+        size = _CACHE.get(shape)
+        if size is None:
+            if len(_CACHE) >= _CACHE_LIMIT:  # a program of ever-new shapes must not grow it without bound
+                _CACHE.clear()
+            size = _CACHE[shape] = tuple.__new__(cls, shape)
+        return size
 
     def numel(self) -> int:
         """The number of elements a tensor of this shape holds (1 for ``Size([])``)."""

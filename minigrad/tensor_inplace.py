@@ -33,8 +33,9 @@ class InplaceMethods:
     # be made right (the tensor has views or aliases, or a saved-for-backward use) it raises instead. On a leaf
     # that requires grad in-place ops raise, as in PyTorch.
     def _inplace(self, name: str) -> Any:
-        _host_read(f"the in-place op {name}")
-        if autograd.is_grad_enabled() and self._requires_grad:
+        if STATE.tracer is not None:  # (the message is built only when it can be needed)
+            _host_read(f"the in-place op {name}")
+        if self._requires_grad and STATE.grad_enabled:
             what = "a leaf Variable that requires grad" if self.grad_fn is None else "a tensor that is part of a graph"
             raise RuntimeError(f"{name}: {what} is being used in an in-place operation; wrap it in mg.no_grad()")
         self._vc[0] += 1
@@ -150,8 +151,9 @@ class InplaceMethods:
             elif src.backend != self.backend:
                 src = src.to(self.backend)
             return self._rebind("copy_", inplace.IndexPut.apply(self._snapshot("copy_"), src, index=Ellipsis))
-        d, s = self._inplace("copy_"), _raw(src)
-        if backend_of(s) is not backend_of(d):
+        d = self._inplace("copy_")
+        s = src._data if isinstance(src, Tensor) else src
+        if type(s) is not type(d) and backend_of(s) is not backend_of(d):
             s = transfer(s, backend_of(d))
         try:
             d[...] = s

@@ -244,6 +244,15 @@ def test_size_is_a_tuple_with_torchs_behaviour():
         mg.Size([2.5])
 
 
+def test_tensors_of_one_shape_share_a_size_and_the_cache_stays_bounded():
+    from minigrad import size
+    assert mg.zeros(2, 3).shape is mg.ones(2, 3).shape  # Sizes are immutable: one object per shape
+    for n in range(size._CACHE_LIMIT + 10):
+        shape = mg.zeros(n % 7, n).shape
+        assert type(shape) is mg.Size and shape == (n % 7, n)
+    assert 0 < len(size._CACHE) <= size._CACHE_LIMIT
+
+
 # --------------------------------------------------------------------- .data, .numpy(), from_numpy
 def test_data_shares_storage_without_grad_or_version_bump():
     for lib in (mg, torch):

@@ -62,30 +62,37 @@ def _topo_order(roots) -> list[Function]:
 def _check_versions(node: Function) -> None:
     for cell, version in node.versions:
         if cell[0] != version:
-            raise RuntimeError(
-                f"one of the tensors needed by {node.name()} for its gradient has been modified by an in-place "
-                f"operation (version {cell[0]}, expected {version}). Don't modify it in place before backward(), "
-                "or use .clone() first.")
+            _version_error(node, cell, version)
+
+
+def _version_error(node: Function, cell: list, version: int) -> None:
+    raise RuntimeError(
+        f"one of the tensors needed by {node.name()} for its gradient has been modified by an in-place "
+        f"operation (version {cell[0]}, expected {version}). Don't modify it in place before backward(), "
+        "or use .clone() first.")
 
 
 def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) * grad into every leaf's ``.grad`` (and retained non-leaves').
 
-    While mg.jit records (``rec``), every array step below is also written to the recording."""
+    While mg.jit records (``rec``), every array step below is also written to the recording. The version check
+    and the accumulation into leaves are written out in the loop (not calls): this loop is the hot path."""
     rec = STATE.tracer
-    if root.grad_fn is None:
+    top = root.grad_fn
+    if top is None:
         if rec:
             rec.accumulate(root, grad)
         _accumulate(root, grad)
         return
-    grads = {root.grad_fn: grad}
+    grads = {top: grad}
     pop, get = grads.pop, grads.get
-    for node in _topo_order((root.grad_fn,)):
+    for node in _topo_order((top,)):
         g = pop(node, None)
         inputs = node.inputs
         if g is not None:  # None: no path into this node carried a gradient
-            if node.versions:
-                _check_versions(node)
+            for cell, version in node.versions:  # () unless the op saved tensors
+                if cell[0] != version:
+                    _version_error(node, cell, version)
             in_grads = node.backward(g)
             if rec:
                 rec.backward(node, g, in_grads)
@@ -104,10 +111,14 @@ def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
                     if rec:
                         rec.method(ga, ga_in, "astype", data.dtype)
                 fn = a.grad_fn
-                if fn is None:
+                if fn is None:  # a leaf: _accumulate, inline
                     if rec:
                         rec.accumulate(a, ga)
-                    _accumulate(a, ga)
+                    acc = a._grad
+                    if acc is None:
+                        a._grad = _wrap(ga.copy())
+                    else:
+                        acc._data += ga
                 else:
                     if a._retains_grad:
                         if rec:
@@ -127,7 +138,7 @@ def backward(root: "Tensor", grad, retain_graph: bool = False) -> None:
 
 def _accumulate(t: "Tensor", g) -> None:
     # Copy on first store: an op may hand the same array to several inputs (add passes its grad through),
-    # and a user's in-place edit of one .grad must not change another.
+    # and a user's in-place edit of one .grad must not change another. (backward's loop has this inline.)
     if t._grad is None:  # the slot, not the checked setter: g always has t's shape, dtype and backend here
         t._grad = _wrap(g.copy())
     else:
@@ -155,7 +166,10 @@ def install_graph_xp(box, clone, add) -> None:
 
 def general_path() -> bool:
     """Whether a plain backward() must take the general walk (hooks registered, or anomaly mode on)."""
-    return bool(HOOKS) or bool(HOOKED_NODES) or ANOMALY[0]
+    # HOOKED_NODES.data: the WeakSet's own set, whose truth is a C call (the WeakSet's __len__ is Python). It
+    # may still hold a reference whose node just died: then this says True and the general walk, which is
+    # right for every graph, runs once more.
+    return bool(HOOKS or HOOKED_NODES.data or ANOMALY[0])
 
 
 def _graph_call(node: Function, g):

@@ -24,6 +24,7 @@ from ..backend import array_module, backend_of
 __all__ = ["Function", "install"]
 
 _next_seq = itertools.count().__next__  # creation order of graph nodes
+_new = object.__new__  # ops define no __new__: skip looking it up on every call
 Tensor: Any = None  # set by install(): the Tensor class and its wrap() (tensor.py imports this module first)
 _wrap: Any = None
 
@@ -78,7 +79,7 @@ class Function:
                 elif type(a) is not kind:
                     _check_same_backend(cls, args)
             arrays.append(a)
-        node = cls.__new__(cls)
+        node = _new(cls)
         raw = node.forward(*arrays, **kwargs)
         out = _wrap(raw)
         tracer = STATE.tracer
@@ -91,12 +92,16 @@ class Function:
             out.grad_fn = node
             node.inputs = args
             node.seq = _next_seq()
-            if cls._watch:
-                saved = args if cls.saves_all else [args[i] for i in cls.saves]
-                watched = [a for a in saved if isinstance(a, Tensor)]
+            if cls._watch:  # one plain loop: comprehensions cost a frame each, and this runs on most ops
+                versions = []
+                for a in args if cls.saves_all else map(args.__getitem__, cls.saves):
+                    if isinstance(a, Tensor):
+                        vc = a._vc
+                        versions.append((vc, vc[0]))
                 if cls.saves_output:
-                    watched.append(out)
-                node.versions = [(t._vc, t._vc[0]) for t in watched]
+                    vc = out._vc
+                    versions.append((vc, vc[0]))
+                node.versions = versions
         return out
 
     def watch(self, tensors) -> None:

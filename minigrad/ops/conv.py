@@ -31,7 +31,9 @@ from ..backend import array_module
 def as_int(v: Any) -> int | None:
     """v as an int when it is one (a Python or NumPy integer, a one-element integer array or tensor; not a
     bool; NumPy's bool_ has no __index__), else None: the callers say which argument was wrong."""
-    if isinstance(v, bool):
+    if type(v) is int:  # the common case, and no bool (a subclass)
+        return v
+    if isinstance(v, bool) or not hasattr(type(v), "__index__"):  # a tuple: no exception to raise and catch
         return None
     try:
         return operator.index(v)
@@ -41,6 +43,8 @@ def as_int(v: Any) -> int | None:
 
 def pair(v, name: str) -> tuple[int, int]:
     """An int or a pair of ints, as PyTorch takes kernel_size/stride/padding (NumPy integers too)."""
+    if type(v) is tuple and len(v) == 2 and type(v[0]) is int and type(v[1]) is int:  # what layers pass
+        return v
     n = as_int(v)
     if n is not None:
         return n, n
