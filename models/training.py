@@ -73,8 +73,9 @@ def train(model: nn.Module, x: mg.Tensor, target: mg.Tensor, lr: float = 0.01, t
             if history is not None:
                 history.append(e)
             break
-        for s, p in zip(snapshot, params):
-            s.copy_(p.data)  # .data: a view outside autograd, so the copy records nothing
+        with mg.no_grad():  # the copy records nothing
+            for s, p in zip(snapshot, params):
+                s.copy_(p)
         loss, out = run(x, target)
         e = loss.item()
         if history is not None:
