@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, params_with_grad, _check_lr, _check_nonnegative, _check_real
+from .optimizer import Optimizer, params_with_grad, _check_lr, _check_nonnegative, _check_real, _value
 
 __all__ = ["Adadelta"]
 
@@ -45,7 +45,7 @@ class Adadelta(Optimizer):
         """Update every parameter that has a gradient; returns closure() when one is given."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, rho, eps, weight_decay = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+            lr, rho, eps, weight_decay = _value(group["lr"]), group["rho"], group["eps"], group["weight_decay"]
             for p, d, g in params_with_grad(group):
                 xp = p.xp
                 state = self.state[p]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, params_with_grad, _check_lr, _check_nonnegative
+from .optimizer import Optimizer, params_with_grad, _check_lr, _check_nonnegative, _value
 
 __all__ = ["Adagrad"]
 
@@ -59,7 +59,7 @@ class Adagrad(Optimizer):
         """Update every parameter that has a gradient; returns closure() when one is given."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr = group["lr"]
+            lr = _value(group["lr"])
             lr_decay = group["lr_decay"]
             eps = group["eps"]
             weight_decay = group["weight_decay"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, params_with_grad, _check_betas, _check_lr, _check_nonnegative, _lerp_
+from .optimizer import Optimizer, params_with_grad, _check_betas, _check_lr, _check_nonnegative, _lerp_, _value
 
 __all__ = ["Adam", "AdamW"]
 
@@ -47,7 +47,7 @@ class Adam(Optimizer):
         """Update every parameter that has a gradient; returns closure() when one is given."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr = group["lr"]
+            lr = _value(group["lr"])
             beta1, beta2 = group["betas"]
             eps = group["eps"]
             weight_decay = group["weight_decay"]

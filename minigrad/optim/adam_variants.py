@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, params_with_grad, _check_betas, _check_lr, _check_nonnegative, _lerp_
+from .optimizer import Optimizer, params_with_grad, _check_betas, _check_lr, _check_nonnegative, _lerp_, _value
 
 __all__ = ["NAdam", "RAdam", "Adamax"]
 
@@ -76,7 +76,7 @@ class NAdam(Optimizer):
         """Update every parameter that has a gradient; returns closure() when one is given."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, eps = group["lr"], group["eps"]
+            lr, eps = _value(group["lr"]), group["eps"]
             beta1, beta2 = group["betas"]
             momentum_decay = group["momentum_decay"]
             for p, d, g in params_with_grad(group):
@@ -130,7 +130,7 @@ class RAdam(Optimizer):
         """Update every parameter that has a gradient; returns closure() when one is given."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, eps = group["lr"], group["eps"]
+            lr, eps = _value(group["lr"]), group["eps"]
             beta1, beta2 = group["betas"]
             for p, d, g in params_with_grad(group):
                 xp = p.xp
@@ -176,7 +176,7 @@ class Adamax(Optimizer):
         """Update every parameter that has a gradient; returns closure() when one is given."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, eps = group["lr"], group["eps"]
+            lr, eps = _value(group["lr"]), group["eps"]
             beta1, beta2 = group["betas"]
             for p, d, g in params_with_grad(group):
                 xp = p.xp

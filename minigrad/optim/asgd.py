@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, params_with_grad, _check_lr, _check_nonnegative, _check_real
+from .optimizer import Optimizer, params_with_grad, _check_lr, _check_nonnegative, _check_real, _value
 
 __all__ = ["ASGD"]
 
@@ -43,7 +43,7 @@ class ASGD(Optimizer):
         """Update every parameter that has a gradient; returns closure() when one is given."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
+            lr, lambd, alpha, t0 = _value(group["lr"]), group["lambd"], group["alpha"], group["t0"]
             weight_decay = group["weight_decay"]
             for p, d, g in params_with_grad(group):
                 xp = p.xp

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable
 
 from ..autograd import enable_grad, no_grad
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_lr, _check_real
+from .optimizer import Optimizer, _check_lr, _check_real, _value
 
 __all__ = ["LBFGS"]
 
@@ -211,7 +211,7 @@ class LBFGS(Optimizer):
                 return user_closure()
 
         group = self.param_groups[0]
-        lr = group["lr"]
+        lr = _value(group["lr"])
         max_iter = group["max_iter"]
         max_eval = group["max_eval"]
         tolerance_grad = group["tolerance_grad"]

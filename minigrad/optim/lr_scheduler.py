@@ -27,7 +27,8 @@ from collections import Counter
 from functools import partial, wraps
 from typing import Any, Callable, Iterable, Sequence
 
-from .optimizer import Optimizer
+from ..tensor import Tensor
+from .optimizer import Optimizer, _value
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
            "ExponentialLR", "CosineAnnealingLR", "PolynomialLR", "CosineAnnealingWarmRestarts", "CyclicLR",
@@ -41,7 +42,7 @@ EPOCH_DEPRECATION_WARNING = (
 
 
 def _lrs(optimizer: Optimizer) -> list[float]:
-    return [group["lr"] for group in optimizer.param_groups]
+    return [_value(group["lr"]) for group in optimizer.param_groups]
 
 
 def _patch_step(optimizer: Optimizer) -> None:
@@ -145,7 +146,10 @@ class LRScheduler:
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            if isinstance(group["lr"], Tensor):  # a tensor lr keeps its identity, as in PyTorch
+                group["lr"].fill_(_value(lr))
+            else:
+                group["lr"] = lr
         self._last_lr = _lrs(self.optimizer)
 
     def _warn_get_lr_outside_step(self) -> None:
@@ -472,7 +476,10 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            if isinstance(group["lr"], Tensor):  # a tensor lr keeps its identity, as in PyTorch
+                group["lr"].fill_(_value(lr))
+            else:
+                group["lr"] = lr
         self._last_lr = _lrs(self.optimizer)
 
 

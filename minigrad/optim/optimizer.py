@@ -269,10 +269,21 @@ def _check_real(name: str, value: Any) -> None:
         raise TypeError(f"Invalid {name}: expected a real number, got {value!r} ({type(value).__name__})")
 
 
-def _check_lr(lr: float) -> None:
+def _check_lr(lr: float | Tensor) -> None:
+    """A real number >= 0, or (as PyTorch allows) a one-element floating tensor holding one."""
+    if isinstance(lr, Tensor):
+        if lr.numel() != 1 or lr.dtype.kind != "f":
+            raise ValueError(f"Tensor lr must be 1-element and floating, got shape {lr.shape} and dtype {lr.dtype}")
+        lr = _value(lr)
     _check_real("learning rate (lr)", lr)
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _value(v: Any) -> Any:
+    """A hyperparameter as a number: a tensor lr (PyTorch allows one) is read as a float, at each step, so an
+    in-place change of it (a scheduler's fill_) takes effect."""
+    return float(v._data.reshape(())) if isinstance(v, Tensor) else v
 
 
 def _check_nonnegative(name: str, value: float) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, params_with_grad, _check_lr, _check_real
+from .optimizer import Optimizer, params_with_grad, _check_lr, _check_real, _value
 
 __all__ = ["Rprop"]
 
@@ -52,7 +52,7 @@ class Rprop(Optimizer):
                 if not state:
                     state["step"] = 0
                     state["prev"] = xp.zeros_like(d)
-                    state["step_size"] = xp.full_like(d, group["lr"])
+                    state["step_size"] = xp.full_like(d, _value(group["lr"]))
                 state["step"] += 1
                 prev, step_size = state["prev"], state["step_size"]
                 sign = xp.sign(g * prev)

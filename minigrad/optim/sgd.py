@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, params_with_grad, _check_lr, _check_nonnegative, _check_real
+from .optimizer import Optimizer, params_with_grad, _check_lr, _check_nonnegative, _check_real, _value
 
 __all__ = ["SGD"]
 
@@ -46,7 +46,7 @@ class SGD(Optimizer):
         """Update every parameter that has a gradient; returns closure() when one is given."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr = group["lr"]
+            lr = _value(group["lr"])
             momentum = group["momentum"]
             weight_decay = group["weight_decay"]
             maximize = group["maximize"]
