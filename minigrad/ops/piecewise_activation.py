@@ -49,11 +49,12 @@ class Softshrink(Function):
 
 
 class Hardshrink(Function):
-    """x where |x| > lambd, else 0; gradient 1 there."""
+    """0 where -lambd <= x <= lambd, else x (PyTorch's test, so a negative lambd zeroes nothing and NaN passes);
+    gradient 1 where x passes."""
 
     def forward(self, x, lambd):
-        self.mask = (x > lambd) | (x < -lambd)
-        return x * self.mask
+        self.mask = ~((x >= -lambd) & (x <= lambd))
+        return array_module(x).where(self.mask, x, 0).astype(x.dtype, copy=False)
 
     def backward(self, g):
         return g * self.mask
