@@ -49,12 +49,15 @@ class Softshrink(Function):
 
 
 class Hardshrink(Function):
-    """0 where -lambd <= x <= lambd, else x (PyTorch's test, so a negative lambd zeroes nothing and NaN passes);
-    gradient 1 where x passes."""
+    """0 where -lambd <= x <= lambd, else x (PyTorch's test: a negative or NaN lambd zeroes nothing, a NaN x
+    passes); gradient 1 where x > lambd or x < -lambd, PyTorch's vectorized backward (its scalar loop, which
+    only handles a tensor's last few elements, lets the gradient of a NaN x or with a NaN lambd through
+    instead)."""
 
     def forward(self, x, lambd):
-        self.mask = ~((x >= -lambd) & (x <= lambd))
-        return array_module(x).where(self.mask, x, 0).astype(x.dtype, copy=False)
+        xp = array_module(x)
+        self.mask = (x > lambd) | (x < -lambd)
+        return xp.where((x >= -lambd) & (x <= lambd), 0, x).astype(x.dtype, copy=False)
 
     def backward(self, g):
         return g * self.mask
