@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools as _functools
 import math as _math
+import numbers as _numbers
 import sys as _sys
 import warnings as _warnings
 from typing import Any, Sequence
@@ -377,11 +378,12 @@ def _not_bool_input(input: Tensor, fn: str) -> None:
 def _int_scalar(v: Any, name: str, input: Tensor, fn: str) -> int:
     """A bound or fill value applied to an integer tensor, as PyTorch converts it: truncated toward zero, and an
     error when the tensor's dtype can't hold it (inf, nan, or out of range: -1 for uint8)."""
+    if not isinstance(v, _numbers.Real):
+        raise TypeError(f"{fn}: {name} must be a number, got {v!r:.60} ({type(v).__name__})")
     try:
         i = int(v)
-    except (TypeError, ValueError, OverflowError):
-        raise (TypeError if not isinstance(v, float) else RuntimeError)(
-            f"{fn}: {name}={v!r} cannot be converted to {input.dtype}") from None
+    except (ValueError, OverflowError):  # nan, inf
+        raise RuntimeError(f"{fn}: {name}={v!r} cannot be converted to {input.dtype}") from None
     info = input.xp.iinfo(input.dtype)
     if not info.min <= i <= info.max:
         raise RuntimeError(f"{fn}: {name}={v!r} cannot be converted to {input.dtype} without overflow")
