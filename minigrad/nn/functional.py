@@ -307,17 +307,22 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         return _pad.ConstantPad.apply(input, widths=widths, value=0.0 if value is None else value)
     if value not in (None, 0, 0.0):
         raise _error(fn, f"value={value!r} only applies to mode='constant', not {mode!r}")
-    if mode == "replicate":
-        # PyTorch's index rule: output j reads input clip(j - before, 0, n - 1), a negative amount included
-        # (cropping by more than the input's size, or everything but a replicated edge, is fine)
+    if mode in ("replicate", "reflect"):
+        # PyTorch's index rule, a negative amount included: output j reads input clip(j - before, 0, n - 1)
+        # (replicate) or its mirror image about the first and last element (reflect), so a crop may reach past
+        # the other edge as long as one element is left
         for (b, a), n in zip(pairs, input.shape[lead:]):
             if n == 0:
-                raise _error(fn, f"cannot replicate-pad an empty dimension (input shape {input.shape})")
+                raise _error(fn, f"cannot {mode}-pad an empty dimension (input shape {input.shape})")
+            if mode == "reflect" and max(b, a) > n - 1:
+                raise _error(fn, f"reflect padding {tuple(pad)} must be at most {n - 1} for a dimension of size {n} "
+                                 f"(input shape {input.shape})")
             if n + b + a < 1:
                 raise _error(fn, f"pad {tuple(pad)} crops more than the size of the input, or all of it (shape "
-                                 f"{input.shape}): replicate padding must leave each dimension one element")
+                                 f"{input.shape}): {mode} padding must leave each dimension one element")
         return _pad.IndexPad.apply(input, widths=tuple(pairs), mode=mode)
-    if any(b < 0 or a < 0 for b, a in pairs):  # PyTorch crops first, then pads what is left
+    # circular: PyTorch crops first, then wraps around what is left
+    if any(b < 0 or a < 0 for b, a in pairs):
         for (b, a), n in zip(pairs, input.shape[lead:]):
             if n + min(b, 0) + min(a, 0) < 0:
                 raise _error(fn, f"pad {tuple(pad)} crops more than the size of the input (shape {input.shape})")
@@ -325,9 +330,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                                        value=0.0)
         pairs = [(max(b, 0), max(a, 0)) for b, a in pairs]
     for (b, a), n in zip(pairs, input.shape[lead:]):
-        limit = n - 1 if mode == "reflect" else n
-        if mode != "replicate" and max(b, a) > limit:
-            raise _error(fn, f"{mode} padding {tuple(pad)} must be at most {limit} for a dimension of size {n} "
+        if max(b, a) > n:
+            raise _error(fn, f"{mode} padding {tuple(pad)} must be at most {n} for a dimension of size {n} "
                              f"(input shape {input.shape})")
         if n == 0 and (b or a):
             raise _error(fn, f"cannot {mode}-pad an empty dimension (input shape {input.shape})")

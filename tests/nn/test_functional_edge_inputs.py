@@ -2,7 +2,7 @@
 and pairwise_distance (the integer paths run on every backend here, strict included, since the registry compares
 int64 with PyTorch on numpy only); a negative eps in layer_norm/group_norm where var + eps turns negative (NaN
 as in PyTorch); hardshrink's test with NaN and a negative lambd; 0-d inputs of normalize, cosine_similarity and
-pairwise_distance; replicate padding that crops past the edge. Each case runs the same call in PyTorch and
+pairwise_distance; replicate and reflect padding that crop past the edge. Each case runs the same call in PyTorch and
 compares dtype, values and, for floating inputs, gradients; where PyTorch refuses, minigrad must refuse too.
 """
 from __future__ import annotations
@@ -220,17 +220,21 @@ def test_zero_d_dims_out_of_range_are_refused(backend):
         F.cosine_similarity(x, x)
 
 
-# ---------------------------------------------------------------------------------- replicate past the edge
-@pytest.mark.parametrize("amounts", [(-4, 5, 0, 0), (0, 0, 2, -4), (5, -4, -4, 3), (-2, -1, 4, 6), (8, -1, -1, -3),
-                                     (-6, 4, 0, 0), (2, -7, 1, 1)])
-def test_replicate_pad_reads_clipped_indices_of_the_input_as_torch(backend, amounts):
+# ------------------------------------------------------------------------ replicate and reflect past the edge
+@pytest.mark.parametrize("mode, amounts", [
+    ("replicate", (-4, 5, 0, 0)), ("replicate", (0, 0, 2, -4)), ("replicate", (5, -4, -4, 3)),
+    ("replicate", (-2, -1, 4, 6)), ("replicate", (8, -1, -1, -3)), ("replicate", (-6, 4, 0, 0)),
+    ("replicate", (2, -7, 1, 1)),
+    ("reflect", (-5, 2, 0, 0)), ("reflect", (-8, 3, -1, 1)), ("reflect", (4, -5, 2, -6)), ("reflect", (-2, -3, 3, 2))])
+def test_replicate_and_reflect_pad_read_their_index_rule_past_a_crop_as_torch(backend, mode, amounts):
     x = np.random.default_rng(0).standard_normal((2, 3, 5, 6))
-    _both(lambda t: F.pad(t, amounts, mode="replicate"), lambda t: TF.pad(t, amounts, mode="replicate"), [x],
-          backend, grad=True)
+    _both(lambda t: F.pad(t, amounts, mode=mode), lambda t: TF.pad(t, amounts, mode=mode), [x], backend, grad=True)
 
 
-@pytest.mark.parametrize("shape, amounts", [((1, 2, 4), (-2, -2)), ((1, 2, 4), (-5, 0)), ((1, 2, 0), (1, 1)),
-                                            ((1, 2, 0), (0, 0))])
-def test_replicate_pad_that_leaves_nothing_or_reads_an_empty_dim_is_refused(backend, shape, amounts):
-    _raises_as_torch(lambda t: F.pad(t, amounts, mode="replicate"),
-                     lambda t: TF.pad(t, amounts, mode="replicate"), np.zeros(shape), backend)
+@pytest.mark.parametrize("mode, shape, amounts", [
+    ("replicate", (1, 2, 4), (-2, -2)), ("replicate", (1, 2, 4), (-5, 0)), ("replicate", (1, 2, 0), (1, 1)),
+    ("replicate", (1, 2, 0), (0, 0)), ("reflect", (1, 2, 4), (-2, -2)), ("reflect", (1, 2, 4), (-2, 4)),
+    ("reflect", (1, 2, 4), (4, -1)), ("reflect", (1, 2, 0), (0, 0))])
+def test_pad_that_leaves_nothing_or_reads_an_empty_dim_is_refused(backend, mode, shape, amounts):
+    _raises_as_torch(lambda t: F.pad(t, amounts, mode=mode), lambda t: TF.pad(t, amounts, mode=mode),
+                     np.zeros(shape), backend)

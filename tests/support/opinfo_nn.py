@@ -140,13 +140,16 @@ def _pad_sample(draw, dtype):
     # PyTorch's non-constant modes pad the last n dims of an (n+1)- or (n+2)-dim input
     npad = draw(st.integers(1, ndim) if mode == "constant" else st.sampled_from([n for n in (ndim - 1, ndim - 2) if n >= 1]))
     limit = {"reflect": 1, "circular": 2}.get(mode, 3)
-    # constant crops; replicate reads input clip(j - before, 0, n - 1), so it may crop past the whole dim as long
-    # as one element is left
-    lo = {"constant": -1, "replicate": -5}.get(mode, 0)
+    # constant crops; replicate and reflect read input clip(j - before, 0, n - 1) or its mirror image, so they may
+    # crop past the whole dim as long as one element is left (where none would be, the smaller amount of the
+    # pair goes up until one is)
+    lo = {"constant": -1, "replicate": -5, "reflect": -5}.get(mode, 0)
     amounts = [draw(st.integers(lo, limit)) for _ in range(2 * npad)]
-    for i, n in enumerate(shape[::-1][:npad]):
-        if n + amounts[2 * i] + amounts[2 * i + 1] < 1:
-            amounts[2 * i + 1] = 1 - n - amounts[2 * i]
+    if mode != "constant":
+        for i, n in enumerate(shape[::-1][:npad]):
+            while n + amounts[2 * i] + amounts[2 * i + 1] < 1:
+                j = 2 * i if amounts[2 * i] <= amounts[2 * i + 1] else 2 * i + 1
+                amounts[j] += 1
     amounts = tuple(amounts)
     value = draw(st.sampled_from([0.0, -1.5])) if mode == "constant" else None
     return sample(draw(array(shape, dtype)), amounts, mode=mode, value=value)
