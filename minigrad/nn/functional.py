@@ -282,7 +282,9 @@ _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last len(pad)//2 dims, as torch.nn.functional.pad: ``pad`` = (left, right) for the last dim,
     then (top, bottom) for the one before, and so on. mode "constant" (negative amounts crop), "reflect"
-    (mirror without repeating the edge), "replicate" (repeat the edge) or "circular" (wrap around)."""
+    (mirror without repeating the edge), "replicate" (repeat the edge) or "circular" (wrap around). In every
+    mode a negative amount crops; reflect and replicate read past a crop by PyTorch's index rule (replicate
+    (-4, 5) on a length-4 dim repeats its last element five times)."""
     fn = "pad"
     _check_tensor(input, "input", fn)
     if mode not in _PAD_MODES:
