@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import functools as _functools
 import math as _math
+import numbers as _numbers
 import sys as _sys
 import warnings as _warnings
 from typing import Any, Sequence
 
-from .. import functions as _functions
+from .. import dtypes as _dtypes, functions as _functions
 from ..autograd import is_grad_enabled as _grad_on
 from ..ops import activation, conv, linalg, loss, pool
 from ..ops import divergence as _divergence, dropout as _dropout, group_norm as _group_norm_ops
@@ -16,7 +17,7 @@ from ..ops import piecewise_activation as _piecewise, smooth_activation as _smoo
 from ..ops import sparse as _sparse, vector_norm as _vector_norm
 from .._args import _broadcasts_to, _check_tensor, _dim, _float_input, _int_arg
 from .._state import STATE as _STATE
-from ..errors import DimError as _DimError, ShapeError
+from ..errors import ShapeError
 from ..optable import NN_FUNCTIONS
 from ..tensor import Tensor, wrap
 
@@ -173,12 +174,19 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     return _batched(input, fn, call)
 
 
+def _pool_pair(value: Any, name: str, fn: str, minimum: int) -> tuple[int, int]:
+    """_pair_arg, where a one-element sequence also means the same value for both dims (PyTorch's pooling)."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    return _pair_arg(value, name, fn, minimum)
+
+
 def _pool_args(fn: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1):
-    k = _pair_arg(kernel_size, "kernel_size", fn, 1)
+    k = _pool_pair(kernel_size, "kernel_size", fn, 1)
     s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else \
-        _pair_arg(stride, "stride", fn, 1)
-    p = _pair_arg(padding, "padding", fn, 0)
-    d = _pair_arg(dilation, "dilation", fn, 1)
+        _pool_pair(stride, "stride", fn, 1)
+    p = _pool_pair(padding, "padding", fn, 0)
+    d = _pool_pair(dilation, "dilation", fn, 1)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise _error(fn, f"padding {p} must be at most half the kernel size {k}")
     return k, s, p, d
@@ -221,17 +229,26 @@ def max_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Se
     return out, indices
 
 
+def _avg_pool_input(input: Tensor, fn: str) -> None:
+    _check_tensor(input, "input", fn)
+    if input.dtype.kind != "f" and input.dtype != _dtypes.int64:
+        raise TypeError(f"{fn}: input must be a floating point or int64 tensor, got dtype {input.dtype}")
+
+
 def avg_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
                padding: int | Sequence[int] = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
     """Mean over kh*kw windows, as torch.nn.functional.avg_pool2d: input (N, C, H, W) or (C, H, W) ->
     (N, C, Ho, Wo). The divisor counts the zero padding when count_include_pad (never the overhang of
-    ceil_mode); divisor_override replaces it."""
+    ceil_mode); divisor_override replaces it. An int64 input gives int64 means rounded toward zero, as in
+    PyTorch (which has no other integer dtype here)."""
     fn = "avg_pool2d"
-    _float_input(input, fn)
+    _avg_pool_input(input, fn)
     k, s, p, _ = _pool_args(fn, kernel_size, stride, padding)
-    if divisor_override is not None:
-        divisor_override = _int_arg(divisor_override, "divisor_override", fn, 1, ShapeError)
+    if divisor_override is not None:  # any nonzero int, as in PyTorch (a negative one flips the signs)
+        divisor_override = _int_arg(divisor_override, "divisor_override", fn, None, ShapeError)
+        if divisor_override == 0:
+            raise _error(fn, "divisor_override must be nonzero, got 0")
 
     def call(x: Tensor) -> Tensor:
         _check_pool_output(fn, x, k, s, p, (1, 1), bool(ceil_mode))
@@ -265,7 +282,9 @@ _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last len(pad)//2 dims, as torch.nn.functional.pad: ``pad`` = (left, right) for the last dim,
     then (top, bottom) for the one before, and so on. mode "constant" (negative amounts crop), "reflect"
-    (mirror without repeating the edge), "replicate" (repeat the edge) or "circular" (wrap around)."""
+    (mirror without repeating the edge), "replicate" (repeat the edge) or "circular" (wrap around). In every
+    mode a negative amount crops; reflect and replicate read past a crop by PyTorch's index rule (replicate
+    (-4, 5) on a length-4 dim repeats its last element five times)."""
     fn = "pad"
     _check_tensor(input, "input", fn)
     if mode not in _PAD_MODES:
@@ -290,7 +309,22 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         return _pad.ConstantPad.apply(input, widths=widths, value=0.0 if value is None else value)
     if value not in (None, 0, 0.0):
         raise _error(fn, f"value={value!r} only applies to mode='constant', not {mode!r}")
-    if any(b < 0 or a < 0 for b, a in pairs):  # PyTorch crops first, then pads what is left
+    if mode in ("replicate", "reflect"):
+        # PyTorch's index rule, a negative amount included: output j reads input clip(j - before, 0, n - 1)
+        # (replicate) or its mirror image about the first and last element (reflect), so a crop may reach past
+        # the other edge as long as one element is left
+        for (b, a), n in zip(pairs, input.shape[lead:]):
+            if n == 0:
+                raise _error(fn, f"cannot {mode}-pad an empty dimension (input shape {input.shape})")
+            if mode == "reflect" and max(b, a) > n - 1:
+                raise _error(fn, f"reflect padding {tuple(pad)} must be at most {n - 1} for a dimension of size {n} "
+                                 f"(input shape {input.shape})")
+            if n + b + a < 1:
+                raise _error(fn, f"pad {tuple(pad)} crops more than the size of the input, or all of it (shape "
+                                 f"{input.shape}): {mode} padding must leave each dimension one element")
+        return _pad.IndexPad.apply(input, widths=tuple(pairs), mode=mode)
+    # circular: PyTorch crops first, then wraps around what is left
+    if any(b < 0 or a < 0 for b, a in pairs):
         for (b, a), n in zip(pairs, input.shape[lead:]):
             if n + min(b, 0) + min(a, 0) < 0:
                 raise _error(fn, f"pad {tuple(pad)} crops more than the size of the input (shape {input.shape})")
@@ -298,9 +332,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                                        value=0.0)
         pairs = [(max(b, 0), max(a, 0)) for b, a in pairs]
     for (b, a), n in zip(pairs, input.shape[lead:]):
-        limit = n - 1 if mode == "reflect" else n
-        if mode != "replicate" and max(b, a) > limit:
-            raise _error(fn, f"{mode} padding {tuple(pad)} must be at most {limit} for a dimension of size {n} "
+        if max(b, a) > n:
+            raise _error(fn, f"{mode} padding {tuple(pad)} must be at most {n} for a dimension of size {n} "
                              f"(input shape {input.shape})")
         if n == 0 and (b or a):
             raise _error(fn, f"cannot {mode}-pad an empty dimension (input shape {input.shape})")
@@ -341,11 +374,45 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return activation.ELU.apply(input, alpha=float(alpha))
 
 
+def _not_bool_input(input: Tensor, fn: str) -> None:
+    """A floating or integer Tensor (PyTorch computes these activations on integers, not on bool)."""
+    _check_tensor(input, "input", fn)
+    if input.dtype.kind == "b":
+        raise TypeError(f"{fn}: bool inputs are not supported (got dtype bool)")
+
+
+def _int_scalar(v: Any, name: str, input: Tensor, fn: str) -> int:
+    """A bound or fill value applied to an integer tensor, as PyTorch converts it: truncated toward zero, and an
+    error when the tensor's dtype can't hold it (inf, nan, or out of range: -1 for uint8)."""
+    if not isinstance(v, _numbers.Real):
+        raise TypeError(f"{fn}: {name} must be a number, got {v!r:.60} ({type(v).__name__})")
+    try:
+        i = int(v)
+    except (ValueError, OverflowError):  # nan, inf
+        raise RuntimeError(f"{fn}: {name}={v!r} cannot be converted to {input.dtype}") from None
+    info = input.xp.iinfo(input.dtype)
+    if not info.min <= i <= info.max:
+        raise RuntimeError(f"{fn}: {name}={v!r} cannot be converted to {input.dtype} without overflow")
+    return i
+
+
+def _floating_activation_input(input: Tensor, fn: str) -> Tensor:
+    """The input of an activation whose values are not integers: an integer tensor is taken to the default
+    float dtype, as PyTorch's formula (a true division, a tanh) does; bool is refused as PyTorch does."""
+    _not_bool_input(input, fn)
+    return input if input.dtype.kind == "f" else input.to(_dtypes.get_default_dtype())
+
+
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """clip(x, min_val, max_val); zero gradient outside (min_val, max_val)."""
-    _float_input(input, "hardtanh")
+    """clip(x, min_val, max_val); zero gradient outside (min_val, max_val). An integer input keeps its dtype, its
+    bounds truncated toward zero (PyTorch's rule)."""
+    fn = "hardtanh"
+    _not_bool_input(input, fn)
     if min_val > max_val:
-        raise _error("hardtanh", f"min_val ({min_val}) must not be greater than max_val ({max_val})")
+        raise _error(fn, f"min_val ({min_val}) must not be greater than max_val ({max_val})")
+    if input.dtype.kind != "f":
+        return activation.Hardtanh.apply(input, min_val=_int_scalar(min_val, "min_val", input, fn),
+                                         max_val=_int_scalar(max_val, "max_val", input, fn))
     return activation.Hardtanh.apply(input, min_val=float(min_val), max_val=float(max_val))
 
 
@@ -699,6 +766,14 @@ def _finite_float(v, name: str, fn: str) -> float:
     return float(v)
 
 
+def _real_float(v, name: str, fn: str) -> float:
+    """A number PyTorch computes with whatever its value: a negative ``eps`` of layer_norm or group_norm makes
+    var + eps negative for some inputs, and those give NaN there, as in PyTorch."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError(f"{fn}: {name} must be a float, got {v!r}")
+    return float(v)
+
+
 def _nonneg_float(v, name: str, fn: str, strict: bool = False) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v > 0 if strict else v >= 0) \
             or v != v or v == float("inf"):
@@ -809,7 +884,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
                           f"shape {input.shape}")
     _affine_arg(weight, "weight", shape, input, fn)
     _affine_arg(bias, "bias", shape, input, fn)
-    eps = _nonneg_float(eps, "eps", fn)
+    eps = _real_float(eps, "eps", fn)
     return _group_norm_ops.LayerNorm.apply(input, weight, bias, ndim=len(shape), eps=eps)
 
 
@@ -831,7 +906,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
                           f"num_groups={num_groups}")
     _affine_arg(weight, "weight", (c,), input, fn)
     _affine_arg(bias, "bias", (c,), input, fn)
-    eps = _nonneg_float(eps, "eps", fn)
+    eps = _real_float(eps, "eps", fn)
     return _group_norm_ops.GroupNorm.apply(input, weight, bias, groups=num_groups, eps=eps)
 
 
@@ -868,12 +943,13 @@ def _norm(input: Tensor, p: float, dims: tuple[int, ...], keepdim: bool) -> Tens
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """input / max(||input||_p, eps) along ``dim`` (a zero vector stays zero)."""
+    """input / max(||input||_p, eps) along ``dim`` (a zero vector stays zero). A 0-d input is a vector of one
+    element (dim -1 or 0), as in PyTorch."""
     fn = "normalize"
     _float_input(input, fn)
-    if input.ndim == 0:
-        raise _DimError(f"{fn}: expected an input with at least one dim, got a 0-d tensor")
     d = _dim(dim, input.ndim, fn)
+    if input.ndim == 0:
+        return normalize(input.reshape(1), p, 0, eps).reshape(())
     return input / _norm(input, p, (d,), True).clamp(min=eps)
 
 
@@ -884,18 +960,23 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     _float_input(x2, fn, "x2")
     shape = _broadcast_pair(x1, x2, fn)
     d = _dim(dim, len(shape), fn)
+    if not shape:  # two 0-d inputs: vectors of one element (dim -1 or 0), as in PyTorch
+        return cosine_similarity(x1.reshape(1), x2.reshape(1), 0, eps)
     x1, x2 = x1.expand(*shape), x2.expand(*shape)
     return ((x1 / _norm(x1, 2, (d,), True).clamp(min=eps)) * (x2 / _norm(x2, 2, (d,), True).clamp(min=eps))).sum(d)
 
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
-    """||x1 - x2 + eps||_p over the last dim (the inputs broadcast together)."""
+    """||x1 - x2 + eps||_p over the last dim (the inputs broadcast together). Integer inputs subtract exactly and
+    the distance has the default float dtype, as in PyTorch (which refuses bool, as minigrad does)."""
     fn = "pairwise_distance"
-    _float_input(x1, fn, "x1")
-    _float_input(x2, fn, "x2")
+    for t, name in ((x1, "x1"), (x2, "x2")):
+        _check_tensor(t, name, fn)
+        if t.dtype.kind == "b":
+            raise TypeError(f"{fn}: {name} must be a floating point or integer tensor, got dtype bool")
     shape = _broadcast_pair(x1, x2, fn)
-    if not shape:
-        raise _DimError(f"{fn}: expected inputs with at least one dim, got 0-d tensors")
+    if not shape:  # two 0-d inputs: the norm of one element, 0-d also with keepdim (PyTorch's result)
+        return _norm((x1 - x2 + eps).reshape(1), p, (0,), False)
     return _norm(x1 - x2 + eps, p, (len(shape) - 1,), keepdim)
 
 
@@ -989,9 +1070,8 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    """min(max(x, 0), 6) (hardtanh(x, 0, 6))."""
-    _float_input(input, "relu6")
-    return activation.Hardtanh.apply(input, min_val=0.0, max_val=6.0)
+    """min(max(x, 0), 6) (hardtanh(x, 0, 6)); an integer input keeps its dtype."""
+    return hardtanh(input, 0, 6)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -1021,15 +1101,13 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 
 def softsign(input: Tensor) -> Tensor:
-    """x / (1 + |x|)."""
-    _float_input(input, "softsign")
-    return _smooth.Softsign.apply(input)
+    """x / (1 + |x|); an integer input gives the default float dtype."""
+    return _smooth.Softsign.apply(_floating_activation_input(input, "softsign"))
 
 
 def tanhshrink(input: Tensor) -> Tensor:
-    """x - tanh(x)."""
-    _float_input(input, "tanhshrink")
-    return _smooth.Tanhshrink.apply(input)
+    """x - tanh(x); an integer input gives the default float dtype."""
+    return _smooth.Tanhshrink.apply(_floating_activation_input(input, "tanhshrink"))
 
 
 def _lambd(lambd: Any, fn: str) -> float:
@@ -1045,9 +1123,9 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """x where |x| > lambd, else 0."""
+    """0 where -lambd <= x <= lambd, else x: any lambd, as in PyTorch (a negative one zeroes nothing)."""
     _float_input(input, "hardshrink")
-    return _piecewise.Hardshrink.apply(input, lambd=_lambd(lambd, "hardshrink"))
+    return _piecewise.Hardshrink.apply(input, lambd=_real_float(lambd, "lambd", "hardshrink"))
 
 
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
@@ -1152,6 +1230,7 @@ def avg_pool1d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Se
     """Mean over windows of k along L, as torch.nn.functional.avg_pool1d: (N, C, L) or (C, L) -> (N, C, Lo)."""
     fn = "avg_pool1d"
     _pool1d_input(input, fn)
+    _avg_pool_input(input, fn)
     k = _single(kernel_size, "kernel_size", fn, 1)
     s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else \
         _single(stride, "stride", fn, 1)
@@ -1198,8 +1277,13 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """x where x > threshold, else value."""
-    _float_input(input, "threshold")
+    """x where x > threshold, else value. An integer input keeps its dtype, threshold and value truncated toward
+    zero (PyTorch's rule)."""
+    fn = "threshold"
+    _not_bool_input(input, fn)
+    if input.dtype.kind != "f":
+        threshold, value = _int_scalar(threshold, "threshold", input, fn), _int_scalar(value, "value", input, fn)
+        return _functions.where(input > threshold, input, value)
     return _functions.where(input > threshold, input, float(value))
 
 

@@ -12,6 +12,13 @@ from .module import Module
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
 
 
+def _pool_pair(value: Any, name: str) -> tuple[int, int]:
+    """_pair, where a one-element sequence also means the same value for both dims (PyTorch's pooling)."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    return _pair(value, name)
+
+
 class MaxPool2d(Module):
     """Max over kernel_size windows; stride defaults to kernel_size. The gradient goes to the first maximum
     (the last NaN in a window holding one); see F.max_pool2d."""
@@ -20,11 +27,11 @@ class MaxPool2d(Module):
                  padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
-        _pair(kernel_size, "kernel_size")  # validate early, keep the user's spelling for repr
+        _pool_pair(kernel_size, "kernel_size")  # validate early, keep the user's spelling for repr
         if stride is not None:
-            _pair(stride, "stride")
-        _pair(padding, "padding")
-        _pair(dilation, "dilation")
+            _pool_pair(stride, "stride")
+        _pool_pair(padding, "padding")
+        _pool_pair(dilation, "dilation")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
@@ -46,10 +53,10 @@ class AvgPool2d(Module):
                  padding: int | tuple[int, int] = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
         super().__init__()
-        _pair(kernel_size, "kernel_size")
+        _pool_pair(kernel_size, "kernel_size")
         if stride is not None:
-            _pair(stride, "stride")
-        _pair(padding, "padding")
+            _pool_pair(stride, "stride")
+        _pool_pair(padding, "padding")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.ceil_mode = padding, ceil_mode

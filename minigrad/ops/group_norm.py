@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..backend import array_module
+from .quiet import quiet_invalid
 
 
 def _normalize(x, axes, eps):
@@ -11,8 +12,12 @@ def _normalize(x, axes, eps):
     xp = array_module(x)
     d = x - x.mean(axis=axes, keepdims=True)
     var = (d * d).mean(axis=axes, keepdims=True)
-    invstd = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
-    return d * invstd, invstd
+    if eps > 0:
+        invstd = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+        return d * invstd, invstd
+    with quiet_invalid(xp):  # var + eps may be 0 or negative: inf or NaN there, as in PyTorch
+        invstd = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+        return d * invstd, invstd
 
 
 def _normalize_backward(gxhat, xhat, invstd, axes):

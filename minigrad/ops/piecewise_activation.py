@@ -49,11 +49,15 @@ class Softshrink(Function):
 
 
 class Hardshrink(Function):
-    """x where |x| > lambd, else 0; gradient 1 there."""
+    """0 where -lambd <= x <= lambd, else x (PyTorch's test: a negative or NaN lambd zeroes nothing, a NaN x
+    passes); gradient 1 where x > lambd or x < -lambd, PyTorch's vectorized backward (its scalar loop, which
+    only handles a tensor's last few elements, lets the gradient of a NaN x or with a NaN lambd through
+    instead)."""
 
     def forward(self, x, lambd):
+        xp = array_module(x)
         self.mask = (x > lambd) | (x < -lambd)
-        return x * self.mask
+        return xp.where((x >= -lambd) & (x <= lambd), 0, x).astype(x.dtype, copy=False)
 
     def backward(self, g):
         return g * self.mask

@@ -182,7 +182,9 @@ def _avg_divisor(size: int, k: int, s: int, p: int, n_out: int, include_pad: boo
 
 
 class AvgPool2d(Function):
-    """Mean over each kh*kw window of x (N, C, H, W) -> (N, C, Ho, Wo), with PyTorch's divisor rules."""
+    """Mean over each kh*kw window of x (N, C, H, W) -> (N, C, Ho, Wo), with PyTorch's divisor rules. An integer
+    x gives integer means: the window's sum divided by its divisor, rounded toward zero (PyTorch's int64 kernel;
+    integers are never differentiated)."""
     constants = ("scale",)  # the divisors: from the window geometry alone
 
     def forward(self, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), ceil_mode=False,
@@ -192,15 +194,17 @@ class AvgPool2d(Function):
         a, h, w, b = v.shape
         (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
         ho, wo, bottom, right, tiled = _geometry(h, w, kernel_size, stride, padding, (1, 1), ceil_mode)
+        integer = x.dtype.kind != "f"
         if divisor_override is not None:
-            scale = xp.asarray(1.0 / divisor_override, dtype=x.dtype)
+            scale = xp.asarray(divisor_override if integer else 1.0 / divisor_override, dtype=x.dtype)
         elif tiled:
-            scale = xp.asarray(1.0 / (kh * kw), dtype=x.dtype)
+            scale = xp.asarray(kh * kw if integer else 1.0 / (kh * kw), dtype=x.dtype)
         else:
             dh = _avg_divisor(h, kh, sh, ph, ho, count_include_pad)
             dw = _avg_divisor(w, kw, sw, pw, wo, count_include_pad)
-            scale = 1 / (xp.asarray(dh, dtype=x.dtype).reshape(1, ho, 1, 1) * xp.asarray(dw, dtype=x.dtype).reshape(1, 1, wo, 1))
-        self.scale = scale
+            divisor = xp.asarray(dh, dtype=x.dtype).reshape(1, ho, 1, 1) * xp.asarray(dw, dtype=x.dtype).reshape(1, 1, wo, 1)
+            scale = divisor if integer else 1 / divisor
+        self.scale = scale  # for an integer x: the divisor
         self.geom = (v.shape, ho, wo, kernel_size, stride, padding, bottom, right, tiled)
         # a sum of kh*kw strided slices (measured ~10x faster than a reshape and a sum over two axes)
         vpad = _pad_planes(v, ph, bottom, pw, right, 0)
@@ -208,6 +212,8 @@ class AvgPool2d(Function):
         out = parts[0] + parts[1] if len(parts) > 1 else parts[0].copy()
         for part in parts[2:]:
             out += part
+        if integer:  # floor division, then one up where a negative quotient left a remainder: toward zero
+            return self.back(out // scale + ((out % scale != 0) & ((out < 0) != (scale < 0))))
         out *= scale
         return self.back(out)
 

@@ -25,21 +25,7 @@ import torch_db  # noqa: E402
 # op key -> why its samples fail, grouped by cause, one line each.
 KNOWN = {
     # inputs refused where PyTorch computes
-    "nn.functional.hardtanh": "integer inputs refused",
-    "nn.functional.avg_pool2d": "one-element padding tuples and integer inputs refused",
     "nn.functional.batch_norm": "an empty 1-D input (shape (0,)) refused: minigrad wants (N, C, *)",
-    "nn.functional.pad.replicate_negative": "negative padding refused outside mode='constant'",
-    "nn.functional.avg_pool1d": "integer inputs refused",
-    "nn.functional.softsign": "integer inputs refused",
-    "nn.functional.tanhshrink": "integer inputs refused",
-    "nn.functional.relu6": "integer inputs refused",
-    "nn.functional.threshold": "integer inputs refused",
-    "nn.functional.pairwise_distance": "integer inputs refused",
-    "nn.functional.layer_norm": "a negative eps refused (PyTorch computes with it)",
-    "nn.functional.group_norm": "a negative eps refused (PyTorch computes with it)",
-    "nn.functional.hardshrink": "a negative lambd refused (PyTorch computes with it)",
-    "nn.functional.normalize": "a 0-d input refused (PyTorch normalizes it over dim 0)",
-    "nn.functional.cosine_similarity": "0-d inputs raise NumPy's AxisError (PyTorch computes)",
     "norm.nuc": "the nuclear (matrix) norm is not implemented",
     # results that differ
     "div.no_rounding_mode": "float32 gradient of a quotient by a near-zero divisor differs by rounding (float64 agrees)",

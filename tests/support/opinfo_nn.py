@@ -16,6 +16,10 @@ from opinfo import BROADCAST_TOL, TF, OpInfo, array, dims, fill, sample, shapes
 __all__ = ["OPS"]
 
 
+# PyTorch computes these on int64 too (keeping the dtype, or in the default float dtype): compared there as well
+INT_TOO = ("float64", "float32", "int64")
+
+
 def _torch(name: str):
     return lambda *a, **k: getattr(TF, name)(*a, **k)
 
@@ -82,11 +86,20 @@ def _max_pool_sample(draw, dtype, indices: bool = False):
     return sample(x, k, s, p, d, ceil_mode=ceil, return_indices=indices)
 
 
+def _one_element_if_square(draw, pair):
+    """PyTorch's pooling also takes (n,) for (n, n): drawn now and then where both sides agree."""
+    if pair is not None and pair[0] == pair[1] and draw(st.booleans()):
+        return (pair[0],)
+    return pair
+
+
 @st.composite
 def _avg_pool_sample(draw, dtype):
     k, s, p, _, ceil, shape = draw(_pool_geometry(False))
+    k, s, p = (_one_element_if_square(draw, v) for v in (k, s, p))
+    # int64: PyTorch's integer means round toward zero; a negative divisor_override flips the signs
     return sample(draw(array(shape, dtype)), k, s, p, ceil_mode=ceil, count_include_pad=draw(st.booleans()),
-                  divisor_override=draw(st.sampled_from([None, 2])))
+                  divisor_override=draw(st.sampled_from([None, 2, -3])))
 
 
 @st.composite
@@ -106,7 +119,7 @@ OPS += [
     OpInfo("F.max_pool2d_indices", F.max_pool2d, _torch("max_pool2d"),
            lambda dtype: _max_pool_sample(dtype, indices=True),
            large=lambda rng, dtype: _max_pool_large(rng, dtype, return_indices=True)),
-    OpInfo("F.avg_pool2d", F.avg_pool2d, _torch("avg_pool2d"), _avg_pool_sample,
+    OpInfo("F.avg_pool2d", F.avg_pool2d, _torch("avg_pool2d"), _avg_pool_sample, dtypes=INT_TOO,
            large=lambda rng, dtype: sample(fill(rng, (16, 16, 16, 16), dtype), 3, 2, 1, ceil_mode=True,
                                            count_include_pad=False)),
     OpInfo("F.avg_pool2d_tiled", F.avg_pool2d, _torch("avg_pool2d"),
@@ -127,8 +140,17 @@ def _pad_sample(draw, dtype):
     # PyTorch's non-constant modes pad the last n dims of an (n+1)- or (n+2)-dim input
     npad = draw(st.integers(1, ndim) if mode == "constant" else st.sampled_from([n for n in (ndim - 1, ndim - 2) if n >= 1]))
     limit = {"reflect": 1, "circular": 2}.get(mode, 3)
-    lo = -1 if mode == "constant" else 0
-    amounts = tuple(draw(st.integers(lo, limit)) for _ in range(2 * npad))
+    # constant crops; replicate and reflect read input clip(j - before, 0, n - 1) or its mirror image, so they may
+    # crop past the whole dim as long as one element is left (where none would be, the smaller amount of the
+    # pair goes up until one is)
+    lo = {"constant": -1, "replicate": -5, "reflect": -5}.get(mode, 0)
+    amounts = [draw(st.integers(lo, limit)) for _ in range(2 * npad)]
+    if mode != "constant":
+        for i, n in enumerate(shape[::-1][:npad]):
+            while n + amounts[2 * i] + amounts[2 * i + 1] < 1:
+                j = 2 * i if amounts[2 * i] <= amounts[2 * i + 1] else 2 * i + 1
+                amounts[j] += 1
+    amounts = tuple(amounts)
     value = draw(st.sampled_from([0.0, -1.5])) if mode == "constant" else None
     return sample(draw(array(shape, dtype)), amounts, mode=mode, value=value)
 
@@ -170,7 +192,9 @@ OPS += [
     _kinked("F.softplus", lambda x: F.softplus(x, beta=2.0, threshold=4.0),
             lambda x: TF.softplus(x, beta=2.0, threshold=4.0), (2.0,)),
     _kinked("F.elu", lambda x: F.elu(x, 0.7), lambda x: TF.elu(x, 0.7), (0.0,)),
-    _kinked("F.hardtanh", lambda x: F.hardtanh(x, -1.5, 0.5), lambda x: TF.hardtanh(x, -1.5, 0.5), (-1.5, 0.5)),
+    # int64 keeps its dtype, the bounds truncated toward zero (-1, 0)
+    _kinked("F.hardtanh", lambda x: F.hardtanh(x, -1.5, 0.5), lambda x: TF.hardtanh(x, -1.5, 0.5), (-1.5, 0.5),
+            dtypes=INT_TOO),
 ]
 
 
@@ -224,7 +248,17 @@ def _layer_norm_sample(draw, dtype):
         shape, norm_shape = shape[:-1] + (4,), norm_shape[:-1] + (4,)
     w = draw(array(norm_shape, dtype)) if draw(st.booleans()) else None
     b = draw(array(norm_shape, dtype)) if draw(st.booleans()) else None
-    return sample(draw(array(shape, dtype)), norm_shape, w, b, eps=draw(st.sampled_from([1e-5, 0.1])))
+    x = draw(array(shape, dtype))
+    groups = x.reshape(-1, int(np.prod(norm_shape)))
+    return sample(x, norm_shape, w, b, eps=draw(_eps(groups)))
+
+
+def _eps(groups: np.ndarray):
+    """eps for the normalizations: PyTorch takes any, a negative one too; that one is half the smallest variance
+    of the groups (rows of ``groups``), so var + eps stays positive and the gradient well-conditioned (where it
+    turns negative both libraries give NaN: tests/nn/test_functional_edge_inputs.py)."""
+    smallest = float(np.asarray(groups, dtype=np.float64).var(axis=1).min()) if groups.size else 1.0
+    return st.sampled_from([1e-5, 0.1, -0.5 * smallest])
 
 
 @st.composite
@@ -237,7 +271,8 @@ def _group_norm_sample(draw, dtype):
     w = draw(array((c,), dtype)) if draw(st.booleans()) else None
     # a bias without a weight: PyTorch 2.13's group_norm backward fails ("tensor does not have a device")
     b = draw(array((c,), dtype)) if w is not None and draw(st.booleans()) else None
-    return sample(draw(array(shape, dtype)), groups, w, b, eps=draw(st.sampled_from([1e-5, 0.1])))
+    x = draw(array(shape, dtype))
+    return sample(x, groups, w, b, eps=draw(_eps(x.reshape(shape[0] * groups, -1))))
 
 
 @st.composite
@@ -257,14 +292,14 @@ def _conv1d_sample(draw, dtype):
 
 @st.composite
 def _normalize_sample(draw, dtype):
-    shape = draw(shapes(min_dims=1, max_dims=3))
+    shape = draw(shapes(min_dims=0, max_dims=3))  # a 0-d input is a vector of one element (dim -1 or 0)
     p = draw(st.sampled_from([1.0, 2.0, 3.0, 0.5, float("inf")]))
     if p == float("inf"):  # tie-free |x| (an offset grid): the max gets the whole gradient
         gap = min(0.1, 6.0 / max(int(np.prod(shape)), 1))
-        x = draw(array(shape, dtype, "distinct")) + np.asarray(gap / 3, dtype=dtype)
+        x = np.asarray(draw(array(shape, dtype, "distinct")) + np.asarray(gap / 3, dtype=dtype))  # 0-d stays an array
     else:
         x = draw(array(shape, dtype, "nonzero"))
-    return sample(x, p=p, dim=draw(st.integers(-len(shape), len(shape) - 1)))
+    return sample(x, p=p, dim=draw(dims(len(shape))))
 
 
 @st.composite
@@ -289,9 +324,9 @@ def _interpolate_sample(draw, dtype):
 
 @st.composite
 def _pair_sample(draw, dtype, last_dim_min: int = 1):
-    shape = draw(shapes(min_dims=1, max_dims=3, min_side=last_dim_min))
+    shape = draw(shapes(min_dims=0, max_dims=3, min_side=last_dim_min))  # two 0-d inputs: one-element vectors
     other = tuple(1 if draw(st.integers(0, 3)) == 0 else n for n in shape)  # broadcast along some dims
-    other = other[draw(st.integers(0, len(other) - 1)):]
+    other = other[draw(st.integers(0, max(len(other) - 1, 0))):]
     a, b = draw(array(shape, dtype)), draw(array(other, dtype))
     return (a, b) if draw(st.booleans()) else (b, a)
 
@@ -353,25 +388,29 @@ OPS += [
     OpInfo("F.interpolate_area_large", F.interpolate, _torch("interpolate"), _interpolate_sample,
            atol=1e-6, rtol=1e-5,
            large=lambda rng, dtype: sample(fill(rng, (4, 8, 10, 40, 30), dtype), size=(7, 13, 11), mode="area")),
+    # one operand may broadcast: its float32 gradient is a sum over the broadcast dims (BROADCAST_TOL's reason)
     OpInfo("F.cosine_similarity", lambda a, b: F.cosine_similarity(a, b, dim=-1),
            lambda a, b: TF.cosine_similarity(a, b, dim=-1),
-           lambda dtype: _pair_sample(dtype).map(lambda ab: sample(*ab)), atol=1e-6, rtol=1e-5,
+           lambda dtype: _pair_sample(dtype).map(lambda ab: sample(*ab)), **BROADCAST_TOL,
            large=lambda rng, dtype: sample(fill(rng, (256, 300), dtype), fill(rng, (1, 300), dtype))),
+    # int64 inputs subtract exactly; the distance has the default float dtype
     OpInfo("F.pairwise_distance", lambda a, b, p: F.pairwise_distance(a, b, p), TF.pairwise_distance if TF else None,
            lambda dtype: st.tuples(_pair_sample(dtype).map(_apart), st.sampled_from([1.0, 2.0, 3.0])).map(
-               lambda abp: sample(*abp[0], abp[1])), atol=1e-6, rtol=1e-5,
+               lambda abp: sample(*abp[0], abp[1])), atol=1e-6, rtol=1e-5, dtypes=INT_TOO,
            large=lambda rng, dtype: sample(fill(rng, (256, 300), dtype), fill(rng, (256, 300), dtype), 2.0)),
     _wide_activation("F.hardsigmoid", F.hardsigmoid, _torch("hardsigmoid"), (-3.0, 3.0)),
     _wide_activation("F.hardswish", F.hardswish, _torch("hardswish"), (-3.0, 3.0)),
-    _wide_activation("F.relu6", F.relu6, _torch("relu6"), (0.0, 6.0), scale=3.0),
+    _wide_activation("F.relu6", F.relu6, _torch("relu6"), (0.0, 6.0), scale=3.0, dtypes=INT_TOO),
     _kinked("F.selu", F.selu, _torch("selu"), (0.0,)),
     _kinked("F.celu", lambda x: F.celu(x, 0.6), lambda x: TF.celu(x, 0.6), (0.0,)),
     _activation("F.mish", F.mish, _torch("mish")),
     _wide_activation("F.logsigmoid", F.logsigmoid, _torch("logsigmoid"), (), scale=10.0),
-    _activation("F.softsign", F.softsign, _torch("softsign")),
-    _activation("F.tanhshrink", F.tanhshrink, _torch("tanhshrink"), atol=1e-6),
+    _activation("F.softsign", F.softsign, _torch("softsign"), dtypes=INT_TOO),  # int64: the default float dtype
+    _activation("F.tanhshrink", F.tanhshrink, _torch("tanhshrink"), atol=1e-6, dtypes=INT_TOO),
     _kinked("F.softshrink", lambda x: F.softshrink(x, 0.7), lambda x: TF.softshrink(x, 0.7), (-0.7, 0.7)),
     _kinked("F.hardshrink", F.hardshrink, _torch("hardshrink"), (-0.5, 0.5)),
+    # PyTorch zeroes where -lambd <= x <= lambd: with a negative lambd nothing (the identity)
+    _activation("F.hardshrink_negative_lambd", lambda x: F.hardshrink(x, -0.5), lambda x: TF.hardshrink(x, -0.5)),
 ]
 
 
@@ -424,7 +463,7 @@ OPS += [
     OpInfo("F.max_pool1d", F.max_pool1d, _torch("max_pool1d"), lambda dtype: _pool1d_sample(dtype, "max"),
            large=lambda rng, dtype: sample(fill(rng, (16, 32, 500), dtype, "distinct"), 3, 2, 1, 2, ceil_mode=True)),
     OpInfo("F.avg_pool1d", F.avg_pool1d, _torch("avg_pool1d"), lambda dtype: _pool1d_sample(dtype, "avg"),
-           large=lambda rng, dtype: sample(fill(rng, (16, 32, 500), dtype), 4, 3, 2, count_include_pad=False)),
+           dtypes=INT_TOO, large=lambda rng, dtype: sample(fill(rng, (16, 32, 500), dtype), 4, 3, 2, count_include_pad=False)),
     OpInfo("F.adaptive_avg_pool1d", F.adaptive_avg_pool1d, _torch("adaptive_avg_pool1d"),
            lambda dtype: st.tuples(st.integers(1, 9), st.integers(1, 5)).flatmap(
                lambda lo: array((2, 3, lo[0]), dtype).map(lambda x: sample(x, lo[1]))), atol=1e-6,
@@ -456,7 +495,9 @@ OPS += [
            large=lambda rng, dtype: sample(fill(rng, (16, 64, 32, 32), dtype), fill(rng, (64,), dtype))),
     OpInfo("F.glu", F.glu, _torch("glu"), _glu_sample,
            large=lambda rng, dtype: sample(fill(rng, (128, 1024), dtype), 1)),
-    _kinked("F.threshold", lambda x: F.threshold(x, 0.5, -1.5), lambda x: TF.threshold(x, 0.5, -1.5), (0.5,)),
+    # int64 keeps its dtype, threshold and value truncated toward zero (0, -1)
+    _kinked("F.threshold", lambda x: F.threshold(x, 0.5, -1.5), lambda x: TF.threshold(x, 0.5, -1.5), (0.5,),
+            dtypes=INT_TOO),
     OpInfo("F.softmin", F.softmin, _torch("softmin"),
            lambda dtype: shapes(min_dims=1).flatmap(lambda s: st.tuples(array(s, dtype), dims(len(s)))).map(
                lambda xd: sample(*xd)), atol=1e-6),
