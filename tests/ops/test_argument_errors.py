@@ -66,3 +66,48 @@ def test_conv_and_pool_argument_errors(backend):
         F.max_pool2d(t64(np.ones((4, 4)), backend), 2)
     pooled = F.max_pool2d(t64(np.arange(16.0).reshape(1, 4, 4), backend), 2)
     np.testing.assert_array_equal(pooled.detach().numpy().copy(), [[[5.0, 7.0], [13.0, 15.0]]])
+
+
+# --------------------------------------------------------------------------- every op names what was wrong
+_x, _v = (lambda: mg.randn(2, 3)), (lambda: mg.randn(3))
+_i64 = lambda *s: mg.zeros(*s, dtype=mg.int64)  # noqa: E731
+OP_ERRORS = [
+    (lambda: _x().div(2, rounding_mode="round"), ValueError, "rounding_mode to be one of None, 'trunc', or 'floor'"),
+    (lambda: _x().max((0, 1)), TypeError, "max: dim must be one int"),
+    (lambda: _x().min((0, 1)), TypeError, "min: dim must be one int"),
+    (lambda: _v().expand(-1, 3), mg.ShapeError, "-1 is not allowed for the new leading dim 0"),
+    (lambda: _x().repeat(-1, 1), ValueError, "repeats must be non-negative"),
+    (lambda: _x().flip((0,), dims=(1,)), TypeError, "flip\\(\\) takes the dims as varargs"),
+    (lambda: 1.5 & mg.tensor([1]), TypeError, "bitwise ops need integer or bool operands, got float"),
+    (lambda: mg.tensor([1, 2]) & mg.tensor([1, 2, 3]), mg.ShapeError, "don't broadcast"),
+    (lambda: _x() @ 2, RuntimeError, "both arguments to matmul need to be at least 1-D"),
+    (lambda: mg.meshgrid(_x(), _v(), indexing="ij"), mg.ShapeError, "expected 0-d or 1-d tensors"),
+    (lambda: mg.meshgrid(_v(), mg.tensor([0, 1]), indexing="ij"), RuntimeError, "same dtype and backend"),
+    (lambda: mg.zeros(2, 0).median(1), mg.DimError, "dim 1 of input .* is empty"),
+    (lambda: mg.randn(1, 2, 2).bmm(np.ones((1, 2, 2))), TypeError, "bmm: mat2 must be a Tensor, got ndarray"),
+    (lambda: mg.randn(1, 2, 2).bmm(mg.randn(1, 2, 2, dtype=mg.float64)), RuntimeError, "the same dtype"),
+    (lambda: _v().outer([1.0]), TypeError, "outer: vec2 must be a Tensor, got list"),
+    (lambda: _v().diagonal(), mg.ShapeError, "at least 2 dims"),
+    (lambda: mg.tensor(1.0).narrow(0, 0, 1), mg.DimError, "cannot be applied to a 0-dim tensor"),
+    (lambda: mg.tensor(1.0).index_select(0, mg.tensor([0, 0])), IndexError, "a 0-d input takes one index, got 2"),
+    (lambda: _x().scatter(0, _i64(1, 3)), TypeError, "needs src \\(a Tensor\\) or value"),
+    (lambda: _x().scatter_add(0, _i64(1, 3), 1.0), TypeError, "scatter_add: src must be a Tensor, got float"),
+    (lambda: _x().scatter_add(0, _i64(1, 3), mg.zeros(1, 3, dtype=mg.float64)), RuntimeError, "src.dtype"),
+    (lambda: _x().scatter_add(0, _i64(3), mg.zeros(3)), mg.ShapeError, "as many dims as self"),
+    (lambda: _x().scatter_add(0, _i64(2, 3), mg.zeros(1, 3)), mg.ShapeError, "larger than src"),
+    (lambda: _x().masked_select(mg.tensor([True, False])), mg.ShapeError, "don't broadcast"),
+    (lambda: _v().lerp([1.0], 0.5), TypeError, "lerp: end must be a Tensor, got list"),
+    (lambda: mg.tensor([1, 2]).lerp(mg.tensor([1, 2]), 0.5), RuntimeError, "self must be floating point"),
+    (lambda: _v().isclose([1.0]), TypeError, "isclose: other must be a Tensor"),
+    (lambda: _v().isclose(_v(), rtol=-1), ValueError, "rtol and atol must be non-negative"),
+    (lambda: _v().isclose(mg.randn(2)), mg.ShapeError, "don't broadcast"),
+    (lambda: _v().equal([1.0]), TypeError, "equal: other must be a Tensor"),
+    (lambda: _v().norm("abc"), NotImplementedError, "p='abc'"),
+    (lambda: _x().unflatten(1, ()), ValueError, "sizes must be non-empty"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", OP_ERRORS, ids=[str(i) for i in range(len(OP_ERRORS))])
+def test_op_argument_errors_name_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
