@@ -116,6 +116,7 @@ OPS: list[Op] = [
     _m("bmm", linalg.MatMul, out=True),
     _m("outer", linalg.MatMul, out=True, aliases=("ger",)),
     _m("clone", E.Clone),
+    _m("contiguous", E.Clone, mg=False),
     # elementwise math
     _m("exp", E.Exp, inplace=True, out=True),
     _m("log", E.Log, inplace=True, out=True),

@@ -34,6 +34,7 @@ from typing import Any, BinaryIO, Mapping, Union
 import numpy as np
 
 from .backend import ARRAY_TYPES, backend_of
+from .device import resolve_backend
 from .tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -377,8 +378,14 @@ def _decode(node: Any, arrays: dict[int, np.ndarray], backend: str | None, where
     raise ValueError(f"{where}: manifest entry with unknown tag {tag!r:.80}")
 
 
-def load(path: PathLike, backend: str | None = None) -> Any:
+def load(path: PathLike, map_location: Any = None, *, backend: str | None = None, weights_only: bool | None = None,
+         mmap: bool | None = None) -> Any:
     """Read a file written by `save`.
+
+    PyTorch's arguments: ``map_location`` ("cpu", "cuda", an ``mg.device``) is where the tensors go, as
+    ``backend=`` says it in minigrad's words; ``weights_only`` and ``mmap`` are accepted and change nothing:
+    the format holds arrays and plain containers only and is never unpickled, so loading is always what
+    PyTorch's ``weights_only=True`` promises.
 
     A flat state dict comes back as an OrderedDict name -> Tensor, in file order; a nested checkpoint comes
     back with the structure it was saved with (Tensors as Tensors, NumPy arrays as NumPy arrays, tuples as
@@ -388,6 +395,12 @@ def load(path: PathLike, backend: str | None = None) -> Any:
     Raises FileNotFoundError for a missing file and ValueError naming the path for anything that is not such
     a file (not a zip archive, a bare .npy, pickled or object data, truncated, corrupt or oversized members).
     """
+    if map_location is not None:
+        if callable(map_location) or isinstance(map_location, dict):
+            raise TypeError("mg.load: map_location must be a device ('cpu', 'cuda' or an mg.device); a function or "
+                            "a dict of devices is not supported")
+        resolved = resolve_backend("mg.load", backend, map_location)
+        backend = None if resolved is None else resolved.name
     if not isinstance(path, (str, os.PathLike)) and not (hasattr(path, "read") and hasattr(path, "seek")):
         raise TypeError(f"mg.load: path must be a str, os.PathLike or a readable binary file object, got "
                         f"{type(path).__name__}")

@@ -146,6 +146,11 @@ class Tensor:
     def numel(self) -> int:
         return int(self._data.size)
 
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Whether the array is laid out row-major without gaps (PyTorch's contiguous layout)."""
+        check_memory_format("is_contiguous", memory_format)
+        return bool(self._data.flags.c_contiguous)
+
     @property
     def dtype(self) -> numpy.dtype:
         return self._data.dtype

@@ -16,6 +16,7 @@ import numpy
 from . import dtypes
 from ._args import _alias, _arg_dim, _as_dim, _broadcastable, _dim, _dims, _int_arg, _int_args, _prod, _scalar
 from .errors import DimError, ShapeError
+from .layout import check_memory_format
 from .ops import closeness as _closeness, convert, elementwise, linalg, logical, matrix as _matrix
 from .ops import pointwise_math as _pmath, reduce, roll as _roll_ops, scan as _scan, scatter as _scatter_ops
 from .ops import shape as shape_ops, sorting as _sorting, vector_norm as _vector_norm
@@ -32,6 +33,12 @@ class TensorOps:
 
     def clone(self) -> "Tensor":
         return elementwise.Clone.apply(self)
+
+    def contiguous(self, memory_format: Any = None) -> "Tensor":
+        """This tensor when its array is already row-major without gaps, else a row-major copy (differentiable,
+        as clone). Views such as ``t()`` and conv2d's output (kept in its computing layout) are not."""
+        check_memory_format("contiguous", memory_format)
+        return self if self._data.flags.c_contiguous else elementwise.Clone.apply(self)
 
     # ----------------------------------------------------------------- arithmetic
     def __add__(self, other): return _binary(elementwise.Add, self, other)

@@ -453,3 +453,18 @@ def test_any_nested_checkpoint_round_trips(tmp_path_factory, tree):
         assert got.dtype == want.dtype and np.array_equal(got, want)
     else:
         assert _same(obj, back), (obj, back)
+
+
+def test_load_takes_pytorchs_arguments(tmp_path):
+    """torch.load's map_location (a device: where the tensors go), weights_only and mmap (accepted: the format is
+    never unpickled, so loading is always weights-only)."""
+    path = tmp_path / "w.pth"
+    mg.save({"w": mg.ones(2)}, path)
+    for kwargs in ({"weights_only": True}, {"map_location": "cpu"}, {"map_location": mg.device("cpu")},
+                   {"weights_only": False, "mmap": False}):
+        loaded = mg.load(path, **kwargs)
+        assert loaded["w"].tolist() == [1.0, 1.0] and loaded["w"].device == mg.device("cpu")
+    with pytest.raises(TypeError, match="a function or a dict of devices is not supported"):
+        mg.load(path, map_location=lambda storage, loc: storage)
+    with pytest.raises(ValueError, match="disagree"):
+        mg.load(path, map_location="cpu", backend="strict")

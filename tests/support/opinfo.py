@@ -1237,6 +1237,8 @@ OPS += [
     OpInfo("bitwise_not", *same(lambda t: ~t), _unary_samples("real"), differentiable=False, dtypes=BITS),
     OpInfo("zero_", lambda t: t.clone().zero_(), lambda t: t.clone().zero_(), _unary_samples("real"),
            dtypes=INT_FLOAT),
+    # a transposed view is not contiguous: contiguous() copies it into row-major order (a copy, differentiable)
+    OpInfo("contiguous", *same(lambda t: t.transpose(0, -1).contiguous() * 2), _unary_samples("real", min_dims=1)),
 ]
 
 
