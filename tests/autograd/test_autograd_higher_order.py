@@ -51,9 +51,9 @@ def _inputs(s, backend):
 @given(data=st.data())
 def test_gradgradcheck(backend, op, data):
     """Second derivatives of every op (with respect to its inputs and to the upstream gradient) against
-    finite differences of its first-order backward: the whole Jacobian on numpy; on another backend, which runs
-    the same rules and is held to numpy's values by backend parity, one random projection u^T J v (fast mode)
-    exercises every double-backward code path at a fraction of the cost."""
+    finite differences of its first-order backward. The whole Jacobian on every backend: one random projection
+    (fast mode) perturbs all inputs at once, and for ops such as a product over several zeros the higher-order
+    terms of that perturbation swamp the derivative."""
     if backend in op.skip_backends:
         pytest.skip(f"{op.name}: not supported on backend {backend!r} (skip_backends)")
     s = data.draw(op.samples("float64"), label="sample")
@@ -61,7 +61,7 @@ def test_gradgradcheck(backend, op, data):
     args, kwargs = _inputs(s, backend)
     if not any(isinstance(a, mg.Tensor) and a.requires_grad for a in args):
         return
-    assert mg.autograd.gradgradcheck(lambda *xs: op.op(*xs, **kwargs), args, fast_mode=backend != "numpy")
+    assert mg.autograd.gradgradcheck(lambda *xs: op.op(*xs, **kwargs), args)
 
 
 def test_fast_mode_gradcheck_passes_right_and_catches_wrong_gradients(backend):

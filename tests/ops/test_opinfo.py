@@ -173,13 +173,11 @@ def test_gradcheck(backend, op: OpInfo, data):
         return op.op(*xs, **kwargs)
 
     # The full Jacobian, then a drawn upstream gradient G: backward(G) against G @ (numerical Jacobian), the
-    # gradient of sum(op(x) * G), without repeating the finite differences. Another backend runs the same rules
-    # and backend parity holds its gradients to numpy's: there one random projection (fast mode) suffices.
+    # gradient of sum(op(x) * G), without repeating the finite differences. (Not fast mode, even on backends
+    # that parity holds to numpy: its one perturbation of all inputs at once is swamped by higher-order terms
+    # for ops such as a product over several zeros.)
     gs = _upstream(_outs(fn(*args)), seed=data.draw(st.integers(0, 2**16), label="upstream seed"))
-    if backend == "numpy":
-        assert mg.gradcheck(fn, args, upstream=gs)
-    else:
-        assert mg.gradcheck(fn, args, fast_mode=True)
+    assert mg.gradcheck(fn, args, upstream=gs)
 
     def weighted(*xs):
         outs = _outs(fn(*xs))
