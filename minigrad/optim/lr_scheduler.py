@@ -41,6 +41,14 @@ EPOCH_DEPRECATION_WARNING = (
 )
 
 
+def _set_lr(group: dict, lr: Any) -> None:
+    """A scheduler's new lr for ``group``: a tensor lr is filled in place (it keeps its identity, as in PyTorch)."""
+    if isinstance(group["lr"], Tensor):
+        group["lr"].fill_(_value(lr))
+    else:
+        group["lr"] = lr
+
+
 def _lrs(optimizer: Optimizer) -> list[float]:
     return [_value(group["lr"]) for group in optimizer.param_groups]
 
@@ -146,10 +154,7 @@ class LRScheduler:
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            if isinstance(group["lr"], Tensor):  # a tensor lr keeps its identity, as in PyTorch
-                group["lr"].fill_(_value(lr))
-            else:
-                group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = _lrs(self.optimizer)
 
     def _warn_get_lr_outside_step(self) -> None:
@@ -476,10 +481,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            if isinstance(group["lr"], Tensor):  # a tensor lr keeps its identity, as in PyTorch
-                group["lr"].fill_(_value(lr))
-            else:
-                group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = _lrs(self.optimizer)
 
 
@@ -535,7 +537,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
-                group["lr"] = lr
+                _set_lr(group, lr)
         self.max_lrs = _format_param("max_lr", optimizer, max_lr)
         step_size_up = float(step_size_up)
         step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
@@ -781,7 +783,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, self.min_lrs[i])
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                _set_lr(group, new_lr)
 
     @property
     def in_cooldown(self) -> bool:
