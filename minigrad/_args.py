@@ -35,16 +35,28 @@ def _float_input(x: Any, fn: str, name: str = "input") -> None:
         raise TypeError(f"{fn}: {name} must be a floating point tensor, got dtype {x.dtype}")
 
 
+def as_int(v: Any) -> int | None:
+    """v as an int when it is one (a Python or NumPy integer, a one-element integer array or tensor; not a
+    bool; NumPy's bool_ has no __index__), else None: the callers say which argument was wrong."""
+    if type(v) is int:  # the common case, and no bool (a subclass)
+        return v
+    if isinstance(v, bool) or not hasattr(type(v), "__index__"):  # a tuple: no exception to raise and catch
+        return None
+    try:
+        return operator.index(v)
+    except (TypeError, ValueError):
+        return None
+
+
 def _int_arg(v: Any, name: str, fn: str, minimum: int | None = None, error: type = TypeError) -> int:
     """An int (Python or NumPy integer, a one-element integer tensor; not bool), at least ``minimum`` when given;
     else ``error`` naming the argument (the conv/pool geometry checks pass ShapeError, so NumPy- and
     PyTorch-style handlers both catch it)."""
-    if isinstance(v, (bool, numpy.bool_)):
+    i = as_int(v)
+    if i is None and isinstance(v, (bool, numpy.bool_)):
         raise error(f"{fn}: {name} must be an int, got {v!r}")
-    try:
-        i = operator.index(v)
-    except (TypeError, ValueError):
-        raise error(f"{fn}: {name} must be an int, got {v!r:.60} ({type(v).__name__})") from None
+    if i is None:
+        raise error(f"{fn}: {name} must be an int, got {v!r:.60} ({type(v).__name__})")
     if minimum is not None and i < minimum:
         raise error(f"{fn}: {name} must be >= {minimum}, got {v!r}")
     return i

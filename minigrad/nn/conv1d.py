@@ -6,7 +6,7 @@ from typing import Any
 import minigrad as mg
 
 from . import functional as F
-from ..ops import conv as _conv_ops
+from .._args import as_int
 from .layers import _check_positive, _reset_weight_and_bias
 from .module import Module, Parameter
 
@@ -20,7 +20,7 @@ def _single(value: Any, name: str) -> tuple[int]:
         if len(value) != 1:
             raise TypeError(f"{name} must be an int or a 1-tuple, got {value!r}")
         value = value[0]
-    n = _conv_ops.as_int(value)
+    n = as_int(value)
     if n is None:
         raise TypeError(f"{name} must be an int or a 1-tuple, got {value!r}")
     return (n,)

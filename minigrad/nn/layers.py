@@ -16,6 +16,7 @@ import minigrad as mg
 
 from . import functional as F
 from . import init
+from .._args import as_int
 from ..ops import conv as _conv_ops
 from .module import Module, Parameter
 
@@ -53,7 +54,7 @@ def _reset_weight_and_bias(weight: Parameter, bias: Parameter | None) -> None:
 
 def _check_positive(value: Any, name: str) -> int:
     """value as a positive int (any integer type, NumPy's and 0-d integer tensors too, but not bool)."""
-    n = _conv_ops.as_int(value)
+    n = as_int(value)
     if n is None or n <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
     return n

@@ -21,24 +21,10 @@ The only cache is the tuple of tap slices per geometry, a bounded ``lru_cache`` 
 from __future__ import annotations
 
 import functools
-import operator
-from typing import Any
 
+from .._args import as_int
 from ..autograd import Function
 from ..backend import array_module
-
-
-def as_int(v: Any) -> int | None:
-    """v as an int when it is one (a Python or NumPy integer, a one-element integer array or tensor; not a
-    bool; NumPy's bool_ has no __index__), else None: the callers say which argument was wrong."""
-    if type(v) is int:  # the common case, and no bool (a subclass)
-        return v
-    if isinstance(v, bool) or not hasattr(type(v), "__index__"):  # a tuple: no exception to raise and catch
-        return None
-    try:
-        return operator.index(v)
-    except (TypeError, ValueError):
-        return None
 
 
 def pair(v, name: str) -> tuple[int, int]:
