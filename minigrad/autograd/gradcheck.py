@@ -57,6 +57,14 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
     evaluations per input element. It catches most wrong gradients, but not all (an error orthogonal to the
     random projection passes), so the op registry keeps the full check.
     """
+    return _gradcheck(fn, fn, inputs, eps, atol, rtol, raise_exception, fast_mode, upstream)
+
+
+def _gradcheck(fn: Callable[..., Any], values: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float,
+               atol: float, rtol: float, raise_exception: bool, fast_mode: bool,
+               upstream: Sequence[Any] | None) -> bool:
+    """gradcheck, with ``values`` computing fn's values for the finite differences (fn without the graph the
+    analytical side needs)."""
     inputs = (inputs,) if isinstance(inputs, function.Tensor) else tuple(inputs)
     # Private leaf copies, so the user's .grad is not touched and perturbations stay local.
     xs = [x.detach().clone().requires_grad_(x.requires_grad) if isinstance(x, function.Tensor) else x for x in inputs]
@@ -70,7 +78,7 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
 
     outs = _outputs(fn(*xs))
     if fast_mode:
-        return _fast(fn, outs, xs, checked, eps, atol, rtol, raise_exception)
+        return _fast(values, outs, xs, checked, eps, atol, rtol, raise_exception)
     analytical = {i: [] for i in checked}  # per input: one row per output element
     for o in outs:
         if not o.requires_grad:
@@ -97,9 +105,9 @@ def gradcheck(fn: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float
             for j in range(flat.size):
                 orig = flat[j].item()
                 flat[j] = orig + eps
-                plus = [o.detach().numpy().copy().reshape(-1) for o in _outputs(fn(*xs))]
+                plus = [o.detach().numpy().copy().reshape(-1) for o in _outputs(values(*xs))]
                 flat[j] = orig - eps
-                minus = [o.detach().numpy().copy().reshape(-1) for o in _outputs(fn(*xs))]
+                minus = [o.detach().numpy().copy().reshape(-1) for o in _outputs(values(*xs))]
                 flat[j] = orig
                 numerical = numpy.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
                 columns.append(numerical)
@@ -206,13 +214,15 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Any, grad_outputs: Any = None,
         grad_outputs = list((grad_outputs,) if isinstance(grad_outputs, function.Tensor) else grad_outputs)
     n = len(inputs)
 
-    def first_order(*args: Any) -> tuple:
+    def first_order(*args: Any, create_graph: bool = True) -> tuple:
         xs, gos = args[:n], args[n:]
         outs = [o for o in _outputs(fn(*xs)) if o.requires_grad]
         if not outs:
             return tuple(x.detach() * 0 for x in (xs[i] for i in diff))
-        grads = grad(outs, [xs[i] for i in diff], gos, create_graph=True, allow_unused=True)
+        grads = grad(outs, [xs[i] for i in diff], gos, create_graph=create_graph, allow_unused=True)
         return tuple(g if g is not None else xs[i].detach() * 0 for i, g in zip(diff, grads))
 
-    return gradcheck(first_order, (*inputs, *grad_outputs), eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, fast_mode=fast_mode)
+    # The finite differences need the first derivatives' values only: the same backward without create_graph
+    # (the array rules, not a graph of Tensor ops per perturbation).
+    return _gradcheck(first_order, lambda *args: first_order(*args, create_graph=False), (*inputs, *grad_outputs),
+                      eps, atol, rtol, raise_exception, fast_mode, None)

@@ -32,10 +32,13 @@ class IndexSelect(Function):
         return xp.take(x, index, axis=axis)
 
     def backward(self, g):
+        # Accumulated with the axis in front, then moved back: not through a moveaxis view of a zeros array,
+        # since create_graph's Boxes are values, and a write into a view of one does not reach it.
         xp = array_module(g)
-        grad = xp.zeros(self.shape, dtype=g.dtype)
-        xp.add.at(xp.moveaxis(grad, self.axis, 0), self.index, xp.moveaxis(g, self.axis, 0))
-        return grad, None
+        front = xp.moveaxis(g, self.axis, 0)
+        grad = xp.zeros((self.shape[self.axis], *front.shape[1:]), dtype=g.dtype)
+        xp.add.at(grad, self.index, front)
+        return xp.moveaxis(grad, 0, self.axis), None
 
 
 class Scatter(Function):
