@@ -8,7 +8,7 @@ import sys as _sys
 import warnings as _warnings
 from typing import Any, Sequence
 
-from .. import dtypes as _dtypes, functions as _functions
+from .. import dtypes as _dtypes, factories as _factories, functions as _functions
 from ..autograd import is_grad_enabled as _grad_on
 from ..ops import activation, conv, linalg, loss, pool
 from ..ops import divergence as _divergence, dropout as _dropout, group_norm as _group_norm_ops
@@ -1191,7 +1191,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     scores = (query * scale) @ key.transpose(-2, -1)
     if is_causal:  # position j > i is the future
         n, m = query.shape[-2], key.shape[-2]
-        future = Tensor(query.xp.triu(query.xp.ones((n, m), dtype=bool), 1), backend=query.backend)
+        # made by a factory and an op, so that mg.jit makes it again on each replay
+        future = _factories.ones(n, m, dtype=_dtypes.bool, backend=query.backend).triu(1)
         scores = scores.masked_fill(future, float("-inf"))
     bias = _attention_bias(attn_mask, scores, fn, keep_when_true=True)
     if bias is not None:

@@ -446,3 +446,19 @@ def test_fresh_grads_read_after_backward_replay_like_eager(backend, graphs):
     if graphs:  # the graph path declines this call (it binds such grads after its launch) and says why
         entry = next(iter(jitted._cache.values()))
         assert entry.graphs is None and "reads a .grad" in entry.graphs_failed
+
+
+def test_causal_attention_replays_its_mask(backend):
+    """is_causal's mask is built inside the op from the shapes: a replay makes it again, never reads the
+    capture's array."""
+    def build():
+        rng = np.random.default_rng(0)
+        qkv = [[mg.tensor(rng.standard_normal((2, 4, 3)), requires_grad=True, backend=backend) for _ in range(3)]
+               for _ in range(4)]
+
+        def fn(q, k, v):
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            out.sum().backward()
+            return out
+        return fn, lambda i: tuple(qkv[i]), lambda: [t.grad for ts in qkv for t in ts if t.grad is not None], None
+    assert_jit_matches_eager(build, calls=4).captures == 1
