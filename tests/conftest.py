@@ -6,17 +6,20 @@ when CuPy and a GPU are present). "strict" is a test-only backend (tests/support
 CuPy's refusals on top (no implicit host conversion, arrays where CuPy needs arrays, 0-d reductions), so code
 that only works because NumPy is lenient fails here instead of on a GPU. It is registered here and nowhere else.
 A selected backend that can't run here is skipped with the reason. A test marked ``torch_reference`` (a comparison
-with PyTorch) runs on numpy alone when numpy is selected: the registry's backend-parity test holds the other
-backends to numpy, so comparing each of them with PyTorch again checks nothing more.
+with PyTorch) or ``finite_differences`` (gradcheck / gradgradcheck over the registry) runs on numpy alone when numpy
+is selected: the registry's backend-parity tests hold the other backends to numpy's values and first and second
+derivatives, so checking each of them against PyTorch or finite differences again checks nothing more.
 Hypothesis: profile "ci" (default) keeps the suite to a few minutes on 2 cores; "thorough" draws more.
 Pick with HYPOTHESIS_PROFILE=thorough.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
 
+import hypothesis.core
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -26,6 +29,7 @@ from minigrad.backend import BackendError, get_backend, register_backend
 # The test registries and references (tests/support/) are imported by name from every test directory.
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
+import fresh_runs  # noqa: E402
 import strict_backend  # noqa: E402
 
 register_backend(strict_backend.BACKEND)
@@ -34,6 +38,17 @@ settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_
                           derandomize=True)
 settings.register_profile("thorough", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Hypothesis hashes a test function's source (inspect.getsource, tokenize) twice on every run of a @given test,
+# for its seed and database key: ~4 ms each, ~30 s over the registry's thousands of parametrized runs. Neither
+# the source nor a parametrized case's extra digest changes during a session, so each (function, case) is
+# hashed once; the digests, and so the draws, are the same as without the cache.
+if hasattr(hypothesis.core, "function_digest"):
+    @functools.lru_cache(maxsize=None)
+    def _digest(function, case: bytes | None, _plain=hypothesis.core.function_digest) -> bytes:
+        return _plain(function)
+
+    hypothesis.core.function_digest = lambda f: _digest(f, getattr(f, "_hypothesis_internal_add_digest", None))
 # Hypothesis 6.170 resolves a test's settings through a chain that grows with every run of a @given test: after
 # ~950 parametrized runs of one test (test_opinfo's test_matches_torch) the lookup passed Python's default
 # recursion limit of 1000 and the remaining cases failed with RecursionError inside hypothesis/_settings.py.
@@ -41,21 +56,34 @@ sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 
 
 def pytest_configure(config):
+    config.add_cleanup(fresh_runs.open_session(is_worker=hasattr(config, "workerinput")))
+    # Coverage's subprocess patch (pyproject.toml) is there for pytest-xdist's workers: by now this process is
+    # measured (or is the controller, whose workers are started with it), and the suite's own subprocesses run
+    # untraced, as in a user's shell.
+    controller = not hasattr(config, "workerinput") and config.getoption("numprocesses", None)
+    if not controller:  # the controller's workers start after this hook and need the variable
+        os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
     config.addinivalue_line("markers", "subprocess: starts a fresh Python; mutation runs leave these out (pyproject.toml)")
     config.addinivalue_line("markers", "slow: the slowest tier (full training runs, whole-script runs); "
                                        "`pytest -m 'not slow'` is the fast tier, .ci/run runs everything")
     config.addinivalue_line("markers", "torch_reference: compares with PyTorch; runs on numpy only when numpy is "
                                        "selected, since backend parity holds every other backend to numpy")
+    config.addinivalue_line("markers", "finite_differences: checks derivatives against finite differences; runs on "
+                                       "numpy only when numpy is selected, since backend parity holds every other "
+                                       "backend to numpy's first and second derivatives")
 
 
 def pytest_collection_finish(session):
-    """A test module may define ``start_background(item)``: it is called for each of its selected tests once
-    collection ends, so that long runs in a fresh Python (tests/models/test_assignment_cnn.py's full training
-    runs) overlap the rest of the suite on another core instead of waiting their turn."""
-    for item in session.items:
-        start = getattr(getattr(item, "module", None), "start_background", None)
-        if start is not None:
-            start(item)
+    """The long fresh-Python runs the selected tests read start now (tests/support/fresh_runs.py), so that they
+    overlap the rest of the suite on another core; under pytest-xdist the controller starts them instead."""
+    if not hasattr(session.config, "workerinput"):
+        fresh_runs.start_for([item.nodeid for item in session.items])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """pytest-xdist's controller: the first worker's selected ids (every worker collects the same)."""
+    fresh_runs.start_for(ids)
 
 
 def pytest_addoption(parser):
@@ -73,7 +101,8 @@ def _selected(config) -> list[str]:
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         selected = _selected(metafunc.config)
-        if metafunc.definition.get_closest_marker("torch_reference") and "numpy" in selected:
+        numpy_only = any(metafunc.definition.get_closest_marker(m) for m in ("torch_reference", "finite_differences"))
+        if numpy_only and "numpy" in selected:
             selected = ["numpy"]
         metafunc.parametrize("backend", selected, indirect=True)
 

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from fresh_runs import untraced_env
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "minigrad"
 PATHS = sorted(PACKAGE.rglob("*.py"))
@@ -76,7 +78,7 @@ def test_each_module_imports_alone():
               "print('\\n'.join(bad))\n"
               "sys.exit(1 if bad else 0)\n")
     r = subprocess.run([sys.executable, "-c", script, *MODULES], capture_output=True, text=True, cwd=ROOT,
-                       timeout=600)
+                       timeout=600, env=untraced_env())
     assert r.returncode == 0, f"modules that don't import alone:\n{r.stdout}{r.stderr}"
 
 

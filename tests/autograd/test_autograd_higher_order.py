@@ -46,14 +46,15 @@ def _inputs(s, backend):
     return args, kwargs
 
 
+@pytest.mark.finite_differences  # second-order parity (below) holds other backends to numpy
 @pytest.mark.parametrize("op", [pytest.param(op, id=op.name) for op in DIFFERENTIABLE])
 @FEW
 @given(data=st.data())
 def test_gradgradcheck(backend, op, data):
     """Second derivatives of every op (with respect to its inputs and to the upstream gradient) against
-    finite differences of its first-order backward. The whole Jacobian on every backend: one random projection
-    (fast mode) perturbs all inputs at once, and for ops such as a product over several zeros the higher-order
-    terms of that perturbation swamp the derivative."""
+    finite differences of its first-order backward. The whole Jacobian: one random projection (fast mode)
+    perturbs all inputs at once, and for ops such as a product over several zeros the higher-order terms of
+    that perturbation swamp the derivative."""
     if backend in op.skip_backends:
         pytest.skip(f"{op.name}: not supported on backend {backend!r} (skip_backends)")
     s = data.draw(op.samples("float64"), label="sample")
@@ -62,6 +63,46 @@ def test_gradgradcheck(backend, op, data):
     if not any(isinstance(a, mg.Tensor) and a.requires_grad for a in args):
         return
     assert mg.autograd.gradgradcheck(lambda *xs: op.op(*xs, **kwargs), args)
+
+
+def _second_order(op, s, backend: str, seed: int) -> list:
+    """First derivatives with create_graph (random upstream gradients that require grad), then the gradient of
+    their random projection with respect to the inputs and the upstream gradients: every array as numpy."""
+    rng = np.random.default_rng(seed)
+    args, kwargs = _inputs(s, backend)
+    xs = [a for a in args if isinstance(a, mg.Tensor) and a.requires_grad]
+    outs = op.op(*args, **kwargs)
+    outs = [o for o in (outs if isinstance(outs, (tuple, list)) else (outs,)) if o.requires_grad]
+    if not xs or not outs:
+        return []
+    gos = [mg.tensor(rng.standard_normal(o.shape), requires_grad=True, backend=backend) for o in outs]
+    firsts = mg.autograd.grad(outs, xs, gos, create_graph=True, allow_unused=True)
+    terms = [(f * mg.tensor(rng.standard_normal(f.shape), backend=backend)).sum()
+             for f in firsts if f is not None and f.requires_grad]
+    seconds = mg.autograd.grad(sum(terms[1:], terms[0]), xs + gos, allow_unused=True) if terms else ()
+    return [t.detach().numpy() for t in (*firsts, *seconds) if t is not None]
+
+
+@pytest.mark.parametrize("op", [pytest.param(op, id=op.name) for op in DIFFERENTIABLE])
+@FEW
+@given(data=st.data())
+def test_second_order_parity(backend, op, data):
+    """Every op's first and second derivatives on ``backend`` equal numpy's, which gradgradcheck holds to
+    finite differences. Tolerance: a double backward is a few hundred float64 roundings (an ulp each, CuPy's
+    transcendentals an ulp or two off NumPy's), far inside 1e-10 of the largest value."""
+    if backend == "numpy":
+        pytest.skip("second-order parity compares another backend with numpy; on numpy it could not fail")
+    if backend in op.skip_backends:
+        pytest.skip(f"{op.name}: not supported on backend {backend!r} (skip_backends)")
+    s = data.draw(op.samples("float64"), label="sample")
+    seed = data.draw(st.integers(0, 2**16), label="seed")
+    got, want = _second_order(op, s, backend, seed), _second_order(op, s, "numpy", seed)
+    assert len(got) == len(want), f"{op.name}: {len(got)} derivatives on {backend}, {len(want)} on numpy"
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert g.shape == w.shape and g.dtype == w.dtype, f"{op.name}: derivative {k}"
+        scale = float(np.abs(w[np.isfinite(w)]).max(initial=0.0))
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-10 * scale, equal_nan=True,
+                                   err_msg=f"{op.name}: derivative {k}")
 
 
 def test_fast_mode_gradcheck_passes_right_and_catches_wrong_gradients(backend):

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import fresh_runs
 import minigrad as mg
 from models import assignment_cnn, notebook
 from models.assignment_cnn import main
@@ -209,60 +210,9 @@ def test_numpy_reference_matches_a_short_minigrad_run():
     assert steps == r["steps"] == 500 and e == pytest.approx(r["loss"], rel=1e-12)
 
 
-_STARTED: dict[str, subprocess.Popen] = {}
-
-
-def _start(code: str) -> None:
-    if code not in _STARTED:
-        env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        _STARTED[code] = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-
-
-def _in_a_fresh_python(code: str) -> dict:
-    """Run `code`, which prints one JSON object last, in a fresh interpreter and return that object. The long runs
-    go there so that they run at full speed outside coverage's tracer (several times slower under it), started
-    at collection (`start_background`) so that they overlap the rest of the suite; the values checked are the
-    same."""
-    _start(code)
-    out, err = _STARTED[code].communicate(timeout=1800)
-    assert _STARTED[code].returncode == 0, err
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def start_background(item: pytest.Item) -> None:
-    """Called by conftest at collection for each selected test of this module: the full runs start now."""
-    if os.environ.get("MINIGRAD_SKIP_FULL_RUN") == "1":
-        return
-    if item.originalname == "test_full_training_run_converges":
-        _start(_FULL_RUN.format(jit=item.callspec.params["jit"]))
-        _start(_REFERENCE_RUN.format(update="gradient"))
-    elif item.originalname == "test_notebooks_364024_comes_from_its_own_update_rule":
-        _start(_REFERENCE_RUN.format(update="notebook"))
-
-
-_FULL_RUN = """
-import json, minigrad as mg
-from models.assignment_net import build
-from models.training import train
-model, x, target = build("notebook", 0, mg.float64, "numpy")
-r = train(model, x, target, lr=0.01, threshold=1e-4, max_steps=1_000_000, jit={jit})
-print(json.dumps({{k: r[k] for k in ("converged", "loss", "jit", "steps")}} | {{"outputs": [float(o) for o in r["outputs"]]}}))
-"""
-
-_REFERENCE_RUN = """
-import json
-from models.numpy_reference import NumpyStep, notebook_simplecnn_update, train_reference
-kw = {{}} if "{update}" == "gradient" else {{"update": notebook_simplecnn_update}}
-ref = NumpyStep(lr=0.01) if "{update}" == "gradient" else None
-steps, e = train_reference(ref, threshold=1e-4, max_steps=1_000_000, **kw)
-print(json.dumps({{"steps": steps, "loss": e}}))
-"""
-
-
 @functools.lru_cache(maxsize=None)
 def _reference_full_run() -> tuple[int, float]:
-    r = _in_a_fresh_python(_REFERENCE_RUN.format(update="gradient"))
+    r = fresh_runs.result(fresh_runs.REFERENCE_RUN.format(update="gradient"))
     return r["steps"], r["loss"]
 
 
@@ -276,7 +226,7 @@ def test_full_training_run_converges(jit):
     Python. The step count is not hard-coded: it must equal the count of the independent NumPy reference;
     determinism of the same code is covered by the short-run test. The loss may differ by the rounding of
     ~263k steps (a few ulps each: 263k x 16 x eps ~ 1e-9)."""
-    r = _in_a_fresh_python(_FULL_RUN.format(jit=jit))
+    r = fresh_runs.result(fresh_runs.FULL_RUN.format(jit=jit))
     assert r["converged"] and r["loss"] < 1e-4 and r["jit"] is jit
     ref_steps, ref_e = _reference_full_run()
     assert r["steps"] == ref_steps and r["loss"] == pytest.approx(ref_e, rel=1e-9)
@@ -289,7 +239,7 @@ def test_full_training_run_converges(jit):
 @pytest.mark.subprocess
 @pytest.mark.skipif(os.environ.get("MINIGRAD_SKIP_FULL_RUN") == "1", reason="MINIGRAD_SKIP_FULL_RUN=1 is set")
 def test_notebooks_364024_comes_from_its_own_update_rule():
-    r = _in_a_fresh_python(_REFERENCE_RUN.format(update="notebook"))
+    r = fresh_runs.result(fresh_runs.REFERENCE_RUN.format(update="notebook"))
     assert r["steps"] == notebook.NOTEBOOK_STEPS and r["loss"] == pytest.approx(9.999979092063292e-05, rel=1e-9)
 
 

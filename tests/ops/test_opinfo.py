@@ -1,14 +1,15 @@
 """Generic op tests, derived from the registry (tests/support/opinfo.py, tests/support/opinfo_nn.py, tests/support/opinfo_losses.py).
 
 For every entry:
-- test_gradcheck: ``mg.gradcheck`` in float64 on drawn samples (the full Jacobian, unit upstream gradients),
-  then a drawn upstream gradient G against G @ (numerical Jacobian) (``gradcheck(upstream=G)``), so a backward
-  that mishandles its incoming gradient is caught; inputs must not be mutated, and every gradient has its input's shape and dtype;
+- test_gradcheck: ``mg.gradcheck`` in float64 on drawn samples (the full Jacobian, unit upstream gradients), then
+  a drawn upstream gradient G against G @ (numerical Jacobian) (``gradcheck(upstream=G)``), so a backward that
+  mishandles its incoming gradient is caught; inputs must not be mutated, and every gradient has its input's
+  shape and dtype. On numpy: backend parity holds the other backends to numpy's gradients;
 - test_matches_torch: forward (values and dtype) and backward with a random upstream gradient against PyTorch,
   per listed dtype;
 - test_large_matches_torch: the entry's one big input (size-dependent branches) against PyTorch;
 - test_backend_parity: forward and backward on the ``backend`` fixture against numpy (skipped on numpy itself,
-  where it could not fail).
+  where it could not fail), inputs left unchanged and gradients on the input's backend.
 
 Every test runs on the ``backend`` fixture (numpy, cupy, and whatever conftest adds), never on a hard-coded one.
 """
@@ -158,6 +159,7 @@ def _compare_grads(name: str, got: list, want: list, args, tol_of) -> None:
 DIFFERENTIABLE = [op for op in ALL if op.differentiable]
 
 
+@pytest.mark.finite_differences  # backend parity (below) holds other backends to numpy's gradients
 @pytest.mark.parametrize("op", _params(DIFFERENTIABLE))
 @FIXTURE_OK
 @given(data=st.data())
@@ -253,3 +255,7 @@ def test_backend_parity(backend, op: OpInfo, data):
     tol = lambda d: dict(rtol=64 * np.finfo(d).eps, atol=64 * np.finfo(d).eps)  # noqa: E731
     _compare(op.name, outs, want, tol)
     _compare_grads(op.name, grads, want_grads, args, tol)
+    for i, a in enumerate(args):
+        if isinstance(a, mg.Tensor):
+            np.testing.assert_array_equal(a.detach().numpy(), s.args[i], err_msg=f"{op.name}: input {i} mutated")
+            assert a.grad is None or a.grad.backend == backend, f"{op.name}: grad of input {i} left {backend}"

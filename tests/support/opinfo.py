@@ -22,6 +22,7 @@ and arguments. Domains keep gradchecks away from kinks and poles; ``distinct`` d
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -71,6 +72,12 @@ class OpInfo:
     atol: float = 1e-7
     rtol: float = 1e-6
     skip_backends: tuple = ()
+
+    def __post_init__(self) -> None:
+        # One strategy object per dtype, built once: a strategy is immutable, and building it again for every
+        # test re-runs hypothesis's per-object work (the @composite source checks, the is_empty analysis),
+        # which was a large part of the suite's time.
+        object.__setattr__(self, "samples", functools.lru_cache(maxsize=None)(self.samples))
 
 
 # --------------------------------------------------------------------------------------------- values
