@@ -223,8 +223,8 @@ class Tensor:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this tensor has shape "
                                    f"{self.shape}: pass backward(gradient=...) of that shape")
             g = self.xp.ones_like(self._data)
-            if STATE.tracer is not None:
-                STATE.tracer.factory(g, self.xp.ones_like, self._data)
+            if STATE.tracer is not None:  # a replay copies a kept ones array (never handed out): cheaper than ones_like
+                STATE.tracer.factory(g, g.copy().copy)
         else:
             try:
                 g = gradient._data if isinstance(gradient, Tensor) else _to_array(gradient, self.dtype, self.backend)

@@ -368,11 +368,13 @@ class _NoGraph(autograd.Function):
             "step in one function), or call the function without mg.jit")
 
 
+_NO_GRAPH = _NoGraph.__new__(_NoGraph)  # stateless: every replayed result shares it
+_NO_GRAPH.inputs, _NO_GRAPH.seq = (), -1
+
+
 def _graphless(array: Any) -> Tensor:
     t = _adopt(array)
-    node = _NoGraph.__new__(_NoGraph)
-    node.inputs, node.seq = (), -1
-    t._requires_grad, t.grad_fn = True, node
+    t._requires_grad, t.grad_fn = True, _NO_GRAPH
     return t
 
 
