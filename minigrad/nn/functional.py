@@ -174,11 +174,13 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     return _batched(input, fn, call)
 
 
+def _one_for_both(value: Any) -> Any:
+    """A pooling argument given as a one-element sequence means that value for both dims (PyTorch's rule)."""
+    return value[0] if isinstance(value, (tuple, list)) and len(value) == 1 else value
+
+
 def _pool_pair(value: Any, name: str, fn: str, minimum: int) -> tuple[int, int]:
-    """_pair_arg, where a one-element sequence also means the same value for both dims (PyTorch's pooling)."""
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        value = value[0]
-    return _pair_arg(value, name, fn, minimum)
+    return _pair_arg(_one_for_both(value), name, fn, minimum)
 
 
 def _pool_args(fn: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1):

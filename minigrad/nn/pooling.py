@@ -13,10 +13,8 @@ __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
 
 
 def _pool_pair(value: Any, name: str) -> tuple[int, int]:
-    """_pair, where a one-element sequence also means the same value for both dims (PyTorch's pooling)."""
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        value = value[0]
-    return _pair(value, name)
+    """_pair, with F's rule for a one-element sequence (the same value for both dims)."""
+    return _pair(F._one_for_both(value), name)
 
 
 class MaxPool2d(Module):

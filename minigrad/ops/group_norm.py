@@ -2,6 +2,8 @@
 forward and backward side by side, on raw arrays. The running statistics of batch norm have no part here."""
 from __future__ import annotations
 
+import contextlib
+
 from ..autograd import Function
 from ..backend import array_module
 from .quiet import quiet_invalid
@@ -12,10 +14,8 @@ def _normalize(x, axes, eps):
     xp = array_module(x)
     d = x - x.mean(axis=axes, keepdims=True)
     var = (d * d).mean(axis=axes, keepdims=True)
-    if eps > 0:
-        invstd = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
-        return d * invstd, invstd
-    with quiet_invalid(xp):  # var + eps may be 0 or negative: inf or NaN there, as in PyTorch
+    # a positive eps keeps var + eps > 0; otherwise it may be 0 or negative: inf or NaN there, as in PyTorch
+    with quiet_invalid(xp) if eps <= 0 else contextlib.nullcontext():
         invstd = (1 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
         return d * invstd, invstd
 
