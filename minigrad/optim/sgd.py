@@ -46,9 +46,7 @@ class SGD(Optimizer):
         """Update every parameter that has a gradient; returns closure() when one is given."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr = group["lr"]
-            if type(lr) is not float:  # a tensor lr is read at each step; a float (the usual) costs one check
-                lr = _value(lr)
+            lr = _value(group["lr"])
             momentum = group["momentum"]
             weight_decay = group["weight_decay"]
             maximize = group["maximize"]
