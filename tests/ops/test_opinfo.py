@@ -175,9 +175,9 @@ def test_gradcheck(backend, op: OpInfo, data):
         return op.op(*xs, **kwargs)
 
     # The full Jacobian, then a drawn upstream gradient G: backward(G) against G @ (numerical Jacobian), the
-    # gradient of sum(op(x) * G), without repeating the finite differences. (Not fast mode, even on backends
-    # that parity holds to numpy: its one perturbation of all inputs at once is swamped by higher-order terms
-    # for ops such as a product over several zeros.)
+    # gradient of sum(op(x) * G), without repeating the finite differences. (Not fast mode: its one
+    # perturbation of all inputs at once is swamped by higher-order terms for ops such as a product over
+    # several zeros.)
     gs = _upstream(_outs(fn(*args)), seed=data.draw(st.integers(0, 2**16), label="upstream seed"))
     assert mg.gradcheck(fn, args, upstream=gs)
 

@@ -61,6 +61,11 @@ def _path(code: str) -> Path:
     return Path(os.environ[ENV_DIR]) / f"{_key(code)}.json"
 
 
+def _marker(code: str) -> Path:
+    """Touched by whichever process starts the run (so a worker knows whether to wait or start it)."""
+    return Path(os.environ[ENV_DIR]) / f"{_key(code)}.started"
+
+
 def untraced_env() -> dict[str, str]:
     """The child's environment: the project on its path, and none of coverage's variables (its subprocess
     patch would start the tracer in the child)."""
@@ -81,10 +86,6 @@ def _run(code: str, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record))
     os.replace(tmp, path)
-
-
-def _marker(code: str) -> Path:
-    return Path(os.environ[ENV_DIR]) / f"{_key(code)}.started"
 
 
 def start(code: str) -> None:
