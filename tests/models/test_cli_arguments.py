@@ -93,6 +93,7 @@ def test_a_plot_of_zero_epochs_is_refused(capsys, tmp_path):
     assert digits_cnn.parse_args(["--epochs", "0"]).epochs == 0  # evaluating only is fine without a plot
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("argv", [["models/digits_cnn.py", "--weight-decay", "-1"],
                                   ["models/digits_cnn.py", "--seed", "-1"],
                                   ["models/digits_cnn.py", "--epochs", "0", "--plot", "p.png"],
