@@ -13,11 +13,12 @@ from __future__ import annotations
 import contextlib
 import os
 from types import ModuleType
-from typing import Any, ContextManager
+from typing import Any, Callable, ContextManager
 
 import numpy
 
 __all__ = ["Backend", "BackendError", "get_backend", "backend_of", "array_module", "cupy_available", "ignore_overflow",
+           "quiet_overflow",
            "set_default_backend", "get_default_backend", "register_backend", "transfer", "ARRAY_TYPES"]
 
 
@@ -298,6 +299,21 @@ def ignore_overflow(xp: ModuleType | Backend) -> ContextManager:
         if be.xp is xp:
             return be.ignore_overflow()
     return contextlib.nullcontext()
+
+
+def quiet_overflow(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator for an op helper ``fn(xp, ...)`` that relies on overflow to inf: each call runs under
+    :func:`ignore_overflow`. On NumPy it is numpy.errstate in its decorator form, which skips building and
+    entering a context manager per call (~1 us against ~3 us for the whole of a small sigmoid)."""
+    quiet = numpy.errstate(over="ignore")(fn)
+
+    def call(xp: Any, *args: Any) -> Any:
+        if xp is numpy:
+            return quiet(xp, *args)
+        with ignore_overflow(xp):
+            return fn(xp, *args)
+
+    return call
 
 
 def _check_name(name: str | Backend) -> str:

@@ -34,8 +34,7 @@ class _Binder:
             self.simple = tuple(self.sig.parameters)
 
     def bind(self, args: tuple, kwargs: dict) -> Any:
-        if not kwargs and self.simple is not None and len(args) == len(self.simple):
-            return zip(self.simple, args)
+        """(name, value) pairs of a call that is not all-positional (``_signature`` pairs those itself)."""
         if self.sig is None:
             return list(enumerate(args)) + sorted(kwargs.items())
         bound = self.sig.bind(*args, **kwargs)
@@ -55,7 +54,10 @@ def _signature(binder: _Binder, args: tuple, kwargs: dict) -> tuple[tuple, list[
     seen: dict[int, int] = {}
     arrays: dict[int, int] = {}
     append = key.append
-    for name, v in binder.bind(args, kwargs):
+    simple = binder.simple  # positional arguments only, one per parameter: the hot path of a replay, inline
+    pairs = zip(simple, args) if not kwargs and simple is not None and len(args) == len(simple) else \
+        binder.bind(args, kwargs)
+    for name, v in pairs:
         append(name)
         if isinstance(v, Tensor) and id(v) not in seen:  # the common case, inline (the hot path of a replay)
             d = v._data
@@ -176,6 +178,8 @@ class Jit:
             self._cache.move_to_end(key)
         if entry.program is not None:
             try:
+                if entry.graphs_failed is not None:  # decided on an earlier call: the plain replay
+                    return entry.program.fn(*tensors)
                 return self._run(entry, tensors)
             except Recapture:
                 entry.program = entry.graphs = entry.graphs_failed = None

@@ -324,7 +324,7 @@ class Tracer:
                f"    if e == _epoch_seen:\n        return False\n    if {terms}:\n        return True\n"
                f"    _epoch_seen = e\n    return False\n")
         _compile(src, self.ns, "_modules_changed")
-        return "_modules_changed()"
+        return f"({cls}._setattr_epoch != _epoch_seen and _modules_changed())"  # no call while nothing changed
 
     def _output_expr(self, o: Any) -> str:
         live = self.reads_live_result
@@ -393,7 +393,7 @@ class Program:
         self.ns = tracer.ns
         self.ns["_graphless"] = _graphless
         # What the recording assumed about state outside its inputs; any change means record again.
-        terms = [f"{tracer.tensor_name[id(t)]}.requires_grad is not {t.requires_grad} or "
+        terms = [f"{tracer.tensor_name[id(t)]}._requires_grad is not {t._requires_grad} or "
                  f"{tracer.tensor_name[id(t)]}._data.shape != {t._data.shape!r}" for t in tracer.captured]
         self.guard = " or ".join(terms + guards)
         self.changed = _compile(f"def changed():\n    return {self.guard or 'False'}\n", self.ns, "changed")

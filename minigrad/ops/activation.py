@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 from ..autograd import Function
-from ..backend import array_module, ignore_overflow
+from ..backend import array_module
+from .elementwise import logistic
 
 
 class LeakyReLU(Function):
@@ -51,17 +52,12 @@ class Hardtanh(Function):
         return g * ((self.x > self.lo) & (self.x < self.hi))
 
 
-def _sigmoid(xp, x):
-    with ignore_overflow(xp):
-        return 1 / (1 + xp.exp(-x))
-
-
 class SiLU(Function):
     """x * sigmoid(x)."""
     saves = (0,)
 
     def forward(self, x):
-        self.x, self.s = x, _sigmoid(array_module(x), x)
+        self.x, self.s = x, logistic(array_module(x), x)
         return x * self.s
 
     def derive(self, inputs):
@@ -86,7 +82,7 @@ class Softplus(Function):
     def backward(self, g):
         xp = array_module(g)
         bx = self.x * self.beta
-        return xp.where(bx > self.threshold, g, g * _sigmoid(xp, bx))
+        return xp.where(bx > self.threshold, g, g * logistic(xp, bx))
 
 
 # ------------------------------------------------------------------------------------------------ GELU
@@ -196,7 +192,7 @@ class GELU(Function):
         xp = array_module(x)
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
-            self.cdf = _sigmoid(xp, (2 * _SQRT_2_OVER_PI) * (x + 0.044715 * x * x * x))
+            self.cdf = logistic(xp, (2 * _SQRT_2_OVER_PI) * (x + 0.044715 * x * x * x))
         else:
             self.cdf = normal_cdf(x)
         return x * self.cdf

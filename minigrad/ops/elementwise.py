@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from ..autograd import Function
-from ..backend import array_module, ignore_overflow
+from ..backend import array_module, quiet_overflow
 
 _LN10 = math.log(10.0)
 
@@ -170,6 +170,12 @@ class Abs(Function):
         return g * array_module(self.a).sign(self.a)
 
 
+@quiet_overflow
+def logistic(xp, x):
+    """1 / (1 + exp(-x)) on arrays, where exp(-x) may overflow to inf (the result is then exactly 0)."""
+    return 1 / (1 + xp.exp(-x))
+
+
 class Sigmoid(Function):
     """1 / (1 + exp(-x)). For x < -88 (float32) or -709 (float64) exp(-x) overflows to inf and the result is
     exactly 0, which is the right answer: the overflow is expected, so its warning is silenced. Both tails
@@ -177,10 +183,8 @@ class Sigmoid(Function):
     saves_output = True
 
     def forward(self, a):
-        xp = array_module(a)
         low = a.dtype.itemsize == 2  # float16: 1 + exp(12) overflows it; compute in float32 as PyTorch does
-        with ignore_overflow(xp):
-            self.out = 1 / (1 + xp.exp(-(a.astype("float32") if low else a)))
+        self.out = logistic(array_module(a), a.astype("float32") if low else a)
         if low:
             self.out = self.out.astype(a.dtype)
         return self.out

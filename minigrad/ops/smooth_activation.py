@@ -3,7 +3,8 @@ softsign, tanhshrink."""
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import array_module, ignore_overflow
+from ..backend import array_module
+from .elementwise import logistic
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -35,11 +36,6 @@ def _softplus(xp, x):
     return xp.logaddexp(0, x).astype(x.dtype, copy=False)
 
 
-def _sigmoid(xp, x):
-    with ignore_overflow(xp):
-        return 1 / (1 + xp.exp(-x))
-
-
 class Mish(Function):
     """x * tanh(softplus(x)); gradient tanh(sp) + x * (1 - tanh(sp)**2) * sigmoid(x)."""
     saves = (0,)
@@ -57,7 +53,7 @@ class Mish(Function):
     def backward(self, g):
         xp = array_module(g)
         t = self.t
-        return g * (t + self.x * (1 - t * t) * _sigmoid(xp, self.x))
+        return g * (t + self.x * (1 - t * t) * logistic(xp, self.x))
 
 
 class LogSigmoid(Function):
@@ -69,7 +65,7 @@ class LogSigmoid(Function):
         return -_softplus(array_module(x), -x)
 
     def backward(self, g):
-        return g * _sigmoid(array_module(g), -self.x)
+        return g * logistic(array_module(g), -self.x)
 
 
 class Softsign(Function):
