@@ -18,9 +18,28 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
+from torch.testing._internal import common_utils
 from torch.testing._internal.common_methods_invocations import op_db
+from torch.testing._internal.opinfo import core as opinfo_core
 
 import minigrad as mg
+
+
+def _cheap_sample_iteration() -> None:
+    """Two costs of PyTorch's sample iterators that change no sample here. (1) They seed torch before every sample,
+    and in a build without a CUDA, XPU or MTIA device each seed is still queued for those devices with a
+    formatted stack trace (~1 ms a seed); seeding an absent device becomes a no-op (the CPU generator, NumPy's
+    and Python's are seeded as before). (2) They look for the unittest.TestCase method running them by walking
+    the stack with inspect.stack(), which under pytest's deep stack takes ~0.1 s a call; there is no TestCase
+    here, so it always finds None, which is now returned at once. Together most of this module's time."""
+    for device in (torch.cuda, torch.xpu, getattr(torch, "mtia", None)):
+        if device is not None and not device.is_available():
+            device.manual_seed_all = lambda seed: None
+    for module in (common_utils, opinfo_core):  # opinfo.core imported the function by name
+        module.extract_test_fn = lambda: None
+
+
+_cheap_sample_iteration()
 
 SAMPLES_PER_DTYPE = 8  # bounds the run (a few seconds per thousand samples); PyTorch generates up to ~100
 # Ops whose values are random or uninitialised: only shapes and dtypes are compared (PyTorch's own tests skip
