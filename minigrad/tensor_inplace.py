@@ -197,9 +197,11 @@ class InplaceMethods:
 
 
 def _bad_operand(fn: str, other: Any, t: Tensor, e: Exception) -> Exception:
-    """NumPy's text ("setting an array element with a sequence") names neither the call nor the operand."""
-    return type(e)(f"{fn}: can't apply operand {other!r:.80} to a tensor of shape {t.shape} and dtype {t.dtype}: "
-                   f"{e}")
+    """NumPy's text ("setting an array element with a sequence") names neither the call nor the operand. The
+    same class as NumPy's error where that is a plain TypeError or ValueError; NumPy's own subclasses (a ufunc
+    with no loop for the dtypes) take other constructor arguments, so those become a TypeError."""
+    cls = type(e) if type(e) in (TypeError, ValueError) else TypeError
+    return cls(f"{fn}: can't apply operand {other!r:.80} to a tensor of shape {t.shape} and dtype {t.dtype}: {e}")
 
 
 def _check_castable(res: Tensor, dtype: numpy.dtype, name: str) -> None:

@@ -468,3 +468,93 @@ def test_load_takes_pytorchs_arguments(tmp_path):
         mg.load(path, map_location=lambda storage, loc: storage)
     with pytest.raises(ValueError, match="disagree"):
         mg.load(path, map_location="cpu", backend="strict")
+
+
+# ----------------------------------------------------------------------------- what a mutation run asked for
+def test_a_new_file_gets_the_umask_mode_and_its_temporary_file_sits_beside_it(tmp_path, monkeypatch):
+    """A new checkpoint is created like open() creates a file (0o666 less the umask), and the temporary file it
+    is written to lives in the target's own directory, so the final rename cannot cross file systems."""
+    replaced = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (replaced.append((src, dst)), real_replace(src, dst)))
+    old = os.umask(0o027)
+    try:
+        mg.save({"a": mg.ones(1)}, tmp_path / "w.npz")
+    finally:
+        os.umask(old)
+    assert (os.stat(tmp_path / "w.npz").st_mode & 0o777) == 0o640
+    (src, dst), = replaced
+    assert os.path.dirname(src) == os.path.dirname(dst) == os.path.realpath(tmp_path)
+
+
+def test_a_zip_written_to_a_stream_loads(tmp_path):
+    """zipfile writing to an unseekable stream puts a data descriptor after each member (flag bit 3): a valid
+    archive whose members do not end where the next header starts."""
+    class Stream(io.RawIOBase):
+        def __init__(self):
+            self.buf = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self.buf += b
+            return len(b)
+
+    stream = Stream()
+    with zipfile.ZipFile(stream, "w") as zf:
+        for name, value in (("w", np.arange(3.0)), ("b", np.ones(2))):
+            with zf.open(name + ".npy", "w") as f:
+                np.lib.format.write_array(f, value)
+    path = tmp_path / "streamed.npz"
+    path.write_bytes(bytes(stream.buf))
+    assert all(i.flag_bits & 0x08 for i in zipfile.ZipFile(path).infolist())
+    loaded = mg.load(path)
+    assert loaded["w"].tolist() == [0.0, 1.0, 2.0] and loaded["b"].tolist() == [1.0, 1.0]
+
+
+def test_errors_name_a_file_object_by_its_name_once(tmp_path):
+    path = tmp_path / "w.npz"
+    mg.save({"w": mg.ones(4)}, path)
+    data = bytearray(path.read_bytes())
+    cd = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", data, cd + 24, 2**31)  # a member claiming more than the file holds
+    struct.pack_into("<I", data, cd + 20, 2**31)
+    path.write_bytes(bytes(data))
+    with open(path, "rb") as f, pytest.raises(ValueError) as info:
+        mg.load(f)
+    assert str(info.value).startswith(str(path)) and str(info.value).count(str(path)) == 1, info.value
+
+
+def test_a_path_with_a_nul_byte_is_refused_by_name(tmp_path):
+    with pytest.raises(ValueError, match="is not a usable file name"):
+        mg.load(str(tmp_path / "a\x00b.npz"))
+
+
+def test_a_manifest_claiming_an_impossible_size_says_so(tmp_path):
+    path = tmp_path / "c.bin"
+    mg.save({"e": 1, "w": mg.ones(2)}, path)
+    data = bytearray(path.read_bytes())
+    cd = data.find(b"PK\x01\x02")
+    while data[cd + 46:cd + 46 + len(b"__minigrad__.json")] != b"__minigrad__.json":
+        cd = data.find(b"PK\x01\x02", cd + 4)
+    struct.pack_into("<I", data, cd + 24, 2**31)  # its uncompressed size, in the central directory
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="the manifest claims an impossible size"):
+        mg.load(path)
+
+
+def test_a_corrupt_directory_is_named_as_such(tmp_path):
+    path = tmp_path / "w.npz"
+    mg.save({"w": mg.ones(4), "b": mg.ones(2)}, path)
+    data = bytearray(path.read_bytes())
+    cd = data.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", data, cd + 42, struct.unpack_from("<I", data, cd + 42)[0] + 8)  # a member's offset
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"\(a corrupt or truncated directory\)"):
+        mg.load(path)
+
+
+def test_an_unsupported_value_error_lists_what_a_checkpoint_holds(tmp_path):
+    with pytest.raises(TypeError, match="lists, tuples, None, bool, int, float and str"):
+        mg.save({"e": object()}, tmp_path / "c.bin")

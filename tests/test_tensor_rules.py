@@ -138,3 +138,23 @@ def test_reduction_dim_out_of_range_names_the_dim(method):
 def test_reduction_dim_of_the_wrong_type_names_the_dim(method, dim):
     with pytest.raises(TypeError, match="dim"):
         getattr(mg.ones(2, 3), method)(dim)
+
+
+@pytest.mark.parametrize("method", ["add_", "sub_", "mul_"])
+def test_an_operand_numpy_cannot_use_is_a_type_error_naming_the_method(method):
+    """NumPy's own error for a str operand is a subclass whose constructor takes other arguments: the error
+    must still come out as a readable TypeError that names the method, the operand and the tensor."""
+    with pytest.raises(TypeError, match=rf"^{method}: can't apply operand 'x' to a tensor of shape .*\(\[2\]\) and "
+                                        "dtype .*float32"):
+        getattr(mg.ones(2), method)("x")
+
+
+def test_an_in_place_write_into_a_leaf_that_requires_grad_names_the_write():
+    with pytest.raises(RuntimeError, match=r"^__setitem__: a leaf Variable that requires grad"):
+        mg.ones(2, requires_grad=True)[0] = 1.0
+
+
+def test_generated_in_place_forms_say_what_they_are():
+    for name in ("exp_", "clamp_", "sigmoid_", "abs_"):
+        assert getattr(mg.Tensor, name).__doc__ == (f"In-place form of ``{name[:-1]}``: writes the result into this "
+                                                   "tensor and returns it.")

@@ -505,13 +505,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error. input and target must have the same shape; reduction "mean" | "sum" | "none"."""
-    _check_tensor(input, "input", "mse_loss")
-    _reduction_arg(reduction, "mse_loss")
-    _check_tensor(target, "target", "mse_loss")
-    if target.shape != input.shape:
-        raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} must match exactly "
-                         "(minigrad does not broadcast in losses, so a shape slip can't go unnoticed)")
-    return loss.MSELoss.apply(input, target, reduction=reduction)
+    fn = "mse_loss"
+    _float_input(input, fn)
+    _reduction_arg(reduction, fn)
+    _same_shape(input, target, fn)
+    return loss.MSELoss.apply(*_promoted(input, target), reduction=reduction)
 
 
 # ============================================================================= softmax family, losses, batch norm
@@ -754,11 +752,21 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                                              pos_weight=pw, reduction=reduction), weight, pos_weight)
 
 
+def _promoted(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """A difference loss's operands in PyTorch's result type: the wider of two floats; an integer or bool target
+    takes the input's dtype (NumPy would compute float32 - int64 in float64)."""
+    if target.dtype.kind == "f" and target.dtype.itemsize > input.dtype.itemsize:
+        return input.to(dtype=target.dtype), target
+    return input, _as_input_dtype(target, input)
+
+
 def _difference_loss(op, input, target, reduction, fn, param=None):
     _float_input(input, fn)
     _reduction_arg(reduction, fn)
     _same_shape(input, target, fn)
-    return op.apply(input, _as_input_dtype(target, input), reduction=reduction, param=param)
+    # huber_loss computes in the input's dtype whatever the target's, as PyTorch's does
+    a, b = (input, _as_input_dtype(target, input)) if op is loss.HuberLoss else _promoted(input, target)
+    return op.apply(a, b, reduction=reduction, param=param)
 
 
 def _finite_float(v, name: str, fn: str) -> float:

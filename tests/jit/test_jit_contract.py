@@ -254,3 +254,51 @@ def test_grad_mode_and_capture_are_per_thread():
         release.set()
         thread.join()
     assert seen == {"grad": True, "item": 4.0}
+
+
+UNSET = float("nan")
+
+
+def test_a_nan_global_is_guarded_by_staying_nan():
+    """NaN != NaN: a value guard would re-record on every call; a NaN is guarded by staying NaN instead."""
+    global UNSET
+
+    def f(x):
+        return x * 2.0 if UNSET != UNSET else x * 3.0
+
+    run = mg.jit(f)
+    x = _t([1.0])
+    try:
+        assert [run(x).tolist() for _ in range(5)] == [[2.0]] * 5 and run.captures == 1
+        UNSET = 1.0
+        assert run(x).tolist() == [3.0] and run.captures == 2
+    finally:
+        UNSET = float("nan")
+
+
+def test_positional_and_keyword_calls_share_one_capture():
+    """A call is keyed by parameter name: f(p, q), f(x=p, y=q) and f(y=q, x=p) are the same call."""
+    run = mg.jit(lambda x, y: x * 2.0 - y)
+    p, q = _t([1.0, 2.0]), _t([0.5, 0.5])
+    results = [r.tolist() for r in (run(p, q), run(x=p, y=q), run(y=q, x=p), run(p, y=q), run(p, q))]
+    assert results == [[1.5, 3.5]] * 5 and run.captures == 1
+
+
+def test_a_gradient_cast_to_its_parameter_dtype_replays(backend):
+    """A float32 weight times float64 data: the weight's gradient comes back float64 and is cast to float32
+    (a recorded method call on the gradient array); the replay casts each new gradient the same way."""
+    def build():
+        mg.manual_seed(0)
+        w = mg.tensor(np.linspace(-1, 1, 3), dtype=mg.float32, requires_grad=True, backend=backend)
+        opt = mg.optim.SGD([w], lr=0.1)
+        rng = np.random.default_rng(0)
+
+        def step(x):
+            opt.zero_grad()
+            loss = (w * x).pow(2).sum()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step, lambda i: (mg.tensor(rng.standard_normal(3), backend=backend),), lambda: [w, w.grad], None
+    assert_jit_matches_eager(build, calls=5)

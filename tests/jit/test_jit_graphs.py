@@ -11,7 +11,7 @@ import pytest
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from jit_harness import assert_jit_matches_eager, graphs_module
+from jit_harness import assert_jit_matches_eager, graphs_module, host
 from minigrad.backend import get_backend
 
 
@@ -171,3 +171,36 @@ def test_an_op_that_syncs_fails_the_emulated_capture_and_the_call_still_complete
         outs = [f(x).detach().numpy().copy() for x in xs]
     assert [o.tolist() for o in outs] == [[2.0 * i * i + 1.0] * 2 for i in range(4)]
     assert next(iter(f._cache.values())).graphs is None
+
+
+def test_a_step_computing_with_a_live_calls_result_keeps_graphs_off(backend):
+    """clip_grad_norm_ runs live on every replay; a graph captured after it would bake in the capture's norm.
+    Such a step replays without graphs, and says why; its values stay eager's."""
+    def build():
+        mg.manual_seed(0)
+        model = nn.Linear(3, 2).to(mg.float64).to(backend)
+        opt = mg.optim.SGD(model.parameters(), lr=0.1)
+        rng = np.random.default_rng(0)
+
+        def step(x):
+            opt.zero_grad()
+            loss = model(x).pow(2).sum()
+            loss.backward()
+            norm = nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            opt.step()
+            return loss * norm
+
+        return step, lambda i: (mg.tensor(rng.standard_normal((4, 3)), backend=backend),), model.parameters
+    traces = []
+    for jitted in (False, True):
+        step, args_of, params = build()
+        run = mg.jit(step) if jitted else step
+        if jitted:
+            run.graphs = _mode(backend)
+        traces.append([(host(run(*args_of(i))), host(list(params()))) for i in range(5)])
+    for (le, pe), (lj, pj) in zip(*traces):
+        np.testing.assert_array_equal(le, lj)
+        for a, b in zip(pe, pj):
+            np.testing.assert_array_equal(a, b)
+    entry = next(iter(run._cache.values()))
+    assert entry.graphs is None and "live call" in entry.graphs_failed

@@ -129,3 +129,37 @@ def test_dropout_layer_in_a_network_train_and_eval():
 def test_bad_layer_arguments(bad):
     with pytest.raises(ValueError):
         bad()
+
+
+@pytest.mark.parametrize("make", [lambda: nn.LayerNorm(3), lambda: nn.GroupNorm(1, 3)], ids=["LayerNorm", "GroupNorm"])
+def test_norm_reset_parameters_restores_ones_and_zeros(make):
+    m = make()
+    with mg.no_grad():
+        m.weight.fill_(3.0)
+        m.bias.fill_(2.0)
+    m.reset_parameters()
+    assert m.weight.tolist() == [1.0] * 3 and m.bias.tolist() == [0.0] * 3
+
+
+def test_sequential_takes_every_index_python_takes():
+    a, b, c = nn.ReLU(), nn.Tanh(), nn.Sigmoid()
+    seq = nn.Sequential(a, b, c)
+    assert [seq[i] for i in range(-3, 3)] == [a, b, c, a, b, c]
+    for i in (-4, 3):
+        with pytest.raises(IndexError, match=f"index {i} is out of range for Sequential of length 3"):
+            seq[i]
+
+
+@pytest.mark.parametrize("call, err, match", [
+    (lambda: mg.nn.functional.one_hot(mg.tensor([1.5])), TypeError, "^one_hot: tensor must be an integer tensor"),
+    (lambda: mg.nn.functional.scaled_dot_product_attention(mg.ones(2, 3), mg.ones(2, 3), "v"), TypeError,
+     "^scaled_dot_product_attention: value must be a minigrad Tensor"),
+    (lambda: mg.nn.functional.prelu(mg.ones(2, 3), "w"), TypeError, "^prelu: weight must be a minigrad Tensor"),
+    (lambda: mg.nn.functional.instance_norm("x"), TypeError, "^instance_norm: input must be a minigrad Tensor"),
+    (lambda: mg.nn.functional.interpolate(mg.ones(1, 1, 2, 2), scale_factor=2, mode="nope"), NotImplementedError,
+     "^interpolate: mode 'nope' is not implemented; minigrad has .*'bicubic'"),
+    (lambda: nn.Conv1d(0, 2, 3), ValueError, "^in_channels must be a positive int, got 0"),
+], ids=["one_hot", "sdpa", "prelu", "instance_norm", "interpolate", "Conv1d"])
+def test_errors_name_the_function_and_the_argument(call, err, match):
+    with pytest.raises(err, match=match):
+        call()

@@ -315,3 +315,31 @@ def test_shape_and_dim_errors_are_catchable_as_pytorch_code_expects():
     for exc in (mg.DimError, IndexError, RuntimeError):
         with pytest.raises(exc, match="log_softmax: dim=-3 is out of range"):
             F.log_softmax(x, -3)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("dtypes", [("float32", "int64"), ("float32", "float64"), ("float64", "float32")],
+                         ids=lambda d: "-".join(d))
+def test_difference_losses_compute_in_pytorchs_result_type(name, dtypes):
+    """float32 input with an int64 target stays float32 (NumPy alone would give float64); two floats give the
+    wider one, except huber_loss, which computes in the input's dtype, as PyTorch's does."""
+    x, t = np.array([0.5, 2.0, -1.0]), np.array([1, 0, 1])
+    a = mg.tensor(x, dtype=getattr(mg, dtypes[0]), requires_grad=True)
+    ta = torch.tensor(x, dtype=getattr(torch, dtypes[0]), requires_grad=True)
+    out = getattr(F, name)(a, mg.tensor(t).to(getattr(mg, dtypes[1])))
+    tout = getattr(TF, name)(ta, torch.tensor(t).to(getattr(torch, dtypes[1])))
+    assert str(out.dtype).split(".")[-1] == str(tout.dtype).split(".")[-1]
+    np.testing.assert_allclose(out.item(), tout.item(), rtol=1e-6)
+    out.backward()
+    assert a.grad.dtype == a.dtype
+    if name != "huber_loss":  # PyTorch's huber_loss backward refuses mixed dtypes ("Found dtype Long but expected Float")
+        tout.backward()
+        np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_difference_losses_refuse_an_integer_input_by_name(name):
+    with pytest.raises(TypeError, match=f"^{name}: input must be a floating point tensor, got dtype int64"):
+        getattr(F, name)(mg.tensor([1, 2]), mg.tensor([1, 3]))
+    with pytest.raises(mg.ShapeError, match=f"^{name}: input shape"):
+        getattr(F, name)(mg.ones(2), mg.ones(3))

@@ -464,3 +464,47 @@ def test_schedule_drives_a_jitted_step(backend, graphs):
     mode = ("cuda" if backend == "cupy" else "emulate") if graphs else None
     assert_jit_matches_eager(build, calls=24, graphs=mode)
     assert len(set(lrs)) > 4  # the lr really changed
+
+
+def test_a_tensor_lr_is_updated_in_place(torch):
+    """A tensor lr keeps its identity: the scheduler fills it, as torch's does."""
+    lr = mg.tensor(0.1, dtype=mg.float64)
+    opt = optim.SGD([nn.Parameter(mg.zeros(2))], lr=lr)
+    sched = lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    t_opt = torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=torch.tensor(0.1, dtype=torch.float64))
+    t_sched = torch.optim.lr_scheduler.StepLR(t_opt, step_size=1, gamma=0.5)
+    for _ in range(3):
+        opt.step(), sched.step(), t_opt.step(), t_sched.step()
+        assert opt.param_groups[0]["lr"] is lr and lr.item() == t_opt.param_groups[0]["lr"].item()
+    assert lr.item() == 0.1 * 0.5 ** 3
+
+
+def test_one_cycle_resumes_from_last_epoch(torch):
+    """OneCycleLR built with last_epoch=k on an optimizer that already holds its initial/max/min lr continues the
+    schedule at step k + 1 (torch's resume), instead of starting over."""
+    def run(lib, opt_mod, sched_mod):
+        opt = opt_mod.SGD([nn.Parameter(mg.zeros(2)) if lib is mg else torch.zeros(2, requires_grad=True)], lr=0.1)
+        first = sched_mod.OneCycleLR(opt, max_lr=1.0, total_steps=20)
+        for _ in range(5):
+            opt.step(), first.step()
+        resumed = sched_mod.OneCycleLR(opt, max_lr=1.0, total_steps=20, last_epoch=first.last_epoch)
+        lrs = []
+        for _ in range(5):
+            opt.step(), resumed.step()
+            lrs.append(opt.param_groups[0]["lr"])
+        return lrs
+
+    ours = run(mg, optim, lr_scheduler)
+    assert ours == pytest.approx(run(torch, torch.optim, torch.optim.lr_scheduler), rel=1e-12, abs=0)
+
+
+def test_chaining_one_scheduler_and_naming_the_chain_in_errors():
+    opt = optim.SGD([nn.Parameter(mg.zeros(2))], lr=0.1)
+    chain = lr_scheduler.ChainedScheduler([lr_scheduler.ExponentialLR(opt, gamma=0.5)])
+    opt.step()
+    chain.step()
+    assert chain.get_last_lr() == [0.05]
+    other = optim.SGD([nn.Parameter(mg.zeros(2))], lr=0.1)
+    with pytest.raises(ValueError, match="^ChainedScheduler expects all schedulers to belong to the same optimizer"):
+        lr_scheduler.ChainedScheduler([lr_scheduler.ExponentialLR(opt, gamma=0.5),
+                                       lr_scheduler.ExponentialLR(other, gamma=0.5)])

@@ -259,3 +259,23 @@ def test_loader_batches_feed_a_jitted_step(backend):
         return step, lambda i: tuple(batches[i]), model.parameters, None
     run = assert_jit_matches_eager(build, calls=15)
     assert run.captures == 2
+
+
+def test_tensor_dataset_keeps_the_tensors_it_is_given():
+    x, y = _xy()
+    ds = TensorDataset(x, y.numpy())
+    assert ds.tensors[0] is x  # as torch.utils.data.TensorDataset: no copy, later edits show
+    assert isinstance(ds.tensors[1], mg.Tensor) and ds.tensors[1].tolist() == y.tolist()
+
+
+def test_random_split_refuses_fractions_outside_zero_and_one():
+    with pytest.raises(ValueError, match="Fraction at index 0 is not between 0 and 1, got 1.5"):
+        random_split(range(10), [1.5, -0.5])
+
+
+def test_a_batch_mixing_backends_is_an_error_naming_what_was_mixed():
+    x = mg.ones(3)
+    with pytest.raises(RuntimeError, match=r"the tensors of one batch are on different backends"):
+        default_collate([x, mg.ones(3, backend="strict")])
+    with pytest.raises(RuntimeError, match=r"each tensor to be equal size"):
+        default_collate([x, mg.ones(4)])
