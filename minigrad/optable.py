@@ -138,7 +138,7 @@ OPS: list[Op] = [
     _m("minimum", E.Minimum, out=True),
     _m("clamp", E.Clamp, inplace=True, out=True, aliases=("clip",)),
     _m("masked_fill", E.MaskedFill, inplace=True),
-    Op("where", tensor_ops.where, E.Where, method=_M["where"], out=True),
+    Op("where", tensor_ops.where, E.Where, method=_M["where"], out=True, input_name="condition"),
     _m("isnan", E.Predicate),
     _m("isinf", E.Predicate),
     # comparisons: bool results, no gradient
@@ -288,7 +288,7 @@ def _function_form(op: Op) -> Callable:
     """``mg.X`` / ``F.X``: the implementation behind a Tensor check on ``input`` and PyTorch's ``out=``; an op
     with no method and no ``out=`` is its implementation. One-argument ops without ``out=`` (``F.relu``,
     ``mg.t``) take ``input`` without packing arguments, so they cost a check and a call."""
-    impl, name, numbers = op.impl, op.name, op.number_input
+    impl, name, numbers, first = op.impl, op.name, op.number_input, op.input_name
     if op.method is False:
         if not op.out:
             return impl
@@ -299,18 +299,18 @@ def _function_form(op: Op) -> Callable:
     elif op.out:
         def fn(input: Tensor, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
             if not isinstance(input, Tensor):
-                input = _number_input(input, args, kwargs, name) if numbers else _check_tensor(input, "input", name)
+                input = _number_input(input, args, kwargs, name) if numbers else _check_tensor(input, first, name)
             r = impl(input, *args, **kwargs)
             return r if out is None else write_out(out, r, name)
     elif len(inspect.signature(impl).parameters) == 1:
         def fn(input: Tensor) -> Any:
             if not isinstance(input, Tensor):
-                _check_tensor(input, "input", name)
+                _check_tensor(input, first, name)
             return impl(input)
     else:
         def fn(input: Tensor, *args: Any, **kwargs: Any) -> Any:
             if not isinstance(input, Tensor):
-                _check_tensor(input, "input", name)
+                _check_tensor(input, first, name)
             return impl(input, *args, **kwargs)
     if op.input_name != "input":
         base, key = fn, op.input_name

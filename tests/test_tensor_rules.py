@@ -158,3 +158,17 @@ def test_generated_in_place_forms_say_what_they_are():
     for name in ("exp_", "clamp_", "sigmoid_", "abs_"):
         assert getattr(mg.Tensor, name).__doc__ == (f"In-place form of ``{name[:-1]}``: writes the result into this "
                                                    "tensor and returns it.")
+
+
+def test_writing_a_value_that_requires_grad_into_an_integer_tensor_names_the_write():
+    t = mg.zeros(2, dtype=mg.int64)
+    with pytest.raises(RuntimeError, match="^__setitem__: the value requires grad but this tensor has dtype int64"):
+        t[0] = mg.ones(1, requires_grad=True)[0]
+
+
+def test_where_names_its_condition_in_errors():
+    """As PyTorch: the first argument of where is the condition."""
+    with pytest.raises(TypeError, match="^where: condition must be a minigrad Tensor, got list$"):
+        mg.where([True, False], mg.ones(2), mg.zeros(2))
+    with pytest.raises(TypeError, match="^where: condition must be a bool tensor, got Tensor of dtype int64$"):
+        mg.where(mg.tensor([1, 0]), mg.ones(2), mg.zeros(2))

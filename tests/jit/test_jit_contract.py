@@ -50,7 +50,8 @@ def test_a_tensor_of_unknown_origin_is_an_error_naming_where_it_was_made(make, o
     def f(x):
         return x + make(x)
     f(_t([1.0, 2.0]))
-    with pytest.raises(UnknownArrayError, match=f"made by {origin}.*test_jit_contract.py"):
+    with pytest.raises(UnknownArrayError, match=f"made by {origin}.*test_jit_contract.py.* a replay would reuse the "
+                                                "capture's values"):
         f(_t([1.0, 2.0]))
 
 
@@ -284,9 +285,9 @@ def test_positional_and_keyword_calls_share_one_capture():
     assert results == [[1.5, 3.5]] * 5 and run.captures == 1
 
 
-def test_a_gradient_cast_to_its_parameter_dtype_replays(backend):
-    """A float32 weight times float64 data: the weight's gradient comes back float64 and is cast to float32
-    (a recorded method call on the gradient array); the replay casts each new gradient the same way."""
+def test_a_step_mixing_dtypes_replays(backend):
+    """A float32 weight times float64 data, summed in float64: the promotions are Cast ops, whose backward casts
+    each gradient back to its input's dtype on every replay, as eagerly."""
     def build():
         mg.manual_seed(0)
         w = mg.tensor(np.linspace(-1, 1, 3), dtype=mg.float32, requires_grad=True, backend=backend)
@@ -295,10 +296,33 @@ def test_a_gradient_cast_to_its_parameter_dtype_replays(backend):
 
         def step(x):
             opt.zero_grad()
-            loss = (w * x).pow(2).sum()
+            loss = (w * x).pow(2).sum(dtype=mg.float64)
             loss.backward()
             opt.step()
             return loss
 
         return step, lambda i: (mg.tensor(rng.standard_normal(3), backend=backend),), lambda: [w, w.grad], None
     assert_jit_matches_eager(build, calls=5)
+
+
+def test_an_unknown_array_error_says_what_to_do():
+    @mg.jit
+    def f(x):
+        return x + mg.from_numpy(np.ones(2))
+    f(_t([1.0, 2.0]))
+    with pytest.raises(UnknownArrayError, match="from an array that no recorded op computed; a replay would reuse "
+                                                "the capture's values. Pass it to the jitted function as an argument, "
+                                                "or compute it with minigrad ops inside"):
+        f(_t([1.0, 2.0]))
+
+
+def test_a_builtin_without_a_signature_is_keyed_by_position():
+    """functools.reduce has no inspectable signature: its calls are keyed by position (and keyword)."""
+    import functools
+    import operator
+
+    run = mg.jit(functools.reduce)
+    a, b, c = _t([1.0, 2.0]), _t([3.0, 4.0]), _t([0.5, 0.5])
+    assert [run(operator.add, [a, b]).tolist() for _ in range(4)] == [[4.0, 6.0]] * 4 and run.captures == 1
+    assert run(operator.add, [a, b, c]).tolist() == [4.5, 6.5] and run.captures == 1  # a new signature: warm-up
+    assert run(operator.add, [a, b, c]).tolist() == [4.5, 6.5] and run.captures == 2

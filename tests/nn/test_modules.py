@@ -652,3 +652,46 @@ def test_training_loop_gradients_match_finite_differences():
 def test_functional_is_reexported():
     assert nn.functional is F
     assert nn.init is init
+
+
+_BUILT_ON = {  # every module class whose constructor takes backend=, at its smallest, with its optional parts on
+    "BatchNorm1d": lambda **kw: nn.BatchNorm1d(3, **kw),
+    "BatchNorm2d": lambda **kw: nn.BatchNorm2d(3, **kw),
+    "Conv1d": lambda **kw: nn.Conv1d(2, 3, 3, **kw),
+    "Conv2d": lambda **kw: nn.Conv2d(2, 3, 3, **kw),
+    "ConvTranspose2d": lambda **kw: nn.ConvTranspose2d(2, 3, 3, **kw),
+    "Embedding": lambda **kw: nn.Embedding(5, 3, **kw),
+    "GRU": lambda **kw: nn.GRU(3, 4, num_layers=2, bidirectional=True, **kw),
+    "GroupNorm": lambda **kw: nn.GroupNorm(1, 3, **kw),
+    "InstanceNorm1d": lambda **kw: nn.InstanceNorm1d(3, affine=True, track_running_stats=True, **kw),
+    "InstanceNorm2d": lambda **kw: nn.InstanceNorm2d(3, affine=True, track_running_stats=True, **kw),
+    "LSTM": lambda **kw: nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2, **kw),
+    "LayerNorm": lambda **kw: nn.LayerNorm(3, **kw),
+    "Linear": lambda **kw: nn.Linear(3, 2, **kw),
+    "MultiheadAttention": lambda **kw: nn.MultiheadAttention(4, 2, add_bias_kv=True, **kw),
+    "MultiheadAttention-kdim": lambda **kw: nn.MultiheadAttention(4, 2, kdim=3, vdim=5, **kw),
+    "PReLU": lambda **kw: nn.PReLU(3, **kw),
+    "RNN": lambda **kw: nn.RNN(3, 4, **kw),
+    "Transformer": lambda **kw: nn.Transformer(4, 2, 1, 1, dim_feedforward=8, **kw),
+    "TransformerDecoderLayer": lambda **kw: nn.TransformerDecoderLayer(4, 2, dim_feedforward=8, **kw),
+    "TransformerEncoderLayer": lambda **kw: nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, **kw),
+}
+
+
+def test_every_module_taking_a_backend_is_listed():
+    import inspect
+    takes = {n for n in dir(nn) if inspect.isclass(getattr(nn, n)) and issubclass(getattr(nn, n), nn.Module)
+             and "backend" in inspect.signature(getattr(nn, n).__init__).parameters}
+    assert takes == {k.split("-")[0] for k in _BUILT_ON}
+
+
+@pytest.mark.parametrize("name", list(_BUILT_ON))
+def test_a_module_built_on_a_backend_and_dtype_holds_everything_there(name):
+    """Every parameter and buffer of a module built with backend= and dtype= is on that backend; the floating
+    ones have that dtype (an integer counter such as num_batches_tracked keeps its own)."""
+    m = _BUILT_ON[name](dtype=mg.float64, backend="strict")
+    tensors = list(m.named_parameters()) + list(m.named_buffers())
+    assert tensors
+    for where, t in tensors:
+        assert t.backend == "strict", f"{name}.{where} is on {t.backend}"
+        assert t.dtype == mg.float64 or np.dtype(t.dtype).kind != "f", f"{name}.{where} is {t.dtype}"
