@@ -558,3 +558,17 @@ def test_a_corrupt_directory_is_named_as_such(tmp_path):
 def test_an_unsupported_value_error_lists_what_a_checkpoint_holds(tmp_path):
     with pytest.raises(TypeError, match="lists, tuples, None, bool, int, float and str"):
         mg.save({"e": object()}, tmp_path / "c.bin")
+
+
+def test_bytes_hidden_before_the_directory_are_named_as_a_corrupt_directory(tmp_path):
+    """Eight bytes between the last member and the central directory (its offset moved to match): no entry
+    accounts for them, which is what a corrupt directory entry hiding a member looks like."""
+    path = tmp_path / "w.npz"
+    mg.save({"w": mg.ones(4)}, path)
+    data = bytearray(path.read_bytes())
+    cd = data.find(b"PK\x01\x02")
+    eocd = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<I", data, eocd + 16, struct.unpack_from("<I", data, eocd + 16)[0] + 8)
+    path.write_bytes(bytes(data[:cd]) + b"\x00" * 8 + bytes(data[cd:]))
+    with pytest.raises(ValueError, match=r"does not account for bytes \d+\.\.\d+ \(a corrupt or truncated directory\)"):
+        mg.load(path)

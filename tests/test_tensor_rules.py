@@ -172,3 +172,5 @@ def test_where_names_its_condition_in_errors():
         mg.where([True, False], mg.ones(2), mg.zeros(2))
     with pytest.raises(TypeError, match="^where: condition must be a bool tensor, got Tensor of dtype int64$"):
         mg.where(mg.tensor([1, 0]), mg.ones(2), mg.zeros(2))
+    with pytest.raises(TypeError, match="^where: condition must be a bool tensor, got list$"):
+        mg.ones(2).where([True, False], mg.zeros(2))

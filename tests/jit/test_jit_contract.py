@@ -326,3 +326,25 @@ def test_a_builtin_without_a_signature_is_keyed_by_position():
     assert [run(operator.add, [a, b]).tolist() for _ in range(4)] == [[4.0, 6.0]] * 4 and run.captures == 1
     assert run(operator.add, [a, b, c]).tolist() == [4.5, 6.5] and run.captures == 1  # a new signature: warm-up
     assert run(operator.add, [a, b, c]).tolist() == [4.5, 6.5] and run.captures == 2
+
+
+def test_an_upstream_gradient_of_unknown_origin_names_the_backward_given_it():
+    w = mg.ones(2, requires_grad=True)
+
+    @mg.jit
+    def f(x):
+        y = w * x
+        y.backward(mg.from_numpy(np.ones(2)))
+        return y
+    f(_t([1.0, 1.0]))
+    with pytest.raises(UnknownArrayError, match="^mg.jit: MulBackward was given an array that no recorded op computed"):
+        f(_t([1.0, 1.0]))
+
+
+def test_defaults_and_keywords_bind_like_the_call():
+    """With a default, f(x), f(x, 2.0) and f(x, k=2.0) are one call; f(x, 3.0) another."""
+    run = mg.jit(lambda x, k=2.0: x * k)
+    x = _t([1.0, 2.0])
+    assert [run(x).tolist(), run(x, 2.0).tolist(), run(x, k=2.0).tolist(), run(x).tolist()] == [[2.0, 4.0]] * 4
+    assert run.captures == 1
+    assert [run(x, 3.0).tolist() for _ in range(3)] == [[3.0, 6.0]] * 3 and run.captures == 2

@@ -204,3 +204,10 @@ def test_a_step_computing_with_a_live_calls_result_keeps_graphs_off(backend):
             np.testing.assert_array_equal(a, b)
     entry = next(iter(run._cache.values()))
     assert entry.graphs is None and "live call" in entry.graphs_failed
+
+
+def test_a_function_reading_no_tensor_replays_without_graphs_and_says_why():
+    run = mg.jit(lambda: mg.zeros(2) + 1.0)
+    run.graphs = "emulate"
+    assert [run().tolist() for _ in range(3)] == [[1.0, 1.0]] * 3
+    assert next(iter(run._cache.values())).graphs_failed == "it reads no tensor"

@@ -158,8 +158,11 @@ def test_sequential_takes_every_index_python_takes():
     (lambda: mg.nn.functional.instance_norm("x"), TypeError, "^instance_norm: input must be a minigrad Tensor"),
     (lambda: mg.nn.functional.interpolate(mg.ones(1, 1, 2, 2), scale_factor=2, mode="nope"), NotImplementedError,
      "^interpolate: mode 'nope' is not implemented; minigrad has .*'bicubic'"),
+    (lambda: mg.nn.functional.interpolate(mg.ones(1, 1, 2, 2), scale_factor=2, mode="nearest", align_corners=True),
+     ValueError, r"^align_corners option can only be set with the interpolating modes: linear \| bilinear \| bicubic "
+                 r"\| trilinear$"),
     (lambda: nn.Conv1d(0, 2, 3), ValueError, "^in_channels must be a positive int, got 0"),
-], ids=["one_hot", "sdpa", "prelu", "instance_norm", "interpolate", "Conv1d"])
+], ids=["one_hot", "sdpa", "prelu", "instance_norm", "interpolate", "align_corners", "Conv1d"])
 def test_errors_name_the_function_and_the_argument(call, err, match):
     with pytest.raises(err, match=match):
         call()
