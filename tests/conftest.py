@@ -36,8 +36,8 @@ register_backend(strict_backend.BACKEND)
 
 settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
                           derandomize=True)
+settings.register_profile("fast", settings.get_profile("ci"), max_examples=10)  # the fast tier's (below)
 settings.register_profile("thorough", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Hypothesis hashes a test function's source (inspect.getsource, tokenize) twice on every run of a @given test,
 # for its seed and database key: ~4 ms each, ~30 s over the registry's thousands of parametrized runs. Neither
@@ -55,7 +55,15 @@ if hasattr(hypothesis.core, "function_digest"):
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 
 
+def _fast_tier(config) -> bool:
+    """``-m "not slow"``: the contributor's quick loop, which .ci/run's full run backs."""
+    return (config.getoption("markexpr") or "").split() == ["not", "slow"]
+
+
 def pytest_configure(config):
+    # Before any test module is imported: @given takes its settings when a module defines the test. The fast tier
+    # draws 10 examples a test, the full run 25, both derandomized; HYPOTHESIS_PROFILE chooses another.
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("fast" if _fast_tier(config) else "ci"))
     config.add_cleanup(fresh_runs.open_session(is_worker=hasattr(config, "workerinput")))
     # Coverage's subprocess patch (pyproject.toml) is there for pytest-xdist's workers: by now this process is
     # measured (or is the controller, whose workers are started with it), and the suite's own subprocesses run
@@ -64,13 +72,23 @@ def pytest_configure(config):
     if not controller:  # the controller's workers start after this hook and need the variable
         os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
     config.addinivalue_line("markers", "subprocess: starts a fresh Python; mutation runs leave these out (pyproject.toml)")
-    config.addinivalue_line("markers", "slow: the slowest tier (full training runs, whole-script runs); "
+    config.addinivalue_line("markers", "slow: the slowest tier (full training runs, whole-script runs, PyTorch's "
+                                       "own databases, large inputs, second-order finite differences, a 100k-node graph); "
                                        "`pytest -m 'not slow'` is the fast tier, .ci/run runs everything")
     config.addinivalue_line("markers", "torch_reference: compares with PyTorch; runs on numpy only when numpy is "
                                        "selected, since backend parity holds every other backend to numpy")
     config.addinivalue_line("markers", "finite_differences: checks derivatives against finite differences; runs on "
                                        "numpy only when numpy is selected, since backend parity holds every other "
                                        "backend to numpy's first and second derivatives")
+
+
+# Test files all of whose tests are marked slow (each says so with a module-level pytestmark): the fast tier does not
+# even import them (PyTorch's op database takes ~5 s to import, in every worker).
+_SLOW_FILES = {Path(__file__).parent / "compat" / "test_torch_op_db.py"}
+
+
+def pytest_ignore_collect(collection_path, config):
+    return True if collection_path in _SLOW_FILES and _fast_tier(config) else None
 
 
 def pytest_collection_finish(session):

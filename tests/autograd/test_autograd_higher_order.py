@@ -46,6 +46,7 @@ def _inputs(s, backend):
     return args, kwargs
 
 
+@pytest.mark.slow
 @pytest.mark.finite_differences  # second-order parity (below) holds other backends to numpy
 @pytest.mark.parametrize("op", [pytest.param(op, id=op.name) for op in DIFFERENTIABLE])
 @FEW

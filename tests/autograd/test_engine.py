@@ -72,6 +72,7 @@ def test_integer_tensor_cannot_require_grad():
         mg.arange(3).requires_grad_()
 
 
+@pytest.mark.slow  # a stress test: 100k nodes
 def test_chain_of_100k_ops_backpropagates_without_recursion_error():
     x = t64([0.5])
     y = x

@@ -22,6 +22,8 @@ pytest.importorskip("expecttest", reason="expecttest not installed (torch.testin
 
 import torch_db  # noqa: E402
 
+pytestmark = pytest.mark.slow  # thousands of PyTorch's own samples: .ci/run runs them, the fast tier does not
+
 # op key -> why its samples fail, grouped by cause, one line each.
 KNOWN = {
     # inputs refused where PyTorch computes

@@ -223,6 +223,7 @@ def test_matches_torch(backend, op: OpInfo, dtype: str, data):
 LARGE = [op for op in ALL if op.large is not None and op.ref is not None]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("op, dtype", _params(LARGE, with_dtypes=True))
 def test_large_matches_torch(backend, op: OpInfo, dtype: str):
     """One big input per entry, so branches taken only for large sizes are checked for values too."""

@@ -16,13 +16,21 @@ import sys
 import types
 from typing import Any, Callable
 
+import hypothesis
 import numpy as np
 import torch
-from torch.testing._internal import common_utils
-from torch.testing._internal.common_methods_invocations import op_db
-from torch.testing._internal.opinfo import core as opinfo_core
 
-import minigrad as mg
+_SUITE_PROFILE = hypothesis.settings.get_current_profile_name()
+from torch.testing._internal import common_utils  # noqa: E402
+from torch.testing._internal.common_methods_invocations import op_db  # noqa: E402
+from torch.testing._internal.opinfo import core as opinfo_core  # noqa: E402
+
+import minigrad as mg  # noqa: E402
+
+# Importing torch.testing._internal loads a hypothesis profile of its own ("dev": 10 examples; "pytorch_ci": 50,
+# when the CI variable is set), which would silently change how many examples every test collected after this
+# module draws, and so the draws themselves from one machine to the next. The suite's profile is put back.
+hypothesis.settings.load_profile(_SUITE_PROFILE)
 
 
 def _cheap_sample_iteration() -> None:
