@@ -509,7 +509,8 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     _float_input(input, fn)
     _reduction_arg(reduction, fn)
     _same_shape(input, target, fn)
-    return loss.MSELoss.apply(*_promoted(input, target), reduction=reduction)
+    a, b = _promoted(input, target)
+    return loss.MSELoss.apply(a, b, reduction=reduction)
 
 
 # ============================================================================= softmax family, losses, batch norm
@@ -755,6 +756,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 def _promoted(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     """A difference loss's operands in PyTorch's result type: the wider of two floats; an integer or bool target
     takes the input's dtype (NumPy would compute float32 - int64 in float64)."""
+    if target._data.dtype is input._data.dtype:  # the common case, first: one dtype object for both
+        return input, target
     if target.dtype.kind == "f" and target.dtype.itemsize > input.dtype.itemsize:
         return input.to(dtype=target.dtype), target
     return input, _as_input_dtype(target, input)
