@@ -31,7 +31,7 @@ def _check_tensor(x: Any, name: str, fn: str) -> None:
 def _float_input(x: Any, fn: str, name: str = "input") -> None:
     """``x`` must be a floating point Tensor."""
     _check_tensor(x, name, fn)
-    if x.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"{fn}: {name} must be a floating point tensor, got dtype {x.dtype}")
 
 

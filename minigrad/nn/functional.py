@@ -526,7 +526,7 @@ def _reduction_arg(reduction, fn: str) -> None:
 
 def _same_shape(input: Tensor, target, fn: str) -> None:
     _check_tensor(target, "target", fn)
-    if target.shape != input.shape:
+    if target._data.shape != input._data.shape:  # the arrays' tuples: no Size built on the hot path
         raise ShapeError(f"{fn}: input shape {input.shape} and target shape {target.shape} must match exactly "
                           "(minigrad does not broadcast in losses, so a shape slip can't go unnoticed)")
 
