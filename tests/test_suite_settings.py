@@ -11,6 +11,7 @@ def test_the_hypothesis_profile_is_the_suites(request):
     expected = os.environ.get("HYPOTHESIS_PROFILE") or (
         "fast" if (request.config.getoption("markexpr") or "").split() == ["not", "slow"] else "ci")
     assert settings.get_current_profile_name() == expected
+    pytest.importorskip("torch", reason="PyTorch not installed: no torch.testing._internal to import")
     pytest.importorskip("expecttest", reason="torch.testing._internal needs expecttest (pip install -e '.[torch]')")
     import torch_db  # noqa: F401  (torch.testing._internal loads a profile of its own on import)
     assert settings.get_current_profile_name() == expected

@@ -201,8 +201,8 @@ class Jit:
         return out, program
 
     def _run(self, entry: _Entry, tensors: list[Tensor]) -> Any:
-        program, graphs = entry.program, self.graphs
-        if graphs == "off" or entry.graphs_failed is not None:
+        program, graphs = entry.program, self.graphs  # __call__ has replayed a decided graphs_failed itself
+        if graphs == "off":
             return program.fn(*tensors)
         if entry.graphs is not None:
             return entry.graphs.launch(tensors)
